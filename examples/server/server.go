@@ -1,0 +1,475 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/password"
+	"github.com/carrierguard/carrierguard/protection"
+	"github.com/carrierguard/carrierguard/questions"
+	"github.com/carrierguard/carrierguard/risk"
+	"github.com/carrierguard/carrierguard/session"
+	"github.com/carrierguard/carrierguard/status"
+	"github.com/carrierguard/carrierguard/store/memory"
+	"github.com/carrierguard/carrierguard/twofactor"
+)
+
+// Options configures the server. Zero values are the documented defaults.
+type Options struct {
+	// BaseURL is the server's public address, for links in messages. Empty means
+	// http://127.0.0.1:8080.
+	BaseURL string
+	// Demo turns on the dev mailbox (GET /dev/mailbox).
+	Demo bool
+	// Store names the storage adapter; only "memory" exists today.
+	Store string
+	// AgentToken authenticates the support-agent console (Authorization: Bearer). Empty
+	// disables the console.
+	AgentToken string
+	// PartnerToken authenticates the partner port-out API. Empty disables it.
+	PartnerToken string
+	// PINKey is the transfer-PIN HMAC key (32+ bytes). Nil generates one per process.
+	PINKey []byte
+	// CoolingOff is the protection-flag cooling-off. Zero means the package default (24 h).
+	CoolingOff time.Duration
+	// IPRate and IPBurst limit requests per client IP (default 20/s, burst 40);
+	// SubscriberRate and SubscriberBurst limit requests per signed-in subscriber
+	// (default 10/s, burst 20). A negative rate disables that limit.
+	IPRate, SubscriberRate   float64
+	IPBurst, SubscriberBurst int
+	// Keys seal security-question answers (and, with 2FA, authenticator seeds). Nil
+	// generates one key per process, which suits the memory store.
+	Keys []keyring.Key
+	// TwoFactorKey keys recovery-code hashes and second-factor proof tags (32+ bytes).
+	// Nil generates one per process, which suits the memory store.
+	TwoFactorKey []byte
+	// Geo locates client addresses for risk scoring and for the sessions' impossible-
+	// travel check (a *geoip.Locator over MaxMind databases). Nil means no geolocation:
+	// location signals stay quiet and sessions are bound to their device only.
+	Geo session.GeoLookup
+	// Password overrides the password policy (zero: the package default).
+	Password password.Policy
+	// DeliveryPoll is how often the notification dispatcher looks for new messages.
+	// Zero means notify's default (1 s).
+	DeliveryPoll time.Duration
+	// Logger receives structured logs. Nil discards.
+	Logger *slog.Logger
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the example carrier account service.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	dir     *directory
+	mail    *mailbox // nil unless Demo
+	courier courier
+	pub     notify.Publisher
+	// dispatcher delivers the outbox; Run runs it.
+	dispatcher *notify.Dispatcher
+
+	passwords *password.Service
+	sessions  *session.Service
+	status    *status.Service
+	protect   *protection.Service
+	risk      *risk.Service
+	agentRisk *risk.Service
+	questions *questions.Service
+	tf        *twofactor.Service
+	auths     *otp.Authenticators
+	signins   *signinBook
+	geo       session.GeoLookup
+
+	ipLimits  *limiters
+	subLimits *limiters
+	cases     *caseBook
+	proofs    *proofLedger
+	handler   http.Handler
+}
+
+// New wires every carrierguard package into one http.Handler.
+func New(opts Options) (*Server, error) {
+	if opts.BaseURL == "" {
+		opts.BaseURL = "http://127.0.0.1:8080"
+	}
+	if opts.Store == "" {
+		opts.Store = "memory"
+	}
+	if opts.Store != "memory" {
+		return nil, fmt.Errorf("store %q is not available yet: use -store memory (SQLite and PostgreSQL adapters are planned)", opts.Store)
+	}
+	s := &Server{opts: opts, geo: opts.Geo, log: opts.Logger, now: opts.Now, dir: newDirectory(), cases: newCaseBook(), signins: newSigninBook()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.proofs = newProofLedger(s.now)
+	if opts.Demo {
+		s.mail = newMailbox(1000)
+		s.courier = s.mail
+	} else {
+		s.courier = logCourier{log: s.log}
+	}
+	s.ipLimits = newLimiters(defaultRate(opts.IPRate, 20), defaultBurst(opts.IPBurst, 40), s.now)
+	s.subLimits = newLimiters(defaultRate(opts.SubscriberRate, 10), defaultBurst(opts.SubscriberBurst, 20), s.now)
+	mo := memory.Options{Now: s.now}
+	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireAccounts, s.wireRisk, s.wireFactors, s.wireStatus} {
+		if err := wire(mo); err != nil {
+			return nil, err
+		}
+	}
+	s.handler = s.frame(s.routes())
+	return s, nil
+}
+
+// wireNotify builds the notification outbox, its publisher (every service publishes
+// through it) and the dispatcher that delivers it.
+func (s *Server) wireNotify(mo memory.Options) error {
+	outbox := memory.NewNotify(mo)
+	templates, err := notify.NewTemplates(notify.TemplatesConfig{})
+	if err != nil {
+		return err
+	}
+	// Publish stores each message with its masked event data; the dispatcher renders it
+	// when it delivers, off the request path, with the same templates.
+	pub, err := notify.New(notify.Config{Templates: templates, DeferRendering: true, Now: s.now, Logger: s.log},
+		notify.DirectoryFunc(s.lookupProfile), outbox)
+	if err != nil {
+		return err
+	}
+	s.pub = pub
+	senders := map[notify.Channel]notify.Sender{}
+	for _, ch := range notify.Channels() {
+		if s.opts.Demo {
+			senders[ch] = courierSender(s.courier, s.now)
+		} else {
+			senders[ch] = notify.LogSender{Logger: s.log} // plug in SMTP and SMS senders here
+		}
+	}
+	s.dispatcher, err = notify.NewDispatcher(notify.DispatcherConfig{Senders: senders, Templates: templates,
+		Now: s.now, Logger: s.log, PollInterval: s.opts.DeliveryPoll}, outbox)
+	return err
+}
+
+// wireAccounts builds the password and protection services.
+func (s *Server) wireAccounts(mo memory.Options) error {
+	var err error
+	if s.passwords, err = password.New(password.Config{Policy: s.opts.Password, Now: s.now},
+		memory.NewPassword(mo), memory.NewPasswordAttempts(mo), s.pub); err != nil {
+		return err
+	}
+	pinKey := s.opts.PINKey
+	if pinKey == nil {
+		if pinKey, err = keyring.GenerateKey(); err != nil {
+			return err
+		}
+	}
+	ps := memory.NewProtection(mo)
+	s.protect, err = protection.New(protection.Config{PINKey: pinKey, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
+		protection.Stores{Flags: ps, History: ps, PINs: ps}, s.pub)
+	return err
+}
+
+// wireRisk builds the risk scorers and the session registry, which uses risk's
+// impossible-travel judgement when addresses can be located.
+func (s *Server) wireRisk(mo memory.Options) error {
+	var err error
+	profiles, global := memory.NewRiskProfiles(mo), memory.NewRiskGlobal(mo)
+	if s.risk, err = risk.New(risk.Config{Now: s.now}, profiles, global); err != nil {
+		return err
+	}
+	// Agent-assisted requests (phone, chat, store) have no client IP, device or user
+	// agent of the subscriber's: the agent's desk is not the subscriber's phone. They are
+	// scored on the same profiles without those signals; the account signals (velocity,
+	// recent credential or SIM changes, account age, unverified email) still count.
+	if s.agentRisk, err = risk.New(risk.Config{Now: s.now, Weights: map[string]float64{
+		risk.SignalNewDevice: 0, risk.SignalNewLocation: 0, risk.SignalHomeDistance: 0,
+		risk.SignalImpossibleTravel: 0, risk.SignalUntrustedIP: 0, risk.SignalModel: 0,
+	}}, profiles, global); err != nil {
+		return err
+	}
+	cfg := session.Config{Now: s.now, Logger: s.log}
+	if s.geo != nil {
+		// A session whose address jumps further than anyone could travel is revoked.
+		cfg.Travel = session.RiskTravel(s.risk, s.geo)
+	}
+	s.sessions, err = session.New(cfg, memory.NewSession(mo), s.pub)
+	return err
+}
+
+// wireFactors builds what proves identity beyond the password: the keyring, security
+// questions, one-time codes, authenticators and two-factor authentication.
+func (s *Server) wireFactors(mo memory.Options) error {
+	keys := s.opts.Keys
+	if keys == nil {
+		secret, err := keyring.GenerateKey()
+		if err != nil {
+			return err
+		}
+		keys = []keyring.Key{{ID: 1, Secret: secret}}
+	}
+	kr, err := keyring.NewLocal(keyring.Config{Keys: keys, Primary: keys[len(keys)-1].ID})
+	if err != nil {
+		return err
+	}
+	if s.questions, err = questions.New(questions.Config{Now: s.now}, memory.NewQuestionAnswers(mo),
+		memory.NewQuestionAttempts(mo), kr, s.pub); err != nil {
+		return err
+	}
+	otpStore := memory.NewOTP(mo)
+	codeKey, err := keyring.GenerateKey() // codes live minutes: a per-process key is fine
+	if err != nil {
+		return err
+	}
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: codeKey, Now: s.now}, otpStore, otpStore, s.pub)
+	if err != nil {
+		return err
+	}
+	if s.auths, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Carrierguard Demo", Now: s.now}, otpStore, kr, s.pub); err != nil {
+		return err
+	}
+	tfKey := s.opts.TwoFactorKey
+	if tfKey == nil {
+		if tfKey, err = keyring.GenerateKey(); err != nil {
+			return err
+		}
+	}
+	tfStore := memory.NewTwoFactor(mo)
+	s.tf, err = twofactor.New(twofactor.Config{HashKey: tfKey, Phone: contactPhones, Now: s.now, Logger: s.log}, twofactor.Deps{
+		Codes: codes, Authenticators: s.auths, Contacts: tfStore, Recovery: tfStore, Failures: tfStore,
+		Sender: twofactor.SenderFunc(s.sendCode), SIMChanges: s.protect, Publisher: s.pub,
+	})
+	return err
+}
+
+// contactPhones is how trusted-contact phone numbers are parsed: international format
+// only (no default region), like the number given at sign-up. twofactor is configured
+// with it and handleAddContact's pre-check uses it, so the two never disagree.
+var contactPhones = twofactor.PhoneOptions{}
+
+// wireStatus builds the Account Security Status over the other services.
+func (s *Server) wireStatus(mo memory.Options) error {
+	var err error
+	s.status, err = status.New(status.Config{Now: s.now, Logger: s.log}, memory.NewStatus(mo), status.Sources{
+		TwoFactor: s.tf, Questions: status.FromQuestions(s.questions), Password: status.FromPassword(s.passwords),
+	}, s.pub)
+	return err
+}
+
+func defaultRate(v, d float64) float64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func defaultBurst(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
+}
+
+// Run delivers notifications from the outbox until ctx is done. Requests only enqueue
+// them, so a failing sender never fails a request: the dispatcher retries it.
+func (s *Server) Run(ctx context.Context) error { return s.dispatcher.Run(ctx) }
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// handler is an HTTP handler that returns its error for writeError.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// public wraps a handler that needs no authentication.
+func (s *Server) public(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, err)
+		}
+	}
+}
+
+// caller is the signed-in subscriber making a request.
+type caller struct {
+	sess    session.Session
+	token   string
+	client  session.Client
+	account account
+}
+
+type authedHandler func(w http.ResponseWriter, r *http.Request, c *caller) error
+
+// authed wraps a handler that needs a subscriber session: a bearer token in the
+// Authorization header (no cookies, so there is no CSRF surface), presented from the
+// device the session was created on. It also applies the per-subscriber rate limit.
+func (s *Server) authed(h authedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.serveAuthed(w, r, h); err != nil {
+			writeError(w, r, err)
+		}
+	}
+}
+
+func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, h authedHandler) error {
+	tok, ok := bearer(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="carrierguard"`)
+		return errorf(http.StatusUnauthorized, codeUnauthenticated, "send Authorization: Bearer <session token>")
+	}
+	client, err := s.client(r)
+	if err != nil {
+		return err
+	}
+	sess, err := s.sessions.Validate(r.Context(), tok, client)
+	if errors.Is(err, session.ErrNotAuthenticated) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="carrierguard", error="invalid_token"`)
+		return errorf(http.StatusUnauthorized, codeUnauthenticated, "the session token is not valid (expired, revoked or from another device); sign in again")
+	}
+	if err != nil {
+		return err
+	}
+	if info := infoFrom(r.Context()); info != nil {
+		info.subscriber = sess.Subscriber
+	}
+	if !s.subLimits.allow(sess.Subscriber) {
+		return errorf(http.StatusTooManyRequests, codeRateLimited, "too many requests for this account; slow down")
+	}
+	a, ok := s.dir.get(sess.Subscriber)
+	if !ok {
+		return errorf(http.StatusUnauthorized, codeUnauthenticated, "the account no longer exists")
+	}
+	return h(w, r, &caller{sess: sess, token: tok, client: client, account: a})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	v := r.Header.Get("Authorization")
+	const p = "Bearer "
+	if len(v) <= len(p) || !strings.EqualFold(v[:len(p)], p) {
+		return "", false
+	}
+	return strings.TrimSpace(v[len(p):]), true
+}
+
+// deviceHeader carries the client's device fingerprint (an app install ID or a browser
+// fingerprint). Sessions are bound to it and risk scoring reads it.
+const deviceHeader = "X-Device-Fingerprint"
+
+// client builds the session.Client of a request. Without a fingerprint header the
+// device is derived from the User-Agent, which is weaker; real apps send the header.
+func (s *Server) client(r *http.Request) (session.Client, error) {
+	dev := r.Header.Get(deviceHeader)
+	if dev == "" {
+		sum := sha256.Sum256([]byte("ua:" + r.UserAgent()))
+		dev = "ua-" + hex.EncodeToString(sum[:12])
+	} else if len(dev) > 128 || strings.ContainsFunc(dev, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		return session.Client{}, errorf(http.StatusBadRequest, codeInvalidField, "header %s must be 1 to 128 printable ASCII characters", deviceHeader)
+	}
+	ua := r.UserAgent()
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	return session.Client{Device: dev, UserAgent: ua, IP: clientIP(r)}, nil
+}
+
+// tokenEqual compares a presented token with a configured one in constant time.
+func tokenEqual(presented, configured string) bool {
+	if configured == "" {
+		return false
+	}
+	a := sha256.Sum256([]byte(presented))
+	b := sha256.Sum256([]byte(configured))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// randomToken returns a 256-bit random token for configuration defaults.
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// routes registers every endpoint.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.public(func(w http.ResponseWriter, _ *http.Request) error {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	}))
+	// Subscriber: sign-up, email verification, sign-in.
+	mux.HandleFunc("POST /v1/signup", s.public(s.handleSignup))
+	mux.HandleFunc("POST /v1/email/verify", s.public(s.handleVerifyEmail))
+	mux.HandleFunc("POST /v1/signin", s.public(s.handleSignin))
+	mux.HandleFunc("POST /v1/signin/challenge", s.public(s.handleSigninChallenge))
+	mux.HandleFunc("POST /v1/signin/complete", s.public(s.handleSigninComplete))
+	// Signed in.
+	mux.HandleFunc("GET /v1/me", s.authed(s.handleMe))
+	mux.HandleFunc("POST /v1/email/resend", s.authed(s.handleResendEmail))
+	mux.HandleFunc("POST /v1/reauth", s.authed(s.handleReauth))
+	mux.HandleFunc("GET /v1/sessions", s.authed(s.handleSessions))
+	mux.HandleFunc("DELETE /v1/sessions/{id}", s.authed(s.handleRevokeSession))
+	mux.HandleFunc("POST /v1/sessions/revoke-all", s.authed(s.handleRevokeAll))
+	mux.HandleFunc("POST /v1/signout", s.authed(s.handleSignout))
+	mux.HandleFunc("GET /v1/status", s.authed(s.handleStatus))
+	mux.HandleFunc("POST /v1/password/change", s.authed(s.handlePasswordChange))
+	mux.HandleFunc("GET /v1/password/rotation", s.authed(s.handleRotation))
+	// Protection.
+	mux.HandleFunc("GET /v1/protection/flags", s.authed(s.handleFlags))
+	mux.HandleFunc("PUT /v1/protection/flags/{flag}", s.authed(s.handleFlagEnable))
+	mux.HandleFunc("DELETE /v1/protection/flags/{flag}", s.authed(s.handleFlagDisable))
+	mux.HandleFunc("POST /v1/protection/flags/{flag}/cancel-disable", s.authed(s.handleFlagCancel))
+	mux.HandleFunc("POST /v1/sim-swap", s.authed(s.handleSIMChange(protection.ChangeSIMSwap)))
+	mux.HandleFunc("POST /v1/esim-transfer", s.authed(s.handleSIMChange(protection.ChangeESIMTransfer)))
+	mux.HandleFunc("POST /v1/port-out", s.authed(s.handleSIMChange(protection.ChangePortOut)))
+	mux.HandleFunc("POST /v1/transfer-pin", s.authed(s.handleTransferPIN))
+	// Partner port-out API (another carrier asking to port a number away).
+	mux.HandleFunc("POST /partner/v1/port-out", s.partner(s.handlePartnerPortOut))
+	// Two-factor authentication.
+	mux.HandleFunc("GET /v1/2fa", s.authed(s.handleTwoFactor))
+	mux.HandleFunc("POST /v1/2fa/contacts", s.authed(s.handleAddContact))
+	mux.HandleFunc("POST /v1/2fa/contacts/{id}/verify", s.authed(s.handleVerifyContact))
+	mux.HandleFunc("DELETE /v1/2fa/contacts/{id}", s.authed(s.handleRemoveContact))
+	mux.HandleFunc("POST /v1/2fa/enable", s.authed(s.handleEnable))
+	mux.HandleFunc("POST /v1/2fa/disable", s.authed(s.handleDisable))
+	mux.HandleFunc("POST /v1/2fa/recovery-codes", s.authed(s.handleRecoveryCodes))
+	mux.HandleFunc("POST /v1/2fa/challenge", s.authed(s.handleChallenge))
+	mux.HandleFunc("POST /v1/2fa/verify", s.authed(s.handleVerify))
+	mux.HandleFunc("POST /v1/2fa/authenticator", s.authed(s.handleAuthenticatorEnroll(false)))
+	mux.HandleFunc("POST /v1/2fa/authenticator/qr.png", s.authed(s.handleAuthenticatorEnroll(true)))
+	mux.HandleFunc("POST /v1/2fa/authenticator/confirm", s.authed(s.handleAuthenticatorConfirm))
+	mux.HandleFunc("DELETE /v1/2fa/authenticator", s.authed(s.handleAuthenticatorRemove))
+	// Security questions.
+	mux.HandleFunc("GET /v1/questions/catalog", s.public(s.handleCatalog))
+	mux.HandleFunc("GET /v1/questions", s.authed(s.handleMyQuestions))
+	mux.HandleFunc("PUT /v1/questions", s.authed(s.handleSetQuestions))
+	// Support-agent console.
+	mux.HandleFunc("POST /agent/v1/cases", s.agent(s.handleCaseOpen))
+	mux.HandleFunc("GET /agent/v1/cases/{case}", s.agent(s.handleCaseGet))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/code/send", s.agent(s.handleCaseSendCode))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/code", s.agent(s.handleCaseVerifyCode))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/id", s.agent(s.handleCaseVerifyID))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/questions", s.agent(s.handleCaseVerifyQuestion))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/sim-swap", s.agent(s.handleCaseSIMSwap))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/port-out", s.agent(s.handleCasePortOut))
+	if s.mail != nil {
+		mux.HandleFunc("GET /dev/mailbox", s.public(s.handleMailbox))
+		mux.HandleFunc("DELETE /dev/mailbox", s.public(s.handleMailboxClear))
+	}
+	return mux
+}

@@ -1,0 +1,434 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHygiene(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		hdr    []string
+		status int
+		code   string
+	}{
+		{"unknown route", "GET", "/nope", nil, nil, 404, codeNotFound},
+		{"wrong method", "DELETE", "/v1/signin", nil, nil, 405, codeMethodNotAllowed},
+		{"malformed json", "POST", "/v1/signin", `{"email":`, nil, 400, codeBadJSON},
+		{"syntax error", "POST", "/v1/signin", `{"email" 1}`, nil, 400, codeBadJSON},
+		{"empty body", "POST", "/v1/signin", ``, []string{"Content-Type: application/json"}, 400, codeBadJSON},
+		{"unknown field", "POST", "/v1/signin", `{"email":"a@example.com","password":"x","admin":true}`, nil, 400, codeUnknownField},
+		{"wrong type", "POST", "/v1/signin", `{"email":1,"password":"x"}`, nil, 400, codeWrongType},
+		{"not an object", "POST", "/v1/signin", `[1,2]`, nil, 400, codeWrongType},
+		{"trailing data", "POST", "/v1/signin", `{"email":"a@example.com","password":"x"} {}`, nil, 400, codeBadJSON},
+		{"missing field", "POST", "/v1/signin", `{"email":"a@example.com"}`, nil, 400, codeMissingField},
+		{"oversize", "POST", "/v1/signin", `{"email":"` + strings.Repeat("a", maxBodyBytes) + `"}`, nil, 413, codeBodyTooLarge},
+		{"form content type", "POST", "/v1/signin", `{}`, []string{"Content-Type: application/x-www-form-urlencoded"}, 415, codeUnsupportedMedia},
+		{"no auth", "GET", "/v1/sessions", nil, nil, 401, codeUnauthenticated},
+		{"bad token", "GET", "/v1/sessions", nil, []string{bearerH("not-a-token")}, 401, codeUnauthenticated},
+		{"agent without token", "POST", "/agent/v1/cases", `{}`, nil, 401, codeUnauthenticated},
+		{"agent wrong token", "POST", "/agent/v1/cases", `{}`, []string{bearerH("wrong"), "X-Agent-ID: a"}, 401, codeUnauthenticated},
+		{"agent without id", "POST", "/agent/v1/cases", `{}`, []string{bearerH(testAgentToken)}, 400, codeMissingField},
+		{"partner wrong token", "POST", "/partner/v1/port-out", `{}`, []string{bearerH(testAgentToken)}, 401, codeUnauthenticated},
+		{"bad device header", "POST", "/v1/signin", `{"email":"a@example.com","password":"x"}`, []string{deviceHeader + ": a b"}, 400, codeInvalidField},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.do(tc.method, tc.path, tc.body, tc.hdr...)
+			assert.Equal(t, tc.status, r.Status, r.Raw)
+			assert.Equal(t, tc.code, r.str("code"), r.Raw)
+			assert.NotEmpty(t, r.str("message"))
+			assert.Equal(t, r.Header.Get("X-Request-ID"), r.str("request_id"))
+			assert.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
+			assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+			assert.Contains(t, r.Header.Get("Content-Security-Policy"), "default-src 'none'")
+		})
+	}
+}
+
+func TestRequestIDEchoedOnlyWhenSafe(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("GET", "/healthz", nil, "X-Request-ID: abc-123")
+	assert.Equal(t, "abc-123", r.Header.Get("X-Request-ID"))
+	r = h.do("GET", "/healthz", nil, "X-Request-ID: bad id\x01")
+	assert.Len(t, r.Header.Get("X-Request-ID"), 32)
+}
+
+func TestRateLimits(t *testing.T) {
+	t.Run("per IP", func(t *testing.T) {
+		h := newHarness(t, func(o *Options) { o.IPRate, o.IPBurst = 1, 3 })
+		for range 3 {
+			require.Equal(t, 200, h.do("GET", "/healthz", nil).Status)
+		}
+		r := h.do("GET", "/healthz", nil)
+		assert.Equal(t, http.StatusTooManyRequests, r.Status)
+		assert.Equal(t, codeRateLimited, r.str("code"))
+		assert.NotEmpty(t, r.Header.Get("Retry-After"))
+		h.clock.Advance(2 * time.Second)
+		assert.Equal(t, 200, h.do("GET", "/healthz", nil).Status)
+	})
+	t.Run("per subscriber", func(t *testing.T) {
+		h := newHarness(t, func(o *Options) { o.SubscriberRate, o.SubscriberBurst = 1, 2 })
+		tok := h.signup("ada@example.com", "+15550100002")
+		for range 2 {
+			require.Equal(t, 200, h.do("GET", "/v1/me", nil, bearerH(tok)).Status)
+		}
+		assert.Equal(t, http.StatusTooManyRequests, h.do("GET", "/v1/me", nil, bearerH(tok)).Status)
+	})
+}
+
+func TestStoreFlag(t *testing.T) {
+	_, err := New(Options{Store: "postgres"})
+	assert.ErrorContains(t, err, "-store memory")
+}
+
+func TestNoMailboxOutsideDemo(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.Demo = false })
+	assert.Equal(t, 404, h.do("GET", "/dev/mailbox", nil).Status)
+}
+
+func TestSignupAndVerify(t *testing.T) {
+	h := newHarness(t)
+	// A weak password lists every reason.
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": "password", "name": "Ada", "phone": "+15550100002"})
+	require.Equal(t, 422, r.Status, r.Raw)
+	assert.Equal(t, codePasswordRejected, r.str("code"))
+	assert.Contains(t, r.Raw, "too_short")
+	// Bad email and phone.
+	r = h.do("POST", "/v1/signup", map[string]any{"email": "nope", "password": testPassword, "name": "Ada", "phone": "+15550100002"})
+	assert.Equal(t, codeInvalidField, r.str("code"))
+	r = h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": testPassword, "name": "Ada", "phone": "12"})
+	assert.Equal(t, codeInvalidField, r.str("code"))
+
+	tok := h.signup("ada@example.com", "+15550100002")
+	st := h.do("GET", "/v1/status", nil, bearerH(tok))
+	require.Equal(t, 200, st.Status, st.Raw)
+	assert.EqualValues(t, 50, st.Body["percent"]) // verified + password
+	assert.Equal(t, "two_factor", st.str("next"))
+
+	// The token worked once.
+	m := tokenInMail.FindStringSubmatch(h.mailTo("ada@example.com", "Verify").Body)
+	r = h.do("POST", "/v1/email/verify", map[string]any{"token": m[1]})
+	assert.Equal(t, codeInvalidLink, r.str("code"))
+	// Resend on a verified account is a conflict.
+	assert.Equal(t, http.StatusConflict, h.do("POST", "/v1/email/resend", nil, bearerH(tok)).Status)
+
+	// Signing up again with the same address looks the same but mails the owner.
+	r = h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": testPassword, "name": "Eve", "phone": "+15550100099"})
+	assert.Equal(t, http.StatusAccepted, r.Status)
+	h.mailTo("ada@example.com", "Someone tried to sign up")
+	r = h.do("POST", "/v1/signup", map[string]any{"email": "eve@example.com", "password": testPassword, "name": "Eve", "phone": "+15550100002"})
+	assert.Equal(t, http.StatusAccepted, r.Status)
+	h.mailTo("+15550100002", "Someone tried to sign up with your number")
+	assert.Empty(t, h.srv.mail.list("eve@example.com"), "no account, no verification link")
+}
+
+func TestUnverifiedAccountCannotSwap(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+15550100003"})
+	require.Equal(t, http.StatusAccepted, r.Status)
+	tok := h.signin("bob@example.com", testPassword)
+	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status)
+	assert.Equal(t, codeAccountUnverified, r.str("code"))
+	st := h.do("GET", "/v1/status", nil, bearerH(tok))
+	assert.Contains(t, st.Raw, `"sim_swap"`)
+	r = h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "bob.backup@example.org"}, bearerH(tok))
+	assert.Equal(t, codeAccountUnverified, r.str("code"), r.Raw)
+	// Resend works while unverified, and the new token verifies.
+	require.Equal(t, http.StatusAccepted, h.do("POST", "/v1/email/resend", nil, bearerH(tok)).Status)
+	m := tokenInMail.FindStringSubmatch(h.mailTo("bob@example.com", "Verify").Body)
+	assert.Equal(t, 200, h.do("POST", "/v1/email/verify", map[string]any{"token": m[1]}).Status)
+}
+
+func TestSignin(t *testing.T) {
+	h := newHarness(t)
+	h.signup("ada@example.com", "+15550100002")
+	for _, body := range []map[string]any{
+		{"email": "ada@example.com", "password": "wrong password entirely"},
+		{"email": "nobody@example.com", "password": testPassword},
+		{"email": "not an email", "password": testPassword},
+	} {
+		r := h.do("POST", "/v1/signin", body)
+		assert.Equal(t, http.StatusUnauthorized, r.Status, r.Raw)
+		assert.Equal(t, codeInvalidCreds, r.str("code"))
+	}
+	// Repeated failures lock sign-in (with a time to retry).
+	var r resp
+	for range 20 {
+		r = h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": "wrong password entirely"})
+		if r.Status != http.StatusUnauthorized {
+			break
+		}
+	}
+	assert.Equal(t, codeLocked, r.str("code"), r.Raw)
+	if r.Status == http.StatusTooManyRequests {
+		assert.NotEmpty(t, r.Header.Get("Retry-After"))
+	}
+}
+
+func TestSessions(t *testing.T) {
+	h := newHarness(t)
+	tok1 := h.signup("ada@example.com", "+15550100002")
+	tok2 := h.signin("ada@example.com", testPassword)
+	tok3 := h.signin("ada@example.com", testPassword)
+
+	r := h.do("GET", "/v1/sessions", nil, bearerH(tok1))
+	require.Equal(t, 200, r.Status)
+	list := r.Body["sessions"].([]any)
+	require.Len(t, list, 3)
+	for _, s := range list {
+		assert.NotContains(t, s, "token")
+	}
+
+	// A token from another device is refused (and revoked).
+	r = h.do("GET", "/v1/me", nil, bearerH(tok3), deviceHeader+": other-device")
+	assert.Equal(t, http.StatusUnauthorized, r.Status)
+	assert.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", nil, bearerH(tok3)).Status)
+
+	// Revoke one by ID.
+	r = h.do("GET", "/v1/sessions", nil, bearerH(tok2))
+	var other string
+	for _, s := range r.Body["sessions"].([]any) {
+		if m := s.(map[string]any); m["current"] == false {
+			other = m["id"].(string)
+		}
+	}
+	require.NotEmpty(t, other)
+	assert.Equal(t, http.StatusNoContent, h.do("DELETE", "/v1/sessions/"+other, nil, bearerH(tok2)).Status)
+	assert.Equal(t, http.StatusNotFound, h.do("DELETE", "/v1/sessions/"+other, nil, bearerH(tok2)).Status)
+	assert.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", nil, bearerH(tok1)).Status)
+
+	// Sign out everywhere, keeping this one, then sign out.
+	tok4 := h.signin("ada@example.com", testPassword)
+	r = h.do("POST", "/v1/sessions/revoke-all", map[string]any{"keep_current": true}, bearerH(tok2))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.EqualValues(t, 1, r.Body["revoked"])
+	assert.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", nil, bearerH(tok4)).Status)
+	assert.Equal(t, 200, h.do("GET", "/v1/me", nil, bearerH(tok2)).Status)
+	assert.Equal(t, http.StatusNoContent, h.do("POST", "/v1/signout", nil, bearerH(tok2)).Status)
+	assert.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", nil, bearerH(tok2)).Status)
+	// The subscriber heard about it.
+	h.eventTo("ada@example.com", "sessions.revoked")
+}
+
+func TestSignOutEverywhereIncludingCurrent(t *testing.T) {
+	h := newHarness(t)
+	tok1 := h.signup("ada@example.com", "+15550100002")
+	tok2 := h.signin("ada@example.com", testPassword)
+	r := h.do("POST", "/v1/sessions/revoke-all", map[string]any{"keep_current": false}, bearerH(tok1))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.EqualValues(t, 2, r.Body["revoked"])
+	for _, tok := range []string{tok1, tok2} {
+		assert.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", nil, bearerH(tok)).Status)
+	}
+}
+
+func TestReauthAndRotation(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	r := h.do("POST", "/v1/reauth", map[string]any{"password": "wrong password entirely"}, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, codeInvalidCreds, r.str("code"))
+	r = h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok))
+	assert.Equal(t, 200, r.Status, r.Raw)
+	r = h.do("GET", "/v1/password/rotation", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status)
+	assert.Equal(t, "current", r.str("state"))
+	assert.Equal(t, false, r.Body["must_change"])
+}
+
+func TestProtectionFlags(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	assert.Equal(t, 404, h.do("PUT", "/v1/protection/flags/free_lunch", nil, bearerH(tok)).Status)
+	r := h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	r = h.do("GET", "/v1/protection/flags", nil, bearerH(tok))
+	assert.Contains(t, r.Raw, `{"flag":"never_sim_swap","on":true`)
+	h.eventTo("ada@example.com", "protection.flag_enabled")
+	// Turning it off with only a session and password is not enough: a contact code is.
+	r = h.do("DELETE", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "not_permitted", r.str("status"))
+	assert.Equal(t, "step_up", r.str("decision", "outcome"))
+	// Nothing pending to cancel.
+	assert.Equal(t, 404, h.do("POST", "/v1/protection/flags/never_sim_swap/cancel-disable", nil, bearerH(tok)).Status)
+}
+
+func TestSelfServiceSIMSwapUnderNeverSIMSwap(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok)).Status)
+	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "denied", r.str("status"))
+	assert.Equal(t, "deny", r.str("decision", "outcome"))
+	assert.Contains(t, r.Raw, "flag_never_sim_swap")
+	assert.NotEmpty(t, r.str("request_id"))
+	h.eventTo("ada@example.com", "sim_swap.requested")
+	h.eventTo("+15550100002", "sim_swap.denied")
+	// Someone else's number is refused outright.
+	r = h.do("POST", "/v1/sim-swap", map[string]any{"number": "+15550109999"}, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status)
+	r = h.do("POST", "/v1/esim-transfer", map[string]any{"transfer_pin": "123456"}, bearerH(tok))
+	assert.Equal(t, codeInvalidField, r.str("code"))
+	r = h.do("POST", "/v1/esim-transfer", map[string]any{}, bearerH(tok))
+	assert.Equal(t, "deny", r.str("decision", "outcome"), r.Raw)
+}
+
+func TestSIMSwapWithoutFlagNeedsContactCode(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "step_up", r.str("status"))
+	assert.Contains(t, r.Raw, `"required_steps":[["contact_code"]]`)
+}
+
+func TestAgentConsole(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	_ = tok
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 555 010 9999", "channel": "phone"})
+	assert.Equal(t, 404, r.Status)
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "fax"})
+	assert.Equal(t, codeInvalidField, r.str("code"))
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 (555) 010-0002", "channel": "phone"})
+	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
+	caseID := r.str("case_id")
+	// Nothing about the account before verification.
+	assert.Equal(t, false, r.Body["verified"])
+	assert.NotContains(t, r.Raw, "Ada")
+	assert.NotContains(t, r.Raw, "example.com")
+	assert.NotContains(t, r.Raw, "0100002")
+	// Another agent cannot use the case.
+	r2 := h.do("GET", "/agent/v1/cases/"+caseID, nil, bearerH(testAgentToken), "X-Agent-ID: agent-8")
+	assert.Equal(t, 404, r2.Status)
+
+	// A SIM swap requested on the phone is denied, with the reasons.
+	r = h.agent("POST", "/agent/v1/cases/"+caseID+"/sim-swap", map[string]any{})
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "denied", r.str("status"))
+	assert.Contains(t, r.Raw, "sim_change_channel")
+	h.eventTo("ada@example.com", "sim_swap.denied")
+	m := h.eventTo("ada@example.com", "sim_swap.requested")
+	assert.Contains(t, m.Body, "on a phone call with support")
+}
+
+func TestPortOut(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/no_port_out", nil, bearerH(tok)).Status)
+	// Self-service port-out is never allowed in the app.
+	r := h.do("POST", "/v1/port-out", map[string]any{}, bearerH(tok))
+	assert.Equal(t, "deny", r.str("decision", "outcome"), r.Raw)
+	// Partner without a PIN: denied or step-up, never allowed.
+	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550100002"}, bearerH(testPartnerToken))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.NotEqual(t, "completed", r.str("status"))
+	// A PIN that could not make the request pass is not spent: the answer is the
+	// decision, not a PIN check.
+	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550100002", "transfer_pin": "000000"}, bearerH(testPartnerToken))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Contains(t, r.Raw, "flag_no_port_out")
+	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550109999"}, bearerH(testPartnerToken))
+	assert.Equal(t, 404, r.Status)
+}
+
+func TestTransferPINNeedsSecondFactor(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "step_up", r.str("decision", "outcome"))
+	assert.Empty(t, r.str("transfer_pin"))
+}
+
+func TestPasswordChangeNeedsSecondFactor(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	r := h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "another long passphrase for ada"}, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, "step_up_required", r.str("code"))
+}
+
+func TestLogsCarryNoSecrets(t *testing.T) {
+	var buf strings.Builder
+	h := newHarness(t, func(o *Options) { o.Logger = newTestLogger(&buf) })
+	tok := h.signup("ada@example.com", "+15550100002")
+	h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok))
+	logs := buf.String()
+	assert.Contains(t, logs, `"route":"POST /v1/signin"`)
+	assert.NotContains(t, logs, tok)
+	assert.NotContains(t, logs, testPassword)
+	m := tokenInMail.FindStringSubmatch(h.mailTo("ada@example.com", "Verify").Body)
+	assert.NotContains(t, logs, m[1])
+
+	// Codes, recovery codes and transfer PINs stay out of the logs too.
+	a := h.secureAccount2(tok)
+	h.stepUp(tok, a.emailContact, backupEmail)
+	code := h.code(backupEmail)
+	rc := h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(tok))
+	pin := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
+	require.NotEmpty(t, pin.str("transfer_pin"), pin.Raw)
+	logs = buf.String()
+	assert.NotContains(t, logs, code)
+	assert.NotContains(t, logs, pin.str("transfer_pin"))
+	for _, c := range rc.Body["recovery_codes"].([]any) {
+		assert.NotContains(t, logs, c.(string))
+	}
+	assert.NotContains(t, logs, backupEmail)
+	for _, ch := range threeQuestions["choices"].([]map[string]any) {
+		assert.NotContains(t, logs, ch["answer"].(string), "security answers stay out of the logs")
+	}
+}
+
+// Outside demo mode messages go to the log courier: it records that a message went
+// out, to a masked address, and never the body with its code or link.
+func TestLogCourierLogsNoBodyOrFullAddress(t *testing.T) {
+	var buf strings.Builder
+	c := logCourier{log: newTestLogger(&buf)}
+	for _, m := range []message{
+		{Channel: "email", To: "ada.backup@example.org", Subject: "Your security code", Body: "Your code is 482913."},
+		{Channel: "sms", To: "+14155552671", Subject: "Your security code", Body: "Your code is 730155."},
+	} {
+		require.NoError(t, c.deliver(t.Context(), m))
+	}
+	logs := buf.String()
+	assert.Equal(t, 2, strings.Count(logs, `"msg":"message sent"`), logs)
+	assert.Contains(t, logs, "2671", "the last digits say which line")
+	for _, secret := range []string{"482913", "730155", "Your code", "ada.backup@example.org", "+14155552671"} {
+		assert.NotContains(t, logs, secret)
+	}
+}
+
+func TestFailingSenderDoesNotFailTheRequest(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	h.flush()
+	h.srv.mail.mu.Lock()
+	h.srv.mail.fail = errors.New("gateway down")
+	h.srv.mail.mu.Unlock()
+	r := h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	h.flush() // the delivery fails and is scheduled for a retry
+	for _, m := range h.srv.mail.list("ada@example.com") {
+		require.NotEqual(t, "protection.flag_enabled", m.Event)
+	}
+	h.srv.mail.mu.Lock()
+	h.srv.mail.fail = nil
+	h.srv.mail.mu.Unlock()
+	h.clock.Advance(time.Minute) // past the first backoff
+	h.eventTo("ada@example.com", "protection.flag_enabled")
+}

@@ -1,0 +1,645 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/password"
+	"github.com/carrierguard/carrierguard/protection"
+	"github.com/carrierguard/carrierguard/session"
+	"github.com/carrierguard/carrierguard/status"
+	"github.com/carrierguard/carrierguard/twofactor"
+)
+
+// sendCode is twofactor's Sender: it delivers a one-time code at once, straight to the
+// courier (codes never sit in the notification outbox). The code is in the message
+// body only; the log courier never logs bodies.
+func (s *Server) sendCode(ctx context.Context, m twofactor.Message) error {
+	channel := "email"
+	if m.Kind == twofactor.KindPhone {
+		channel = "sms"
+	}
+	return s.courier.deliver(ctx, message{ID: notify.NewID(), Time: s.now(), Channel: channel, To: m.To,
+		Subject: "Your security code",
+		Body: fmt.Sprintf("Your code is %s. It is for %s and expires at %s UTC. We will never ask you for it: do not share it.",
+			m.Code, strings.ReplaceAll(string(m.Purpose), "_", " "), m.ExpiresAt.UTC().Format("15:04"))})
+}
+
+// secondFactorProof is the session's newest second-factor proof, for the services that
+// demand a fresh one (twofactor and questions check its freshness and tag themselves).
+func (s *Server) secondFactorProof(c *caller) (twofactor.Proof, bool) {
+	return s.proofs.latest(c.sess.ID)
+}
+
+func twofactorError(err error) error {
+	var le *twofactor.LockedError
+	var se *twofactor.SIMChangeError
+	var te *otp.ThrottleError
+	switch {
+	case errors.As(err, &le):
+		if le.Hard {
+			return errorf(http.StatusForbidden, codeLocked, "two-step verification is locked; call support to unlock it")
+		}
+		return errorf(http.StatusTooManyRequests, codeLocked, "too many wrong codes; try again after %s", le.Until.UTC().Format(time.RFC3339))
+	case errors.As(err, &se):
+		return &apiError{Status: http.StatusConflict, Code: "recent_sim_change", Message: strings.TrimPrefix(se.Error(), "twofactor: ")}
+	case errors.As(err, &te):
+		return errorf(http.StatusTooManyRequests, codeRateLimited, "%s", strings.TrimPrefix(te.Error(), "otp: "))
+	case errors.Is(err, twofactor.ErrInvalidCode), errors.Is(err, otp.ErrExpired), errors.Is(err, otp.ErrAttemptsExhausted),
+		errors.Is(err, otp.ErrReplay), errors.Is(err, otp.ErrMalformedCode), errors.Is(err, twofactor.ErrMalformedRecoveryCode):
+		return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired")
+	case errors.Is(err, twofactor.ErrInvalidContact), errors.Is(err, twofactor.ErrInvalidRequest):
+		return errorf(http.StatusBadRequest, codeInvalidField, "%s", strings.TrimPrefix(err.Error(), "twofactor: "))
+	case errors.Is(err, twofactor.ErrUnknownContact):
+		return errorf(http.StatusNotFound, codeNotFound, "no such contact")
+	case errors.Is(err, twofactor.ErrTooManyContacts), errors.Is(err, twofactor.ErrDuplicateContact),
+		errors.Is(err, twofactor.ErrLastContact), errors.Is(err, twofactor.ErrContactNotVerified),
+		errors.Is(err, twofactor.ErrNoSecondFactor):
+		return errorf(http.StatusConflict, codeConflict, "%s", strings.TrimPrefix(err.Error(), "twofactor: "))
+	case errors.Is(err, twofactor.ErrProofRequired):
+		return errorf(http.StatusForbidden, "step_up_required", "%s: POST /v1/2fa/challenge and /v1/2fa/verify first", strings.TrimPrefix(err.Error(), "twofactor: "))
+	case errors.Is(err, otp.ErrNotEnrolled):
+		return errorf(http.StatusConflict, codeConflict, "%s", strings.TrimPrefix(err.Error(), "otp: "))
+	default:
+		return err
+	}
+}
+
+// contactGate keeps unverified accounts from changing trusted contacts (status's trust
+// gate: an account whose email was never verified has nobody reliable to tell).
+func (s *Server) contactGate(r *http.Request, c *caller) error {
+	if err := s.status.Allow(r.Context(), c.account.ID, status.CapabilityOf(protection.ActionChangePhoneContact)); err != nil {
+		if errors.Is(err, status.ErrUnverified) {
+			return errorf(http.StatusForbidden, codeAccountUnverified, "verify the account email before changing trusted contacts")
+		}
+		return err
+	}
+	return nil
+}
+
+// contact finds one of the subscriber's contacts by ID.
+func (s *Server) contact(r *http.Request, sub, id string) (twofactor.Contact, bool, error) {
+	cs, err := s.tf.Contacts(r.Context(), sub)
+	if err != nil {
+		return twofactor.Contact{}, false, err
+	}
+	for _, c := range cs {
+		if c.ID == id {
+			return c, true, nil
+		}
+	}
+	return twofactor.Contact{}, false, nil
+}
+
+type contactJSON struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Masked   string `json:"masked"`
+	Verified bool   `json:"verified"`
+}
+
+func contactViews(cs []twofactor.Contact, verifiedOnly bool) []contactJSON {
+	out := []contactJSON{}
+	for _, c := range cs {
+		if verifiedOnly && !c.Verified() {
+			continue
+		}
+		out = append(out, contactJSON{ID: c.ID, Kind: string(c.Kind), Masked: c.Masked(), Verified: c.Verified()})
+	}
+	return out
+}
+
+func origin() twofactor.Origin { return twofactor.Origin{Channel: "app"} }
+
+// handleTwoFactor shows the 2FA state: GET /v1/2fa.
+func (s *Server) handleTwoFactor(w http.ResponseWriter, r *http.Request, c *caller) error {
+	st, err := s.tf.Status(r.Context(), c.account.ID)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"enabled": st.Enabled, "contacts": contactViews(st.Contacts, false),
+		"authenticator": st.Authenticator, "recovery_codes_left": st.RecoveryCodesLeft}
+	if st.Lock != nil {
+		out["locked"] = true
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type addContactRequest struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// handleAddContact adds a trusted contact and sends it a code: POST /v1/2fa/contacts.
+// Once 2FA is on, adding a contact is a contact change: protection decides it and a
+// fresh second-factor proof is needed.
+func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req addContactRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	kind := twofactor.Kind(req.Kind)
+	if kind != twofactor.KindEmail && kind != twofactor.KindPhone {
+		return errorf(http.StatusBadRequest, codeInvalidField, "field \"kind\" must be email or phone")
+	}
+	if err := required("value", req.Value); err != nil {
+		return err
+	}
+	if err := s.contactGate(r, c); err != nil {
+		return err
+	}
+	// Check the input before deciding, so a typo is not counted as a sensitive request.
+	if _, err := twofactor.ParseContact(kind, req.Value, contactPhones); err != nil {
+		return twofactorError(err)
+	}
+	on, err := s.tf.TwoFactorEnabled(r.Context(), c.account.ID)
+	if err != nil {
+		return err
+	}
+	var proof twofactor.Proof
+	if on {
+		if _, err := s.decide(r.Context(), c, protection.ActionChangePhoneContact); err != nil {
+			return err
+		}
+		proof, _ = s.secondFactorProof(c)
+	}
+	pc, err := s.tf.AddContact(r.Context(), twofactor.AddContactRequest{Subscriber: c.account.ID, Kind: kind, Value: req.Value,
+		Proof: proof, Origin: origin()})
+	if err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"contact": contactViews([]twofactor.Contact{pc.Contact}, false)[0],
+		"challenge_id": pc.ChallengeID, "next": "POST /v1/2fa/contacts/{id}/verify with the code sent to the contact"})
+	return nil
+}
+
+type codeRequest struct {
+	ChallengeID string `json:"challenge_id"`
+	Code        string `json:"code"`
+}
+
+// handleVerifyContact checks the code sent to a new contact:
+// POST /v1/2fa/contacts/{id}/verify.
+func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req codeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("challenge_id", req.ChallengeID); err != nil {
+		return err
+	}
+	if err := required("code", req.Code); err != nil {
+		return err
+	}
+	if _, found, err := s.contact(r, c.account.ID, r.PathValue("id")); err != nil {
+		return err
+	} else if !found {
+		return errorf(http.StatusNotFound, codeNotFound, "no such contact")
+	}
+	// A contact left pending from before 2FA was turned on needs the session's fresh
+	// proof (twofactor checks it only in that case).
+	proof, _ := s.secondFactorProof(c)
+	ct, err := s.tf.VerifyContact(r.Context(), twofactor.VerifyContactRequest{Subscriber: c.account.ID, ChallengeID: req.ChallengeID,
+		Code: req.Code, Proof: proof, Origin: origin()})
+	if err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contact": contactViews([]twofactor.Contact{ct}, false)[0]})
+	return nil
+}
+
+// handleRemoveContact removes a trusted contact: DELETE /v1/2fa/contacts/{id}.
+func (s *Server) handleRemoveContact(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.contactGate(r, c); err != nil {
+		return err
+	}
+	removed, found, err := s.contact(r, c.account.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if !found {
+		return errorf(http.StatusNotFound, codeNotFound, "no such contact")
+	}
+	if _, err := s.decide(r.Context(), c, protection.ActionRemoveTrustedContact); err != nil {
+		return err
+	}
+	proof, _ := s.secondFactorProof(c)
+	if removed.Verified() {
+		ch := notify.ChannelEmail
+		if removed.Kind == twofactor.KindPhone {
+			ch = notify.ChannelSMS
+		}
+		// The removed address hears of its removal (notify's old-address rule), so an
+		// attacker who removes the owner's contact cannot hide it from them. It is
+		// recorded first: twofactor publishes the event inside RemoveContact.
+		s.dir.formerContact(c.account.ID, notify.Recipient{Channel: ch, Address: removed.Value}, s.now(), notify.DefaultFormerWindow)
+	}
+	if err := s.tf.RemoveContact(r.Context(), twofactor.RemoveContactRequest{Subscriber: c.account.ID, ContactID: removed.ID,
+		Proof: proof, Origin: origin()}); err != nil {
+		return twofactorError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleEnable turns 2FA on: POST /v1/2fa/enable.
+func (s *Server) handleEnable(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.tf.Enable(r.Context(), c.account.ID, origin()); err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"enabled": true})
+	return nil
+}
+
+// handleDisable turns 2FA off: POST /v1/2fa/disable. Protection decides it, and a
+// fresh second-factor proof is needed.
+func (s *Server) handleDisable(w http.ResponseWriter, r *http.Request, c *caller) error {
+	dv, err := s.decide(r.Context(), c, protection.ActionDisableTwoFactor)
+	if err != nil {
+		return err
+	}
+	proof, _ := s.secondFactorProof(c)
+	if err := s.tf.Disable(r.Context(), c.account.ID, proof, origin()); err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"enabled": false, "decision": dv})
+	return nil
+}
+
+// handleRecoveryCodes makes a new set of recovery codes, shown once:
+// POST /v1/2fa/recovery-codes. Once 2FA is on it needs a fresh second-factor proof.
+func (s *Server) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *caller) error {
+	proof, _ := s.secondFactorProof(c)
+	codes, err := s.tf.GenerateRecoveryCodes(r.Context(), c.account.ID, proof, origin())
+	if err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes, "note": "shown once: store them offline; each works once"})
+	return nil
+}
+
+type challengeRequest struct {
+	ContactID string `json:"contact_id"`
+	Purpose   string `json:"purpose"`
+}
+
+var stepUpPurposes = map[string]otp.Purpose{
+	"": otp.PurposeAccountChange, "account_change": otp.PurposeAccountChange, "sim_swap": otp.PurposeSIMSwap,
+	"port_out": otp.PurposePortOut, "disable_two_factor": otp.PurposeDisableTwoFactor,
+}
+
+// handleChallenge sends a step-up code to a verified contact: POST /v1/2fa/challenge.
+func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req challengeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("contact_id", req.ContactID); err != nil {
+		return err
+	}
+	purpose, ok := stepUpPurposes[req.Purpose]
+	if !ok {
+		return errorf(http.StatusBadRequest, codeInvalidField, "field \"purpose\" must be account_change, sim_swap, port_out or disable_two_factor")
+	}
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.account.ID, ContactID: req.ContactID, Purpose: purpose})
+	if err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, challengeView(ch))
+	return nil
+}
+
+func challengeView(ch twofactor.Challenge) map[string]any {
+	return map[string]any{"challenge_id": ch.ID, "sent_to": ch.Masked, "expires_at": ch.ExpiresAt}
+}
+
+type verifyRequest struct {
+	Method      string `json:"method"`
+	ChallengeID string `json:"challenge_id"`
+	Code        string `json:"code"`
+}
+
+func (v verifyRequest) complete(sub string) (twofactor.CompleteRequest, error) {
+	m := twofactor.Method(v.Method)
+	switch m {
+	case "":
+		m = twofactor.MethodContactCode
+	case twofactor.MethodContactCode, twofactor.MethodAuthenticator, twofactor.MethodRecoveryCode:
+	default:
+		return twofactor.CompleteRequest{}, errorf(http.StatusBadRequest, codeInvalidField, "field \"method\" must be contact_code, authenticator or recovery_code")
+	}
+	if m == twofactor.MethodContactCode {
+		if err := required("challenge_id", v.ChallengeID); err != nil {
+			return twofactor.CompleteRequest{}, err
+		}
+	}
+	if err := required("code", v.Code); err != nil {
+		return twofactor.CompleteRequest{}, err
+	}
+	return twofactor.CompleteRequest{Subscriber: sub, Method: m, ChallengeID: v.ChallengeID, Code: v.Code}, nil
+}
+
+// handleVerify completes a step-up: POST /v1/2fa/verify. The proof is kept with the
+// session, and counts as evidence for the next sensitive requests while it is fresh.
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req verifyRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	cr, err := req.complete(c.account.ID)
+	if err != nil {
+		return err
+	}
+	proof, err := s.tf.Complete(r.Context(), cr)
+	if err != nil {
+		return twofactorError(err)
+	}
+	if _, err := s.sessions.StepUp(r.Context(), c.token, c.client, session.ProofSecondFactor); err != nil {
+		return err
+	}
+	s.proofs.add(c.sess.ID, proof)
+	writeJSON(w, http.StatusOK, map[string]any{"method": proof.Method, "contact": proof.Masked, "proved_at": proof.At})
+	return nil
+}
+
+// handleAuthenticatorEnroll starts (or restarts) authenticator enrollment:
+// POST /v1/2fa/authenticator returns the otpauth URI and secret;
+// POST /v1/2fa/authenticator/qr.png returns the same as a QR code PNG. Each call makes a
+// new pending key; confirm it with a code from the app.
+func (s *Server) handleAuthenticatorEnroll(png bool) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+		on, err := s.tf.TwoFactorEnabled(r.Context(), c.account.ID)
+		if err != nil {
+			return err
+		}
+		if on {
+			// Replacing a second factor needs a fresh one (ASVS).
+			if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+				return twofactorError(twofactor.ErrProofRequired)
+			}
+		}
+		label := "•••• " + c.account.Phone[len(c.account.Phone)-4:]
+		e, err := s.auths.Enroll(r.Context(), otp.EnrollRequest{Subscriber: c.account.ID, Account: label})
+		if err != nil {
+			return twofactorError(err)
+		}
+		if png {
+			w.Header().Set("Content-Type", "image/png")
+			w.Header().Set("Content-Length", strconv.Itoa(len(e.QRCodePNG)))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(e.QRCodePNG)
+			return nil
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"uri": e.URI, "secret": e.Secret, "confirm_by": e.ConfirmBy,
+			"next": "scan the URI (or GET the PNG from POST /v1/2fa/authenticator/qr.png), then POST /v1/2fa/authenticator/confirm with a code"})
+		return nil
+	}
+}
+
+type confirmRequest struct {
+	Code string `json:"code"`
+}
+
+// handleAuthenticatorConfirm confirms enrollment with a code from the app:
+// POST /v1/2fa/authenticator/confirm.
+func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req confirmRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("code", req.Code); err != nil {
+		return err
+	}
+	if _, err := s.auths.Confirm(r.Context(), otp.ConfirmRequest{Subscriber: c.account.ID, Code: req.Code, Channel: "app"}); err != nil {
+		if errors.Is(err, otp.ErrInvalidCode) {
+			return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong; check the app's clock and try the next code")
+		}
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"authenticator": true})
+	return nil
+}
+
+// handleAuthenticatorRemove removes the authenticator: DELETE /v1/2fa/authenticator.
+func (s *Server) handleAuthenticatorRemove(w http.ResponseWriter, r *http.Request, c *caller) error {
+	dv, err := s.decide(r.Context(), c, protection.ActionDisableTwoFactor)
+	if err != nil {
+		return err
+	}
+	if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+		return stepUpError(dv)
+	}
+	if err := s.auths.Remove(r.Context(), otp.RemoveRequest{Subscriber: c.account.ID, Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: "app"}); err != nil {
+		return twofactorError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// pendingSignin is a sign-in whose password was right, waiting for the second factor.
+type pendingSignin struct {
+	subscriber string
+	device     string
+	rotation   password.Rotation
+	expires    time.Time
+}
+
+type signinBook struct {
+	mu sync.Mutex
+	m  map[string]pendingSignin
+}
+
+func newSigninBook() *signinBook { return &signinBook{m: map[string]pendingSignin{}} }
+
+func (b *signinBook) put(id string, p pendingSignin) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.m[id] = p
+}
+
+// get returns the live pending sign-in for id, presented from the same device.
+func (b *signinBook) get(id, device string, now time.Time) (pendingSignin, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, p := range b.m {
+		if now.After(p.expires) {
+			delete(b.m, k)
+		}
+	}
+	p, ok := b.m[id]
+	if !ok || !session.SameDevice(p.device, device) {
+		return pendingSignin{}, false
+	}
+	return p, true
+}
+
+// take removes and returns the pending sign-in: it completes once.
+func (b *signinBook) take(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.m[id]
+	delete(b.m, id)
+	return ok
+}
+
+const signinTTL = 10 * time.Minute
+
+// secondFactorNeeded answers a correct password for an account with 2FA on: the
+// sign-in waits for the second factor.
+func (s *Server) secondFactorNeeded(w http.ResponseWriter, r *http.Request, sub string, client session.Client, rot password.Rotation) error {
+	st, err := s.tf.Status(r.Context(), sub)
+	if err != nil {
+		return err
+	}
+	id := "signin_" + newID()
+	s.signins.put(id, pendingSignin{subscriber: sub, device: client.Device, rotation: rot, expires: s.now().Add(signinTTL)})
+	methods := []string{}
+	if len(contactViews(st.Contacts, true)) > 0 {
+		methods = append(methods, string(twofactor.MethodContactCode))
+	}
+	if st.Authenticator {
+		methods = append(methods, string(twofactor.MethodAuthenticator))
+	}
+	if st.RecoveryCodesLeft > 0 {
+		methods = append(methods, string(twofactor.MethodRecoveryCode))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "second_factor_required", "signin_id": id,
+		"methods": methods, "contacts": contactViews(st.Contacts, true), "expires_at": s.now().Add(signinTTL),
+		"next": "POST /v1/signin/challenge {signin_id, contact_id}, then POST /v1/signin/complete {signin_id, challenge_id, code}"})
+	return nil
+}
+
+// pendingSignin finds the sign-in that passed its password step, for the device that
+// started it, and returns it with the request's client.
+func (s *Server) pendingSignin(r *http.Request, signinID string) (pendingSignin, session.Client, error) {
+	if err := required("signin_id", signinID); err != nil {
+		return pendingSignin{}, session.Client{}, err
+	}
+	client, err := s.client(r)
+	if err != nil {
+		return pendingSignin{}, session.Client{}, err
+	}
+	p, ok := s.signins.get(signinID, client.Device, s.now())
+	if !ok {
+		return pendingSignin{}, session.Client{}, errorf(http.StatusUnauthorized, codeUnauthenticated, "the sign-in expired or is unknown; start again")
+	}
+	return p, client, nil
+}
+
+type signinChallengeRequest struct {
+	SigninID  string `json:"signin_id"`
+	ContactID string `json:"contact_id"`
+}
+
+// handleSigninChallenge sends a sign-in code: POST /v1/signin/challenge.
+func (s *Server) handleSigninChallenge(w http.ResponseWriter, r *http.Request) error {
+	var req signinChallengeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("contact_id", req.ContactID); err != nil {
+		return err
+	}
+	p, _, err := s.pendingSignin(r, req.SigninID)
+	if err != nil {
+		return err
+	}
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: p.subscriber, ContactID: req.ContactID, Purpose: otp.PurposeSignIn})
+	if err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, challengeView(ch))
+	return nil
+}
+
+type signinCompleteRequest struct {
+	SigninID string `json:"signin_id"`
+	verifyRequest
+}
+
+// handleSigninComplete checks the second factor and starts the session:
+// POST /v1/signin/complete.
+func (s *Server) handleSigninComplete(w http.ResponseWriter, r *http.Request) error {
+	var req signinCompleteRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	p, client, err := s.pendingSignin(r, req.SigninID)
+	if err != nil {
+		return err
+	}
+	cr, err := req.complete(p.subscriber)
+	if err != nil {
+		return err
+	}
+	proof, err := s.tf.Complete(r.Context(), cr)
+	if err != nil {
+		return twofactorError(err)
+	}
+	if !s.signins.take(req.SigninID) {
+		return errorf(http.StatusUnauthorized, codeUnauthenticated, "the sign-in was already completed")
+	}
+	return s.finishSignin(w, r, p.subscriber, client, p.rotation, &proof)
+}
+
+type caseCodeRequest struct {
+	ContactID string `json:"contact_id"`
+}
+
+// handleCaseSendCode sends the caller a code on a trusted contact:
+// POST /agent/v1/cases/{case}/verify/code/send. The agent sees only the masked contact.
+func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agent string) error {
+	c, err := s.getCase(r, agent)
+	if err != nil {
+		return err
+	}
+	var req caseCodeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("contact_id", req.ContactID); err != nil {
+		return err
+	}
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: otp.PurposeAccountRecovery})
+	if err != nil {
+		return twofactorError(err)
+	}
+	writeJSON(w, http.StatusOK, challengeView(ch))
+	return nil
+}
+
+// handleCaseVerifyCode checks the code the caller reads out:
+// POST /agent/v1/cases/{case}/verify/code. A match adds trusted-contact evidence.
+func (s *Server) handleCaseVerifyCode(w http.ResponseWriter, r *http.Request, agent string) error {
+	c, err := s.getCase(r, agent)
+	if err != nil {
+		return err
+	}
+	var req codeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("challenge_id", req.ChallengeID); err != nil {
+		return err
+	}
+	if err := required("code", req.Code); err != nil {
+		return err
+	}
+	proof, err := s.tf.Complete(r.Context(), twofactor.CompleteRequest{Subscriber: c.Subscriber, Method: twofactor.MethodContactCode,
+		ChallengeID: req.ChallengeID, Code: req.Code})
+	if err != nil {
+		return twofactorError(err)
+	}
+	s.cases.addEvidence(c.ID, proofEvidence(proof))
+	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "contact": proof.Masked})
+	return nil
+}

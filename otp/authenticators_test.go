@@ -1,0 +1,347 @@
+package otp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"testing"
+	"time"
+
+	potp "github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/validate"
+	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/store/memory"
+	"github.com/carrierguard/carrierguard/store/storetest"
+)
+
+type authEnv struct {
+	clk   *fakeclock.Clock
+	store *memory.OTP
+	rec   *notify.Recorder
+	auth  *otp.Authenticators
+}
+
+func newAuth(t *testing.T, cfg otp.AuthenticatorConfig) authEnv {
+	t.Helper()
+	clk := storetest.NewClock()
+	store := memory.NewOTP(memory.Options{Now: clk.Now})
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+	require.NoError(t, err)
+	rec := &notify.Recorder{}
+	if cfg.Issuer == "" {
+		cfg.Issuer = "Acme Mobile"
+	}
+	cfg.Now = clk.Now
+	auth, err := otp.NewAuthenticators(cfg, store, kr, rec)
+	require.NoError(t, err)
+	return authEnv{clk, store, rec, auth}
+}
+
+// app plays the authenticator app: it reads only the enrollment URI.
+type app struct {
+	t   *testing.T
+	key *otp.Key
+	uri otp.KeyURI
+}
+
+func scan(t *testing.T, en otp.Enrollment) app {
+	t.Helper()
+	u, err := otp.ParseKeyURI(en.URI)
+	require.NoError(t, err)
+	k, err := otp.NewKey(u.Secret, u.Params)
+	require.NoError(t, err)
+	return app{t, k, u}
+}
+
+func (a app) totp(at time.Time) string { return a.key.TOTP(at) }
+
+func (e authEnv) enroll(t *testing.T, sub string, kind otp.Kind) (otp.Enrollment, app) {
+	t.Helper()
+	en, err := e.auth.Enroll(context.Background(), otp.EnrollRequest{Subscriber: sub, Account: "•••• 1234", Kind: kind})
+	require.NoError(t, err)
+	return en, scan(t, en)
+}
+
+func TestEnrollmentArtifacts(t *testing.T) {
+	e := newAuth(t, otp.AuthenticatorConfig{})
+	en, a := e.enroll(t, "alice", otp.TOTP)
+	assert.Equal(t, otp.KeyURI{Kind: otp.TOTP, Issuer: "Acme Mobile", Account: "•••• 1234", Secret: a.uri.Secret,
+		Params: otp.Params{Algorithm: otp.SHA1, Digits: 6, Period: 30 * time.Second}}, a.uri)
+	assert.Len(t, a.uri.Secret, 20, "160-bit secret")
+	assert.Contains(t, en.URI, "otpauth://totp/Acme%20Mobile:")
+	assert.Contains(t, en.URI, "&issuer=Acme%20Mobile")
+	assert.NotContains(t, en.Secret, "=", "base32 without padding")
+	assert.Equal(t, storetest.Epoch.Add(15*time.Minute), en.ConfirmBy)
+
+	img, err := png.Decode(bytes.NewReader(en.QRCodePNG))
+	require.NoError(t, err)
+	assert.Equal(t, 256, img.Bounds().Dx())
+
+	// pquerna/otp, standing in for the apps, computes the same codes from the URI.
+	pk, err := potp.NewKeyFromURL(en.URI)
+	require.NoError(t, err)
+	want, err := totp.GenerateCode(pk.Secret(), e.clk.Now())
+	require.NoError(t, err)
+	assert.Equal(t, want, a.totp(e.clk.Now()))
+
+	// At rest the secret is sealed, bound to subscriber and enrollment.
+	rec, err := e.store.GetAuthenticator(context.Background(), "alice")
+	require.NoError(t, err)
+	assert.False(t, bytes.Contains(rec.SealedSecret, a.uri.Secret))
+	assert.Equal(t, en.ID, rec.ID)
+}
+
+func TestTOTPLifecycle(t *testing.T) {
+	ctx := context.Background()
+	e := newAuth(t, otp.AuthenticatorConfig{})
+	_, a := e.enroll(t, "alice", otp.TOTP)
+
+	_, err := e.auth.Verify(ctx, "alice", a.totp(e.clk.Now()))
+	assert.ErrorIs(t, err, otp.ErrNotEnrolled, "pending enrollments do not verify")
+	_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: wrong(a.totp(e.clk.Now()))})
+	assert.ErrorIs(t, err, otp.ErrInvalidCode)
+	assert.Empty(t, e.rec.Events())
+
+	m, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now()), Channel: "web"})
+	require.NoError(t, err)
+	assert.Equal(t, otp.TOTP, m.Kind)
+	ev, ok := e.rec.Last(notify.AuthenticatorEnrolled)
+	require.True(t, ok)
+	assert.Equal(t, "alice", ev.Subscriber)
+	assert.Equal(t, "web", ev.Channel)
+	st, err := e.auth.Status(ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, st.Confirmed)
+
+	// The confirming code cannot be used again to sign in.
+	_, err = e.auth.Verify(ctx, "alice", a.totp(e.clk.Now()))
+	assert.ErrorIs(t, err, otp.ErrReplay)
+
+	e.clk.Advance(30 * time.Second)
+	code := a.totp(e.clk.Now())
+	m2, err := e.auth.Verify(ctx, "alice", code)
+	require.NoError(t, err)
+	assert.Equal(t, m.Step+1, m2.Step)
+	_, err = e.auth.Verify(ctx, "alice", code)
+	assert.ErrorIs(t, err, otp.ErrReplay, "the same valid code twice")
+
+	// A code from the next step (app clock ahead) is accepted; after it, the current
+	// step's code, though within the window, is a replay.
+	next := a.totp(e.clk.Now().Add(30 * time.Second))
+	_, err = e.auth.Verify(ctx, "alice", next)
+	require.NoError(t, err)
+	_, err = e.auth.Verify(ctx, "alice", a.totp(e.clk.Now()))
+	assert.ErrorIs(t, err, otp.ErrReplay, "an earlier step after a later one")
+
+	// Skew: two steps old is outside the default ±1.
+	e.clk.Advance(90 * time.Second)
+	_, err = e.auth.Verify(ctx, "alice", a.totp(e.clk.Now().Add(-60*time.Second)))
+	assert.ErrorIs(t, err, otp.ErrInvalidCode)
+
+	// Re-enrolling over a confirmed authenticator is refused; removing publishes.
+	_, err = e.auth.Enroll(ctx, otp.EnrollRequest{Subscriber: "alice", Account: "x"})
+	assert.ErrorIs(t, err, otp.ErrAlreadyEnrolled)
+	require.NoError(t, e.auth.Remove(ctx, otp.RemoveRequest{Subscriber: "alice", Actor: notify.Actor{Kind: notify.ActorAgent, ID: "agent-7"}, Channel: "chat"}))
+	ev, ok = e.rec.Last(notify.AuthenticatorRemoved)
+	require.True(t, ok)
+	assert.Equal(t, notify.ActorAgent, ev.Actor.Kind)
+	_, err = e.auth.Verify(ctx, "alice", a.totp(e.clk.Now()))
+	assert.ErrorIs(t, err, otp.ErrNotEnrolled)
+	assert.ErrorIs(t, e.auth.Remove(ctx, otp.RemoveRequest{Subscriber: "alice"}), otp.ErrNotEnrolled)
+}
+
+func TestTOTPConcurrentReplay(t *testing.T) {
+	ctx := context.Background()
+	e := newAuth(t, otp.AuthenticatorConfig{})
+	_, a := e.enroll(t, "alice", otp.TOTP)
+	_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now())})
+	require.NoError(t, err)
+	e.clk.Advance(30 * time.Second)
+	code := a.totp(e.clk.Now())
+	for _, err := range storetest.ExactlyOnce(t, storetest.Contenders, func(int) error {
+		_, err := e.auth.Verify(ctx, "alice", code)
+		return err
+	}) {
+		assert.ErrorIs(t, err, otp.ErrReplay)
+	}
+}
+
+func TestEnrollmentPendingRules(t *testing.T) {
+	ctx := context.Background()
+	e := newAuth(t, otp.AuthenticatorConfig{})
+	_, first := e.enroll(t, "alice", otp.TOTP)
+	_, second := e.enroll(t, "alice", otp.TOTP)
+	_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: first.totp(e.clk.Now())})
+	assert.ErrorIs(t, err, otp.ErrInvalidCode, "a replaced enrollment's code does not confirm the new one")
+
+	e.clk.Advance(15 * time.Minute)
+	_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: second.totp(e.clk.Now())})
+	assert.ErrorIs(t, err, otp.ErrExpired)
+
+	_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "bob", Code: "123456"})
+	assert.ErrorIs(t, err, otp.ErrNotEnrolled)
+
+	// Removing a pending enrollment publishes nothing.
+	require.NoError(t, e.auth.Remove(ctx, otp.RemoveRequest{Subscriber: "alice"}))
+	assert.Empty(t, e.rec.Events())
+}
+
+// A sealed secret copied onto another subscriber's record does not open.
+func TestSealedSecretBoundToSubscriber(t *testing.T) {
+	ctx := context.Background()
+	e := newAuth(t, otp.AuthenticatorConfig{})
+	_, a := e.enroll(t, "alice", otp.TOTP)
+	e.enroll(t, "mallory", otp.TOTP)
+	alice, err := e.store.GetAuthenticator(ctx, "alice")
+	require.NoError(t, err)
+	m, err := e.store.GetAuthenticator(ctx, "mallory")
+	require.NoError(t, err)
+	m.SealedSecret = alice.SealedSecret
+	require.NoError(t, e.store.PutAuthenticator(ctx, m))
+	_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "mallory", Code: a.totp(e.clk.Now())})
+	assert.ErrorIs(t, err, keyring.ErrOpen)
+}
+
+func TestHOTPLifecycle(t *testing.T) {
+	ctx := context.Background()
+	e := newAuth(t, otp.AuthenticatorConfig{LookAhead: 5, ResyncWindow: 100})
+	en, a := e.enroll(t, "alice", otp.HOTP)
+	assert.Contains(t, en.URI, "otpauth://hotp/")
+	assert.Contains(t, en.URI, "counter=0")
+
+	m, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.key.HOTP(0)})
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), m.Step)
+	_, err = e.auth.Verify(ctx, "alice", a.key.HOTP(0))
+	assert.ErrorIs(t, err, otp.ErrInvalidCode, "a used counter is behind the window")
+
+	// The button was pressed a few times without use: within the look-ahead.
+	m, err = e.auth.Verify(ctx, "alice", a.key.HOTP(4))
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), m.Step)
+	_, err = e.auth.Verify(ctx, "alice", a.key.HOTP(3))
+	assert.ErrorIs(t, err, otp.ErrInvalidCode)
+
+	// Far drift needs two consecutive codes.
+	_, err = e.auth.Verify(ctx, "alice", a.key.HOTP(60))
+	assert.ErrorIs(t, err, otp.ErrInvalidCode)
+	m, err = e.auth.Resync(ctx, "alice", a.key.HOTP(60), a.key.HOTP(61))
+	require.NoError(t, err)
+	assert.Equal(t, int64(61), m.Step)
+	_, err = e.auth.Resync(ctx, "alice", a.key.HOTP(60), a.key.HOTP(61))
+	assert.ErrorIs(t, err, otp.ErrInvalidCode, "resync codes are used up")
+	m, err = e.auth.Verify(ctx, "alice", a.key.HOTP(62))
+	require.NoError(t, err)
+	assert.Equal(t, int64(62), m.Step)
+}
+
+func TestAuthenticatorAlgorithms(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []otp.Algorithm{otp.SHA1, otp.SHA256, otp.SHA512} {
+		for _, digits := range []int{6, 8} {
+			e := newAuth(t, otp.AuthenticatorConfig{Algorithm: alg, Digits: digits, SecretSize: 32})
+			_, a := e.enroll(t, "alice", otp.TOTP)
+			assert.Equal(t, alg, a.uri.Params.Algorithm)
+			assert.Equal(t, digits, a.uri.Params.Digits)
+			code := a.totp(e.clk.Now())
+			assert.Len(t, code, digits)
+			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			assert.NoError(t, err, "%s/%d", alg, digits)
+		}
+	}
+}
+
+func TestNewAuthenticatorsConfig(t *testing.T) {
+	store := memory.NewOTP(memory.Options{})
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: make([]byte, 32)}}})
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		cfg   otp.AuthenticatorConfig
+		field string
+	}{
+		{"no issuer", otp.AuthenticatorConfig{}, "Issuer"},
+		{"colon in issuer", otp.AuthenticatorConfig{Issuer: "a:b"}, "Issuer"},
+		{"MD5", otp.AuthenticatorConfig{Issuer: "x", Algorithm: "MD5"}, "Algorithm"},
+		{"7 digits", otp.AuthenticatorConfig{Issuer: "x", Digits: 7}, "Digits"},
+		{"short secret", otp.AuthenticatorConfig{Issuer: "x", SecretSize: 16}, "SecretSize"},
+		{"big skew", otp.AuthenticatorConfig{Issuer: "x", Skew: 6}, "Skew"},
+		{"fractional period", otp.AuthenticatorConfig{Issuer: "x", Period: 30500 * time.Millisecond}, "Period"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := otp.NewAuthenticators(tt.cfg, store, kr, &notify.Recorder{})
+			require.ErrorIs(t, err, validate.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), tt.field)
+		})
+	}
+	_, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "x"}, store, nil, &notify.Recorder{})
+	assert.ErrorIs(t, err, validate.ErrInvalidConfig)
+}
+
+// brokenKeyring fails every call, to show keyring errors fail closed.
+type brokenKeyring struct{}
+
+func (brokenKeyring) Seal(context.Context, []byte, []byte) ([]byte, error) {
+	return nil, errors.New("kms down")
+}
+func (brokenKeyring) Open(context.Context, []byte, []byte) ([]byte, error) {
+	return nil, errors.New("kms down")
+}
+
+func TestAuthenticatorsFailClosed(t *testing.T) {
+	store := memory.NewOTP(memory.Options{})
+	a, err := otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "x"}, store, brokenKeyring{}, &notify.Recorder{})
+	require.NoError(t, err)
+	_, err = a.Enroll(context.Background(), otp.EnrollRequest{Subscriber: "alice", Account: "a"})
+	assert.ErrorContains(t, err, "kms down")
+	_, err = store.GetAuthenticator(context.Background(), "alice")
+	assert.ErrorIs(t, err, otp.ErrNotFound, "nothing half-written")
+
+	require.NoError(t, store.PutAuthenticator(context.Background(), otp.Authenticator{ID: "e", Subscriber: "alice", Kind: otp.TOTP, SealedSecret: []byte("x"), LastStep: otp.NoStep, ConfirmedAt: time.Unix(1, 0)}))
+	_, err = a.Verify(context.Background(), "alice", "123456")
+	assert.ErrorContains(t, err, "kms down")
+}
+
+func TestEnrollBadRequests(t *testing.T) {
+	e := newAuth(t, otp.AuthenticatorConfig{})
+	tests := map[string]otp.EnrollRequest{
+		"no subscriber":      {Account: "a"},
+		"no account":         {Subscriber: "alice"},
+		"control in account": {Subscriber: "alice", Account: "a\nb"},
+		"unknown kind":       {Subscriber: "alice", Account: "a", Kind: "motp"},
+	}
+	for name, req := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.auth.Enroll(context.Background(), req)
+			assert.Error(t, err)
+		})
+	}
+	_, err := e.auth.Status(context.Background(), "alice")
+	assert.ErrorIs(t, err, otp.ErrNotEnrolled, "nothing stored by refused requests")
+}
+
+// A confirmation racing a re-enrollment lands on neither: the code was checked against
+// the old secret, and the store refuses to advance a record with another ID.
+func TestConfirmRacingReEnrollment(t *testing.T) {
+	ctx := context.Background()
+	e := newAuth(t, otp.AuthenticatorConfig{})
+	_, a := e.enroll(t, "alice", otp.TOTP)
+	old, err := e.store.GetAuthenticator(ctx, "alice")
+	require.NoError(t, err)
+	e.enroll(t, "alice", otp.TOTP)
+	// What Confirm would do after reading the old record: advance it by ID.
+	err = e.store.AdvanceAuthenticator(ctx, "alice", old.ID, a.key.Step(e.clk.Now()), e.clk.Now())
+	assert.ErrorIs(t, err, otp.ErrNotFound)
+	st, err := e.auth.Status(ctx, "alice")
+	require.NoError(t, err)
+	assert.False(t, st.Confirmed)
+}

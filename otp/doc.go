@@ -1,0 +1,85 @@
+// Package otp issues and checks the one-time passcodes every carrierguard protection
+// ends in: out-of-band codes sent by SMS, voice or email, and codes from authenticator
+// apps (TOTP) and hardware tokens (HOTP), with replay protection.
+//
+// A code that can be guessed, replayed, reused for another purpose or read from the
+// database defeats 2FA, contact verification and SIM-swap or port-out authorisation
+// alike. This package closes each of those doors and leaves the decision of when to ask
+// for a code, and what to do after it, to its callers (package twofactor, chiefly).
+//
+// # Out-of-band codes
+//
+// [Codes] issues a code for a subscriber, a [Purpose] and a [Destination], returns the
+// plaintext once for the caller to send, and stores only a keyed hash:
+//
+//	store := memory.NewOTP(memory.Options{})
+//	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key}, store, store, publisher)
+//	issued, err := codes.Issue(ctx, otp.IssueRequest{
+//		Subscriber: "sub-42", Purpose: otp.PurposeSIMSwap,
+//		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"},
+//	})
+//	// send issued.Code; keep issued.ChallengeID
+//	v, err := codes.Verify(ctx, otp.VerifyRequest{ChallengeID: id, Subscriber: "sub-42",
+//		Purpose: otp.PurposeSIMSwap, Destination: dest, Code: typed})
+//
+// The policy, and why:
+//
+//   - Codes are 6 digits by default (6 to 10), uniform from crypto/rand without modulo
+//     bias. NIST SP 800-63B asks for at least 6.
+//   - The stored hash is HMAC-SHA-256 under CodeConfig.HashKey over the challenge ID,
+//     subscriber, purpose, channel, address and code. A database copy reveals no code
+//     (a 6-digit code is trivial to brute-force from an unkeyed hash), and a code issued
+//     for one purpose, destination or subscriber never verifies for another.
+//   - SMS and voice codes live at most 10 minutes (default 10); email codes may be given
+//     up to an hour with EmailTTL.
+//   - Each code allows 5 attempts (MaxAttempts). The attempt is counted in the store
+//     before the code is compared (see [ChallengeStore]), so concurrent guesses cannot
+//     exceed the limit, and consumption is atomic, so 64 concurrent correct submissions
+//     give one success. The attempt that exhausts a code publishes
+//     notify.SuspiciousActivity.
+//   - Resends are throttled per subscriber and purpose, in the store so the limits
+//     survive restarts: 30 s between codes, 5 an hour. Wrong codes are counted across
+//     codes; a new code never resets the count, a correct one does; after 10 in a row no
+//     code is issued for 15 minutes. Lockout across all methods is twofactor's job.
+//   - What people type is normalised by [NormalizeCode]: spaces and dashes dropped,
+//     full-width and other-script digits folded; anything else is ErrMalformedCode,
+//     decided before any lookup and not counted as an attempt.
+//
+// # Authenticator apps and tokens
+//
+// [Authenticators] enrolls one authenticator per subscriber: a 160-bit secret (or
+// longer), an otpauth:// key URI (base32 without padding, the issuer in both label and
+// parameter) and a QR code PNG drawn by github.com/pquerna/otp. The secret is sealed with
+// a [keyring.Keyring] whose associated data binds it to the subscriber and the enrollment,
+// so a sealed secret copied to another row does not open. The enrollment stays pending
+// until [Authenticators.Confirm] sees a valid code from the app.
+//
+// Verification accepts TOTP codes within ±1 step of 30 s by default (AuthenticatorConfig.Skew)
+// and HOTP codes up to 10 counters ahead, with [Authenticators.Resync] for tokens that
+// drifted further (two consecutive codes, RFC 4226 §7.4). Every accepted code records
+// its step or counter, atomically in the store, and a code whose step is not later than
+// the last accepted one is ErrReplay, even inside the window and even when requests race.
+// pquerna/otp's validators cannot do this: they do not say which step matched. SHA1,
+// SHA256 and SHA512 and 6 or 8 digits are supported; the defaults (SHA1, 6, 30 s) are
+// what every app reads.
+//
+// [Key] is the low-level engine, usable on its own: it keys HMAC once and checks every
+// step of the window in constant time, without allocating, whether or not one matched.
+// Authenticators does not count wrong codes; its caller does, toward the subscriber's
+// lockout.
+//
+// # Errors
+//
+// See the variable block in errors.go for which error means what and which may be shown
+// to a subscriber. In short: a wrong code and a code for an unknown challenge are the
+// same ErrInvalidCode; ErrMalformedCode, ErrWrongLength, ErrExpired, ErrAttemptsExhausted,
+// ErrReplay and ErrThrottled are distinct; any other error is an internal failure and
+// never means success.
+//
+// # Stores
+//
+// [ChallengeStore], [RateStore] and [AuthenticatorStore] are small interfaces whose
+// atomic methods carry the guarantees above. store/memory implements all three in
+// [github.com/carrierguard/carrierguard/store/memory.OTP]; store/storetest holds the
+// suite an adapter of your own must pass.
+package otp

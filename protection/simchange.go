@@ -1,0 +1,324 @@
+package protection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/carrierguard/carrierguard/notify"
+)
+
+// Errors about SIM-change requests.
+var (
+	// ErrInvalidNumber: a phone number is not in E.164 form (+ and 5 to 15 digits).
+	ErrInvalidNumber = errors.New("protection: phone number is not E.164 (+ then 5 to 15 digits, no leading 0)")
+	// ErrNotApproved: CompleteSIMChange was called for a request that is not approved.
+	ErrNotApproved = errors.New("protection: SIM change is not approved")
+	// ErrHeld: CompleteSIMChange was called before the request's hold ended.
+	ErrHeld = errors.New("protection: SIM change is held")
+)
+
+// maxNumberInput bounds what NormalizeE164 reads.
+const maxNumberInput = 64
+
+// NormalizeE164 returns s as an E.164 number ("+" then 5 to 15 digits, the first not 0,
+// the form the CAMARA APIs use), after removing spaces, hyphens, dots and parentheses.
+// Anything else is an error wrapping ErrInvalidNumber.
+func NormalizeE164(s string) (string, error) {
+	if len(s) > maxNumberInput {
+		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidNumber, maxNumberInput)
+	}
+	var b [maxNumberInput]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		case c == '+' && n == 0, c >= '0' && c <= '9' && n > 0:
+			b[n] = c
+			n++
+		default:
+			return "", ErrInvalidNumber
+		}
+	}
+	if n < 6 || n > 16 || b[1] == '0' {
+		return "", ErrInvalidNumber
+	}
+	return string(b[:n]), nil
+}
+
+// maskNumber shows only the last four digits, for events.
+func maskNumber(e164 string) string {
+	if len(e164) < 4 {
+		return "••••"
+	}
+	return "•••• " + e164[len(e164)-4:]
+}
+
+// ChangeRequest asks for a SIM swap, an eSIM transfer or a port-out.
+type ChangeRequest struct {
+	// RequestID continues a request that stepped up (give the ID the first call
+	// returned, with more evidence); empty starts a new request.
+	RequestID  string
+	Subscriber string
+	// Number is the phone number to move (E.164; NormalizeE164 is applied).
+	Number  string
+	Kind    ChangeKind // ChangeSIMSwap, ChangeESIMTransfer or ChangePortOut
+	Channel Channel
+	Actor   notify.Actor
+	// Risk is the request's risk level (a floor, if the service has a RiskAssessor).
+	Risk     RiskLevel
+	Evidence []Evidence
+}
+
+// ChangeResult is the answer to a ChangeRequest.
+type ChangeResult struct {
+	// RequestID identifies the request in the history; pass it to CompleteSIMChange
+	// once approved, or back in ChangeRequest.RequestID after a step-up.
+	RequestID string
+	Decision  Decision
+}
+
+// changeEvents maps a kind to its requested/approved/denied/completed events. eSIM
+// transfers use the SIM-swap events with attribute sim=esim.
+func changeEvents(k ChangeKind) (requested, approved, denied, completed notify.Type) {
+	if k == ChangePortOut {
+		return notify.PortOutRequested, notify.PortOutApproved, notify.PortOutDenied, notify.PortOutCompleted
+	}
+	return notify.SIMSwapRequested, notify.SIMSwapApproved, notify.SIMSwapDenied, notify.SIMSwapCompleted
+}
+
+func changeAttrs(k ChangeKind, number string) map[string]string {
+	attrs := map[string]string{"number": maskNumber(number), "kind": k.String()}
+	switch k {
+	case ChangeESIMTransfer:
+		attrs["sim"] = "esim"
+	case ChangeSIMSwap:
+		attrs["sim"] = "physical"
+	}
+	return attrs
+}
+
+// RequestSIMChange decides on a SIM swap, eSIM transfer or port-out and records it.
+//
+// The subscriber is notified immediately: the requested event is published before
+// anything is decided, and the request is denied if it cannot be published. Then the
+// decision is recorded in the SIM-change history and, for allow/hold and deny, the
+// approved or denied event is published. A step-up records a pending status and
+// publishes nothing more; call again with RequestID and more evidence. Faults deny.
+func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (ChangeResult, error) {
+	act := cr.Kind.action()
+	deny := func(r ...Reason) ChangeResult {
+		return ChangeResult{RequestID: cr.RequestID, Decision: Decision{Action: act, Channel: cr.Channel, Outcome: Deny, Reasons: reasons(r...)}}
+	}
+	if act == 0 || cr.Subscriber == "" || !cr.Channel.Valid() {
+		return deny(ReasonInvalidRequest), fmt.Errorf("%w: a subscriber, a known channel and a kind of SIM swap, eSIM transfer or port-out are required", ErrInvalidRequest)
+	}
+	number, err := NormalizeE164(cr.Number)
+	if err != nil {
+		return deny(ReasonInvalidRequest), fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	requested, approved, denied, _ := changeEvents(cr.Kind)
+	attrs := changeAttrs(cr.Kind, number)
+	now := s.now()
+	rec := SIMChange{
+		RequestID: cr.RequestID, Subscriber: cr.Subscriber, Number: number, Kind: cr.Kind,
+		Channel: cr.Channel, Actor: actorName(cr.Actor),
+	}
+	// The decision is appended only if the request is still in the state it was found in
+	// (requested, or pending after a step-up), so two concurrent continuations of one
+	// pending request cannot both be decided.
+	prevStatus := StatusPending
+	if cr.RequestID == "" {
+		prevStatus = StatusRequested
+		rec.RequestID = notify.NewID()
+		cr.RequestID = rec.RequestID
+		attrs["request"] = rec.RequestID
+		if err := s.publish(ctx, s.event(requested, cr.Subscriber, cr.Actor, cr.Channel, attrs)); err != nil {
+			return deny(ReasonFault), err
+		}
+		rec.Status, rec.Time = StatusRequested, now
+		if err := s.history.AppendSIMChange(ctx, rec, 0); err != nil {
+			err = fmt.Errorf("protection: recording SIM-change request: %w", err)
+			s.notifyDenied(ctx, cr, denied, attrs, reasons(ReasonFault, ReasonStoreFault))
+			return deny(ReasonFault, ReasonStoreFault), err
+		}
+	} else {
+		attrs["request"] = rec.RequestID
+		prev, err := s.history.LatestForRequest(ctx, cr.RequestID)
+		if errors.Is(err, ErrNotFound) {
+			return deny(ReasonInvalidRequest), fmt.Errorf("%w: unknown RequestID", ErrInvalidRequest)
+		}
+		if err != nil {
+			return deny(ReasonFault, ReasonStoreFault), fmt.Errorf("protection: reading SIM-change request: %w", err)
+		}
+		if prev.Subscriber != cr.Subscriber || prev.Number != number || prev.Kind != cr.Kind || prev.Status != StatusPending {
+			return deny(ReasonInvalidRequest), fmt.Errorf("%w: RequestID names a request that is not pending for this subscriber, number and kind", ErrInvalidRequest)
+		}
+	}
+
+	d, derr := s.Decide(ctx, cr.Subscriber, Request{
+		Action: act, Channel: cr.Channel, Risk: cr.Risk, Evidence: cr.Evidence, At: now,
+	})
+	rec.Time, rec.Outcome, rec.Reasons, rec.Evidence, rec.HoldUntil = s.now(), d.Outcome, d.Reasons, d.Counted, d.HoldUntil
+	switch d.Outcome {
+	case Allow, Hold:
+		rec.Status = StatusApproved
+	case StepUp:
+		rec.Status = StatusPending
+	default:
+		rec.Status = StatusDenied
+	}
+	if err := s.history.AppendSIMChange(ctx, rec, prevStatus); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return deny(ReasonInvalidRequest), errors.Join(derr, fmt.Errorf("%w: the request was decided by a concurrent call: %w", ErrInvalidRequest, err))
+		}
+		err = errors.Join(derr, fmt.Errorf("protection: recording SIM-change decision: %w", err))
+		s.notifyDenied(ctx, cr, denied, attrs, reasons(ReasonFault, ReasonStoreFault))
+		return deny(ReasonFault, ReasonStoreFault), err
+	}
+	attrs["decision"] = d.Outcome.String()
+	attrs["reasons"] = d.Reasons.String()
+	switch rec.Status {
+	case StatusApproved:
+		if d.Outcome == Hold {
+			attrs["hold_until"] = d.HoldUntil.UTC().Format(time.RFC3339)
+		}
+		if err := s.publish(ctx, s.event(approved, cr.Subscriber, cr.Actor, cr.Channel, attrs)); err != nil {
+			return deny(ReasonFault), errors.Join(derr, err)
+		}
+	case StatusDenied:
+		if err := s.publish(ctx, s.event(denied, cr.Subscriber, cr.Actor, cr.Channel, attrs)); err != nil {
+			derr = errors.Join(derr, err)
+		}
+	}
+	return ChangeResult{RequestID: cr.RequestID, Decision: d}, derr
+}
+
+// notifyDenied publishes a denial on a fault path, best effort.
+func (s *Service) notifyDenied(ctx context.Context, cr ChangeRequest, t notify.Type, attrs map[string]string, rs ReasonSet) {
+	a := make(map[string]string, len(attrs)+2)
+	for k, v := range attrs {
+		a[k] = v
+	}
+	a["decision"], a["reasons"] = Deny.String(), rs.String()
+	if err := s.publish(ctx, s.event(t, cr.Subscriber, cr.Actor, cr.Channel, a)); err != nil {
+		s.log.Error("protection: could not publish a denial", "error", err)
+	}
+}
+
+func actorName(a notify.Actor) string {
+	switch {
+	case a.Kind == "":
+		return string(notify.ActorSubscriber)
+	case a.ID != "":
+		return string(a.Kind) + ":" + a.ID
+	}
+	return string(a.Kind)
+}
+
+// CompleteSIMChange records that an approved SIM change or port-out was carried out and
+// publishes the completed event. It returns ErrNotFound for an unknown request,
+// ErrNotApproved unless the request's latest status is approved, and ErrHeld before a
+// held request's hold ends.
+//
+// Completion is one atomic compare-and-set in the HistoryStore (approved → completed):
+// of concurrent calls for one request exactly one records and announces the completion;
+// the others get ErrNotApproved. The record comes first because it documents a change
+// already carried out (the subscriber was told at request and approval); if the
+// completed event then cannot be published, the error says so and is not retried here:
+// the integrator must alert, since calling again returns ErrNotApproved.
+func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor notify.Actor) error {
+	prev, err := s.history.LatestForRequest(ctx, requestID)
+	if err != nil {
+		return fmt.Errorf("protection: reading SIM-change request: %w", err)
+	}
+	if prev.Status != StatusApproved {
+		return fmt.Errorf("%w (it is %s)", ErrNotApproved, prev.Status)
+	}
+	now := s.now()
+	rec := prev
+	rec.Status, rec.Time, rec.Actor = StatusCompleted, now, actorName(actor)
+	switch err := s.history.AppendSIMChange(ctx, rec, StatusApproved); {
+	case errors.Is(err, ErrHeld):
+		return fmt.Errorf("%w until %s", ErrHeld, prev.HoldUntil.UTC().Format(time.RFC3339))
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("%w (completed or changed by a concurrent call)", ErrNotApproved)
+	case err != nil:
+		return fmt.Errorf("protection: recording SIM-change completion: %w", err)
+	}
+	_, _, _, completed := changeEvents(prev.Kind)
+	attrs := changeAttrs(prev.Kind, prev.Number)
+	attrs["request"] = requestID
+	return s.publish(ctx, s.event(completed, prev.Subscriber, actor, prev.Channel, attrs))
+}
+
+// RecordPortIn records that number was ported in to this carrier for subscriber, so the
+// history knows the number changed SIM. It publishes nothing: the subscriber is new.
+func (s *Service) RecordPortIn(ctx context.Context, subscriber, number string, ch Channel) error {
+	num, err := NormalizeE164(number)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	if subscriber == "" || !ch.Valid() {
+		return fmt.Errorf("%w: subscriber and a known channel are required", ErrInvalidRequest)
+	}
+	return s.history.AppendSIMChange(ctx, SIMChange{
+		RequestID: notify.NewID(), Subscriber: subscriber, Number: num, Kind: ChangePortIn,
+		Status: StatusCompleted, Time: s.now(), Channel: ch, Actor: string(notify.ActorSystem),
+	}, 0)
+}
+
+// LastSIMChange returns when the number last had a completed SIM swap, eSIM change or
+// port, or an error wrapping ErrNotFound. It implements SIMChangeChecker.
+func (s *Service) LastSIMChange(ctx context.Context, number string) (time.Time, error) {
+	num, err := NormalizeE164(number)
+	if err != nil {
+		return time.Time{}, err
+	}
+	rec, err := s.history.LastCompleted(ctx, num)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("protection: reading SIM-change history: %w", err)
+	}
+	return rec.Time, nil
+}
+
+// SIMChangedWithin reports whether the number had a completed SIM swap, eSIM change or
+// port within d before now (CAMARA's check with maxAge). It implements SIMChangeChecker.
+func (s *Service) SIMChangedWithin(ctx context.Context, number string, d time.Duration) (bool, error) {
+	num, err := NormalizeE164(number)
+	if err != nil {
+		return false, err
+	}
+	if d <= 0 {
+		return false, fmt.Errorf("%w: the window must be positive", ErrInvalidRequest)
+	}
+	return s.changedSince(ctx, num, s.now().Add(-d))
+}
+
+func (s *Service) changedSince(ctx context.Context, e164 string, since time.Time) (bool, error) {
+	rec, err := s.history.LastCompleted(ctx, e164)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("protection: reading SIM-change history: %w", err)
+	}
+	return !rec.Time.Before(since), nil
+}
+
+// SIMChangeHistory returns the number's records at or after since, oldest first: the
+// FCC record of requests, decisions, evidence and completions.
+func (s *Service) SIMChangeHistory(ctx context.Context, number string, since time.Time) ([]SIMChange, error) {
+	num, err := NormalizeE164(number)
+	if err != nil {
+		return nil, err
+	}
+	return s.history.SIMChanges(ctx, num, since)
+}
+
+// PurgeHistory deletes SIM-change records older than the retention period (3 years by
+// default) and returns how many it deleted. Run it daily.
+func (s *Service) PurgeHistory(ctx context.Context) (int, error) {
+	return s.history.PurgeSIMChanges(ctx, s.now().Add(-s.retention))
+}

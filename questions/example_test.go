@@ -1,0 +1,128 @@
+package questions_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/questions"
+	"github.com/carrierguard/carrierguard/store/memory"
+)
+
+// newExampleService wires a Service to in-memory stores. In production the key comes
+// from configuration or a KMS, and events go to the notify outbox.
+func newExampleService(events notify.Publisher) *questions.Service {
+	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{42}, keyring.KeySize)}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	svc, err := questions.New(questions.Config{},
+		memory.NewQuestionAnswers(memory.Options{}), memory.NewQuestionAttempts(memory.Options{}),
+		keys, events)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return svc
+}
+
+// A subscriber enrolls three questions in the app; later a support agent on the phone
+// asks one, types what the subscriber says, and gets a verdict — never the answer.
+func Example() {
+	ctx := context.Background()
+	events := &notify.Recorder{}
+	svc := newExampleService(events)
+
+	qs, err := svc.Enroll(ctx, questions.Enrollment{
+		Subscriber: "sub-42",
+		Channel:    "app",
+		Choices: []questions.Choice{
+			{QuestionID: "poem-line", Answer: "Two roads diverged in a wood and I – I took the one less traveled by, and that has made all the difference."},
+			{QuestionID: "robot-name", Answer: "Mister Clanky"},
+			{Custom: "What did we call the broken lawnmower?", Answer: "The Grumbler"},
+		},
+		// Readily available facts no answer may be (FCC rules).
+		Facts: questions.Facts{Name: "Ada Lovelace", Email: "ada@example.com", ZIP: "10001"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, q := range qs {
+		fmt.Println(q.Text)
+	}
+
+	res, err := svc.Verify(ctx, questions.Verification{
+		Subscriber: "sub-42",
+		QuestionID: "poem-line",
+		Spoken:     "Two roads diverged but I took the one less traveled by. That has made all the difference.",
+		AgentID:    "agent-7",
+		Channel:    "phone",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Verdict, res.Score)
+	fmt.Println(events.Types())
+	// Output:
+	// What is your favorite line from a poem?
+	// What would you name a robot butler?
+	// What did we call the broken lawnmower?
+	// match 0.91
+	// [questions.set questions.verified]
+}
+
+// A different line on the same theme does not match, and costs one of the three
+// attempts the subscriber has in 24 hours.
+func ExampleService_Verify_nearMiss() {
+	ctx := context.Background()
+	svc := newExampleService(&notify.Recorder{})
+	_, err := svc.Enroll(ctx, questions.Enrollment{Subscriber: "sub-42", Channel: "app", Choices: []questions.Choice{
+		{QuestionID: "poem-line", Answer: "Two roads diverged in a wood and I – I took the one less traveled by, and that has made all the difference."},
+		{QuestionID: "robot-name", Answer: "Mister Clanky"},
+		{QuestionID: "odd-collection", Answer: "Snow globes from twelve countries"},
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := svc.Verify(ctx, questions.Verification{
+		Subscriber: "sub-42", QuestionID: "poem-line", AgentID: "agent-7", Channel: "chat",
+		Spoken: "Two roads diverged in a yellow wood, and sorry I could not travel both",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Verdict, res.Score, res.FailuresLeft)
+	res, err = svc.Verify(ctx, questions.Verification{
+		Subscriber: "sub-42", QuestionID: "odd-collection", AgentID: "agent-7", Channel: "chat",
+		Spoken: "um, I collect snow globes, from 12 countries",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Verdict, res.FailuresLeft)
+	// Output:
+	// close 0.61 2
+	// match 2
+}
+
+// Enrollment errors say which rule failed for which choice, without echoing the answer.
+func ExampleService_Enroll_rules() {
+	svc := newExampleService(&notify.Recorder{})
+	_, err := svc.Enroll(context.Background(), questions.Enrollment{
+		Subscriber: "sub-42", Channel: "app",
+		Choices: []questions.Choice{
+			{QuestionID: "robot-name", Answer: "Mister Clanky"},
+			{QuestionID: "motto", Answer: "Measure twice, cut once"},
+			{QuestionID: "band-name", Answer: "10001"},
+		},
+		Facts: questions.Facts{ZIP: "10001"},
+	})
+	fmt.Println(errors.Is(err, questions.ErrAnswerPersonalFact))
+	fmt.Println(err)
+	// Output:
+	// true
+	// questions: invalid enrollment: answer is a readily available personal fact (choice 3, question "band-name"): it is the subscriber's ZIP code, which others can find out
+}

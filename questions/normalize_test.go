@@ -1,0 +1,160 @@
+package questions
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"  Hope is the THING with feathers!! ", "hope is the thing with feathers"},
+		{"A dragon named Señor Crème", "a dragon named senor creme"},
+		{"ＦＵＬＬＷＩＤＴＨ Straße", "fullwidth strasse"},
+		{"Ǆemal’s café", "dzemals cafe"},
+		{"Salt & vinegar", "salt and vinegar"},
+		{"don't, can't, cannot", "dont cant can not"},
+		{"um, uh... the er vacuum cleaner, hmm", "the vacuum cleaner"},
+		{"Seven hundred rubber ducks", "700 rubber ducks"},
+		{"twenty-one", "21"},
+		{"one hundred and five", "105"},
+		{"a thousand and one nights", "1001 nights"},
+		{"twelve thousand three hundred forty five", "12345"},
+		{"nineteen sixty nine", "1969"},
+		{"twenty twenty", "2020"},
+		{"nine eleven", "9 11"},
+		{"seven seven", "7 7"},
+		{"1,000 ducks", "1000 ducks"},
+		{"the 3rd time, the third time", "the 3 time the 3 time"},
+		{"Jeeves3000", "jeeves 3000"},
+		{"Mr Clanky & Mrs Clanky", "mister clanky and missus clanky"},
+		{"I'm gonna", "im going to"},
+		{"hundred and cats", "100 and cats"},
+		{"½", "1 2"},
+		{"\xff\xfe broken", "broken"},
+	}
+	for _, tt := range tests {
+		if got := normalize(tt.in); got != tt.want {
+			t.Errorf("normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNormalizeBounds(t *testing.T) {
+	long := strings.Repeat("supercalifragilisticexpialidocious-and-then-some ", 200)
+	toks := normalizeTokens(long)
+	if len(toks) > maxTokens {
+		t.Fatalf("%d tokens, want at most %d", len(toks), maxTokens)
+	}
+	for _, tok := range toks {
+		if len(tok) > maxTokenBytes {
+			t.Fatalf("token of %d bytes, want at most %d", len(tok), maxTokenBytes)
+		}
+	}
+	if got := normalize(strings.Repeat("million ", 50)); got != strings.TrimSpace(strings.Repeat("1000000 ", 50)) {
+		t.Fatalf("repeated scale words = %q", got)
+	}
+}
+
+// FuzzNormalize checks that the answer normaliser never panics, is idempotent, keeps to
+// its bounds and returns valid UTF-8 made only of tokens separated by single spaces.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{
+		"", "Two roads diverged in a wood and I – I took the one less traveled by",
+		"Señor Crème brûlée", "nineteen sixty nine", "a hundred and one", "one million million million million",
+		"1,000,000th", "İstanbul ǅ ß ﬁ ½ ①", "\xff\xfe", "don't you'll", "&&&", "uh um er",
+		"twenty twenty twenty one", "a a hundred", "st 1 st", strings.Repeat("x", 3000),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := normalize(s)
+		if twice := normalize(once); twice != once {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, once, twice)
+		}
+		if !utf8.ValidString(once) {
+			t.Fatalf("invalid UTF-8 output %q", once)
+		}
+		toks := strings.Split(once, " ")
+		if once != "" {
+			for _, tok := range toks {
+				if tok == "" || len(tok) > maxTokenBytes {
+					t.Fatalf("bad token %q in %q", tok, once)
+				}
+			}
+		}
+		if len(toks) > maxTokens || len(once) > maxTokens*(maxTokenBytes+1) {
+			t.Fatalf("output too large: %d tokens, %d bytes", len(toks), len(once))
+		}
+		// Scoring never panics either, and a non-empty answer matches itself.
+		sc := score(s, s)
+		if sc < 0 || sc > 1 {
+			t.Fatalf("score out of range: %v", sc)
+		}
+		if once != "" && sc < 0.99 {
+			t.Fatalf("answer %q scores %.2f against itself", s, sc)
+		}
+	})
+}
+
+// splitReference is split as first written, one strings.Builder per token: FuzzSplit
+// checks that the copy-free split cuts exactly the same tokens.
+func splitReference(s string) []string {
+	out := make([]string, 0, 16)
+	var b strings.Builder
+	kind := 0 // 0 none, 1 letters, 2 digits
+	flush := func() {
+		if b.Len() > 0 && len(out) < 2*maxTokens {
+			out = append(out, truncate(b.String(), maxTokenBytes))
+		}
+		b.Reset()
+		kind = 0
+	}
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r):
+			if kind == 2 {
+				flush()
+			}
+			kind = 1
+			b.WriteRune(r)
+		case unicode.IsDigit(r):
+			if kind == 1 {
+				flush()
+			}
+			kind = 2
+			b.WriteRune(r)
+		case unicode.Is(unicode.Mn, r):
+			// a stray combining mark: ignore it without splitting the word
+		case (r == '\'' || r == '’' || r == 'ʼ') && kind == 1 && unicode.IsLetter(nextRune(s, i)):
+			// apostrophe inside a word
+		case r == ',' && kind == 2 && unicode.IsDigit(nextRune(s, i)):
+			// thousands separator
+		case r == '&':
+			flush()
+			out = append(out, "and")
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{
+		"", "don't stop", "1,000,000th", "e\u0301te", "\u0301lone mark", "a&b", "3rd", "rock'n'roll",
+		"ǅemal’s café", "x,1,2", "12,ab", "l'", "'tis", strings.Repeat("ab'", 200),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = foldText(strings.ToValidUTF8(s, " "))
+		if got, want := split(s), splitReference(s); !slices.Equal(got, want) {
+			t.Fatalf("split(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

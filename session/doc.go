@@ -1,0 +1,99 @@
+// Package session is carrierguard's session registry: it signs subscribers in to the
+// self-service app and web, lists their sessions, signs them out one by one or
+// everywhere at once, records when they last proved a second factor or re-entered their
+// password (step-up freshness), and revokes sessions that look hijacked.
+//
+// # Getting started
+//
+//	sessions, err := session.New(session.Config{Travel: session.RiskTravel(riskService, geoLocator)},
+//		memory.NewSession(memory.Options{}), publisher)
+//
+//	// After a successful password + 2FA sign-in:
+//	token, s, err := sessions.Create(ctx, subscriberID,
+//		session.Client{Device: fingerprint, UserAgent: r.UserAgent(), IP: ip},
+//		session.ProofPassword, session.ProofSecondFactor)
+//	// Hand token to the client (a Secure, HttpOnly cookie or the app's keychain).
+//
+//	// On every request:
+//	s, err = sessions.Validate(ctx, token, client)
+//	if err != nil { /* 401 for ErrNotAuthenticated, 500 otherwise; refuse either way */ }
+//
+//	// "Sign out everywhere", keeping the current session:
+//	n, err := sessions.RevokeAll(ctx, s.Subscriber, s.ID, session.By{Channel: "app"})
+//
+// # Tokens
+//
+// A token is 32 bytes (256 bits) from crypto/rand, written as 43 characters of unpadded
+// base64url. It is returned once, by Create; the store keeps only its SHA-256, and
+// looks sessions up by that hash. A plain hash suffices because the token is
+// high-entropy: there is nothing to brute-force. Because the lookup key is the hash, the
+// time a lookup takes says nothing useful about the token's secret bits, and the Service
+// compares the stored hash again with crypto/subtle. A session also has an ID, a public
+// handle that lists and revokes it and grants nothing on its own.
+//
+// Every token that does not name a live session (malformed, unknown, expired, revoked)
+// gets the same error, ErrNotAuthenticated. Store and travel-check failures get other
+// errors; every error means "refuse the request".
+//
+// # Expiry
+//
+// A session ends IdleTimeout after its last successful validation (default 1 h) or
+// MaxLifetime after creation however busy it is (default 24 h): the reauthentication
+// limits NIST SP 800-63B rev 4 suggests for AAL2. Stores treat ended sessions as absent.
+//
+// # Binding
+//
+// A session is bound to the device fingerprint it was created with (compared by
+// Config.DeviceMatch, exact by default) and, when Config.Travel is set, to plausible
+// movement: when a session's address changes, the TravelCheck ([RiskTravel] over package
+// risk, or any function wrapped in TravelFunc) is asked whether the move is impossible travel.
+// On a violation the session is revoked at once, a notify.SuspiciousActivity event is
+// published with the reason ("device_mismatch" or "impossible_travel"), and Validate
+// returns ErrBindingViolation, which also matches ErrNotAuthenticated. The legitimate
+// subscriber simply signs in again; the thief's copy of the token is dead.
+//
+// # Step-up freshness
+//
+// Session.SecondFactorAt and Session.PasswordAt say when the subscriber last proved a
+// second factor or re-entered the password in this session. Sign-in sets them through
+// Create's proofs; a later step-up sets them through StepUp. Package protection reads
+// them, for example with Session.Fresh(session.ProofSecondFactor, 5*time.Minute, now),
+// before a SIM swap or a contact change, as OWASP ASVS asks for full reauthentication
+// before changes to phone, email, MFA or recovery data.
+//
+// # Events
+//
+// Revoke and RevokeAll publish notify.SessionsRevoked (attributes: scope, count, and the
+// session or kept session ID) with the By actor; a binding violation publishes
+// notify.SuspiciousActivity. A revocation is never undone because its event failed to
+// publish: the error says the sessions ended but the subscriber was not told.
+//
+// # Wiring
+//
+// The session registry joins two other packages; neither join is required.
+//
+//   - Impossible travel, from package risk: [RiskTravel](riskService, geoLocator) is the
+//     Config.Travel a carrier normally uses. It locates the session's previous and new
+//     address with a [GeoLookup] (*geoip.Locator from risk/geoip fits as is) and asks
+//     the *risk.Service's ImpossibleTravel, the same haversine distance, MaxSpeedKmh
+//     (900 km/h) and HomeRadiusKm (100 km) as risk's impossible_travel signal, so a
+//     session and a sign-in are judged alike. A Miami session reused from California
+//     minutes later is revoked with a notify.SuspiciousActivity event (reason
+//     "impossible_travel"). An address without coordinates cannot be judged and passes
+//     (device binding still holds); a lookup error refuses the request without revoking.
+//   - Step-up evidence, for package protection: protection.SessionEvidence turns a
+//     validated Session into protection.Evidence (the session from CreatedAt, a
+//     re-entered password from PasswordAt, the second factor from SecondFactorAt), so the
+//     times the policy's freshness windows judge come from this registry, never from the
+//     client.
+//
+// Imports point one way: this package imports risk (for RiskTravel's types); risk
+// imports neither session nor protection; protection imports session and risk.
+//
+// # Storage
+//
+// Store is two small interfaces: Tokens (Create, Get, Touch) for the per-request path
+// and Registry (List, Revoke, RevokeAll) for management. store/memory.Session implements
+// both; store/storetest.TestSessionStore is the contract any other adapter must pass,
+// including atomic RevokeAll and single-winner Revoke under concurrency.
+package session

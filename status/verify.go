@@ -1,0 +1,160 @@
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/carrierguard/carrierguard/internal/token"
+	"github.com/carrierguard/carrierguard/notify"
+)
+
+// LinkToken is a freshly issued verification link. Put Token in the link you email to
+// Email (for example https://carrier.example/verify?t=TOKEN) and nowhere else: not in
+// logs, not in analytics. It is returned only here; the store keeps its hash.
+type LinkToken struct {
+	Token     string
+	Email     string
+	ExpiresAt time.Time
+}
+
+// Verified is the outcome of Verify. With ErrLinkExpired it still names the subscriber
+// and address, so the caller can offer "send a new link".
+type Verified struct {
+	Subscriber string
+	Email      string
+	VerifiedAt time.Time
+}
+
+// By says who made a change, for the event. The zero value is the subscriber.
+type By struct {
+	Actor notify.Actor
+	// Channel is where the request came from ("app", "web", "chat", ...).
+	Channel string
+}
+
+func (b By) actor() (notify.Actor, error) {
+	switch {
+	case b.Actor.Kind == "":
+		return notify.Actor{Kind: notify.ActorSubscriber}, nil
+	case b.Actor.Kind == notify.ActorAgent && b.Actor.ID == "":
+		return notify.Actor{}, errors.New("status: By.Actor is an agent without an ID; set the agent's ID")
+	}
+	return b.Actor, nil
+}
+
+// SendLink issues a verification link for email and makes it the subscriber's only
+// pending link: an earlier, unused link stops working. Use it for the first link and
+// for "resend". It returns ErrInvalidEmail for a malformed address,
+// ErrAlreadyVerified if email is already the subscriber's verified address, and
+// ErrOtherAddressVerified if another address is: a verified address changes only
+// through ChangeEmail, which tells the subscriber (notify.EmailChanged). Delivering the
+// link is the caller's job.
+func (s *Service) SendLink(ctx context.Context, subscriber, email string) (LinkToken, error) {
+	if subscriber == "" {
+		return LinkToken{}, errors.New("status: subscriber is empty")
+	}
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return LinkToken{}, err
+	}
+	v, verified, err := s.verification(ctx, subscriber)
+	if err != nil {
+		return LinkToken{}, err
+	}
+	switch {
+	case verified && v.Email == email:
+		return LinkToken{}, ErrAlreadyVerified
+	case verified:
+		return LinkToken{}, ErrOtherAddressVerified
+	}
+	return s.issue(ctx, subscriber, email)
+}
+
+func (s *Service) issue(ctx context.Context, subscriber, email string) (LinkToken, error) {
+	tok, hash, err := token.New(s.rand)
+	if err != nil {
+		return LinkToken{}, fmt.Errorf("status: reading random link token: %w", err)
+	}
+	now := s.now()
+	l := Link{Subscriber: subscriber, Email: email, Hash: hash, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
+	if err := s.store.PutLink(ctx, l); err != nil {
+		return LinkToken{}, fmt.Errorf("status: storing verification link: %w", err)
+	}
+	return LinkToken{Token: tok, Email: email, ExpiresAt: l.ExpiresAt}, nil
+}
+
+// ChangeEmail tells the service that the subscriber's address of record changed to
+// email: verification starts over. The previous verification and any pending link are
+// dropped (so Account Verification is no longer done and the trust gate closes), a new
+// link for the new address is issued, and notify.EmailChanged is published with both
+// addresses masked. Publish no EmailChanged of your own for the same change.
+func (s *Service) ChangeEmail(ctx context.Context, subscriber, email string, by By) (LinkToken, error) {
+	if subscriber == "" {
+		return LinkToken{}, errors.New("status: subscriber is empty")
+	}
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return LinkToken{}, err
+	}
+	actor, err := by.actor()
+	if err != nil {
+		return LinkToken{}, err
+	}
+	prev, verified, err := s.verification(ctx, subscriber)
+	if err != nil {
+		return LinkToken{}, err
+	}
+	if err := s.store.Reset(ctx, subscriber); err != nil {
+		return LinkToken{}, fmt.Errorf("status: resetting email verification: %w", err)
+	}
+	link, err := s.issue(ctx, subscriber, email)
+	if err != nil {
+		return LinkToken{}, err
+	}
+	attrs := map[string]string{"email": MaskEmail(email)}
+	if verified {
+		attrs["previous_email"] = MaskEmail(prev.Email)
+	}
+	ev := notify.Event{
+		ID: notify.NewID(), Type: notify.EmailChanged, Subscriber: subscriber, Time: s.now(),
+		Actor: actor, Channel: by.Channel, Attributes: attrs,
+	}
+	if err := s.pub.Publish(ctx, ev); err != nil {
+		// The reset stands (it only ever makes the account less trusted).
+		return LinkToken{}, fmt.Errorf("status: email verification reset but event not published: %w", err)
+	}
+	return link, nil
+}
+
+// Verify consumes a verification link token: the address it was sent to becomes the
+// subscriber's verified address and notify.EmailVerified is published. A token verifies
+// once. Malformed, unknown, used and replaced tokens get ErrInvalidLink; an expired one
+// gets ErrLinkExpired together with the subscriber and address to resend to.
+func (s *Service) Verify(ctx context.Context, tok string) (Verified, error) {
+	hash, ok := token.Parse(tok)
+	if !ok {
+		return Verified{}, ErrInvalidLink
+	}
+	now := s.now()
+	l, err := s.store.ConsumeLink(ctx, hash, now)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Verified{}, ErrInvalidLink
+	case errors.Is(err, ErrExpired):
+		return Verified{Subscriber: l.Subscriber, Email: l.Email}, ErrLinkExpired
+	case err != nil:
+		return Verified{}, fmt.Errorf("status: consuming verification link: %w", err)
+	}
+	ev := notify.Event{
+		ID: notify.NewID(), Type: notify.EmailVerified, Subscriber: l.Subscriber, Time: now,
+		Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: "email",
+		Attributes: map[string]string{"email": MaskEmail(l.Email)},
+	}
+	res := Verified{Subscriber: l.Subscriber, Email: l.Email, VerifiedAt: now}
+	if err := s.pub.Publish(ctx, ev); err != nil {
+		return res, fmt.Errorf("status: email verified but event not published: %w", err)
+	}
+	return res, nil
+}

@@ -1,0 +1,284 @@
+package memory
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/carrierguard/carrierguard/otp"
+)
+
+// OTP implements otp.ChallengeStore, otp.RateStore and otp.AuthenticatorStore in memory.
+// One mutex serialises every operation, which is what makes BeginAttempt,
+// ConsumeChallenge, ReserveIssue and AdvanceAuthenticator atomic.
+type OTP struct {
+	now func() time.Time
+
+	mu         sync.Mutex
+	challenges map[string]*challenge
+	creates    int
+	rates      map[otp.RateKey]*rate
+	auths      map[string]otp.Authenticator
+}
+
+type challenge struct {
+	c        otp.Challenge
+	consumed bool
+}
+
+type rate struct {
+	issued      []time.Time // within the last hour, oldest first
+	failures    int
+	lastFailure time.Time
+}
+
+var (
+	_ otp.ChallengeStore     = (*OTP)(nil)
+	_ otp.RateStore          = (*OTP)(nil)
+	_ otp.AuthenticatorStore = (*OTP)(nil)
+)
+
+// NewOTP returns an empty store.
+func NewOTP(opts Options) *OTP {
+	return &OTP{
+		now:        opts.clock(),
+		challenges: make(map[string]*challenge),
+		rates:      make(map[otp.RateKey]*rate),
+		auths:      make(map[string]otp.Authenticator),
+	}
+}
+
+// otpSweepEvery is how many creations pass between sweeps of expired challenges.
+const otpSweepEvery = 256
+
+// CreateChallenge implements otp.ChallengeStore.
+func (s *OTP) CreateChallenge(ctx context.Context, c otp.Challenge) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.creates++; s.creates%otpSweepEvery == 0 {
+		for id, ch := range s.challenges {
+			if !now.Before(ch.c.ExpiresAt) {
+				delete(s.challenges, id)
+			}
+		}
+	}
+	if _, dup := s.challenges[c.ID]; dup {
+		return errDuplicate
+	}
+	c.Hash = slices.Clone(c.Hash)
+	c.Attempts = 0
+	s.challenges[c.ID] = &challenge{c: c}
+	return nil
+}
+
+type memError string
+
+func (e memError) Error() string { return string(e) }
+
+const errDuplicate = memError("memory: challenge ID already exists")
+
+// live returns the challenge if it exists, is not consumed and has not expired.
+func (s *OTP) live(id string) (*challenge, error) {
+	ch, ok := s.challenges[id]
+	switch {
+	case !ok:
+		return nil, otp.ErrNotFound
+	case ch.consumed:
+		return nil, otp.ErrReplay
+	case !s.now().Before(ch.c.ExpiresAt):
+		return nil, otp.ErrExpired
+	}
+	return ch, nil
+}
+
+// BeginAttempt implements otp.ChallengeStore.
+func (s *OTP) BeginAttempt(ctx context.Context, id string) (otp.Challenge, error) {
+	if err := ctx.Err(); err != nil {
+		return otp.Challenge{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, err := s.live(id)
+	if err != nil {
+		return otp.Challenge{}, err
+	}
+	if ch.c.Attempts >= ch.c.MaxAttempts {
+		return otp.Challenge{}, otp.ErrAttemptsExhausted
+	}
+	ch.c.Attempts++
+	out := ch.c
+	out.Hash = slices.Clone(ch.c.Hash)
+	return out, nil
+}
+
+// ConsumeChallenge implements otp.ChallengeStore.
+func (s *OTP) ConsumeChallenge(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, err := s.live(id)
+	if err != nil {
+		return err
+	}
+	ch.consumed = true
+	return nil
+}
+
+// DeleteChallenge implements otp.ChallengeStore.
+func (s *OTP) DeleteChallenge(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.challenges[id]; !ok {
+		return otp.ErrNotFound
+	}
+	delete(s.challenges, id)
+	return nil
+}
+
+// ReserveIssue implements otp.RateStore.
+func (s *OTP) ReserveIssue(ctx context.Context, key otp.RateKey, lim otp.RateLimits) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	r := s.rates[key]
+	if r == nil {
+		r = &rate{}
+		s.rates[key] = r
+	}
+	// Forget issues older than an hour.
+	cut := 0
+	for cut < len(r.issued) && !r.issued[cut].After(now.Add(-time.Hour)) {
+		cut++
+	}
+	r.issued = r.issued[cut:]
+	if lim.MaxFailures > 0 && r.failures >= lim.MaxFailures {
+		until := r.lastFailure.Add(lim.FailureCooldown)
+		if now.Before(until) {
+			return throttle(otp.ThrottleFailures, until.Sub(now))
+		}
+		r.failures = 0
+	}
+	if n := len(r.issued); n > 0 && lim.MinInterval > 0 {
+		if until := r.issued[n-1].Add(lim.MinInterval); now.Before(until) {
+			return throttle(otp.ThrottleInterval, until.Sub(now))
+		}
+	}
+	if lim.PerHour > 0 && len(r.issued) >= lim.PerHour {
+		return throttle(otp.ThrottleHourly, r.issued[len(r.issued)-lim.PerHour].Add(time.Hour).Sub(now))
+	}
+	r.issued = append(r.issued, now)
+	return nil
+}
+
+func throttle(reason otp.ThrottleReason, d time.Duration) error {
+	return &otp.ThrottleError{Reason: reason, RetryAfter: max(d.Round(time.Second), time.Second)}
+}
+
+// RecordFailure implements otp.RateStore.
+func (s *OTP) RecordFailure(ctx context.Context, key otp.RateKey) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rates[key]
+	if r == nil {
+		r = &rate{}
+		s.rates[key] = r
+	}
+	r.failures++
+	r.lastFailure = s.now()
+	return nil
+}
+
+// ResetFailures implements otp.RateStore.
+func (s *OTP) ResetFailures(ctx context.Context, key otp.RateKey) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rates[key]; r != nil {
+		r.failures = 0
+	}
+	return nil
+}
+
+// PutAuthenticator implements otp.AuthenticatorStore.
+func (s *OTP) PutAuthenticator(ctx context.Context, a otp.Authenticator) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.auths[a.Subscriber]; ok && cur.Confirmed() {
+		return otp.ErrAlreadyEnrolled
+	}
+	a.SealedSecret = slices.Clone(a.SealedSecret)
+	s.auths[a.Subscriber] = a
+	return nil
+}
+
+// GetAuthenticator implements otp.AuthenticatorStore.
+func (s *OTP) GetAuthenticator(ctx context.Context, subscriber string) (otp.Authenticator, error) {
+	if err := ctx.Err(); err != nil {
+		return otp.Authenticator{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.auths[subscriber]
+	if !ok {
+		return otp.Authenticator{}, otp.ErrNotFound
+	}
+	a.SealedSecret = slices.Clone(a.SealedSecret)
+	return a, nil
+}
+
+// AdvanceAuthenticator implements otp.AuthenticatorStore.
+func (s *OTP) AdvanceAuthenticator(ctx context.Context, subscriber, id string, step int64, confirmedAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.auths[subscriber]
+	if !ok || a.ID != id {
+		return otp.ErrNotFound
+	}
+	if step <= a.LastStep {
+		return otp.ErrReplay
+	}
+	a.LastStep = step
+	if !confirmedAt.IsZero() && !a.Confirmed() {
+		a.ConfirmedAt = confirmedAt
+	}
+	s.auths[subscriber] = a
+	return nil
+}
+
+// DeleteAuthenticator implements otp.AuthenticatorStore.
+func (s *OTP) DeleteAuthenticator(ctx context.Context, subscriber string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.auths[subscriber]; !ok {
+		return otp.ErrNotFound
+	}
+	delete(s.auths, subscriber)
+	return nil
+}

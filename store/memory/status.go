@@ -1,0 +1,101 @@
+package memory
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/carrierguard/carrierguard/status"
+)
+
+// Status is the in-memory status.VerificationStore.
+type Status struct {
+	now      func() time.Time
+	mu       sync.Mutex
+	links    map[string]status.Link // by subscriber: at most one pending link each
+	byHash   map[status.LinkHash]string
+	verified map[string]status.Verification
+}
+
+var _ status.VerificationStore = (*Status)(nil)
+
+// NewStatus returns an empty in-memory verification store.
+func NewStatus(opts Options) *Status {
+	return &Status{
+		now:      opts.clock(),
+		links:    make(map[string]status.Link),
+		byHash:   make(map[status.LinkHash]string),
+		verified: make(map[string]status.Verification),
+	}
+}
+
+// dropLink removes the subscriber's pending link; the caller holds mu.
+func (s *Status) dropLink(subscriber string) {
+	if old, ok := s.links[subscriber]; ok {
+		delete(s.byHash, old.Hash)
+		delete(s.links, subscriber)
+	}
+}
+
+// PutLink implements status.VerificationStore.
+func (s *Status) PutLink(ctx context.Context, l status.Link) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropLink(l.Subscriber)
+	if other, ok := s.byHash[l.Hash]; ok { // a colliding hash never survives as someone else's link
+		s.dropLink(other)
+	}
+	s.links[l.Subscriber] = l
+	s.byHash[l.Hash] = l.Subscriber
+	return nil
+}
+
+// ConsumeLink implements status.VerificationStore.
+func (s *Status) ConsumeLink(ctx context.Context, h status.LinkHash, verifiedAt time.Time) (status.Link, error) {
+	if err := ctx.Err(); err != nil {
+		return status.Link{}, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub, ok := s.byHash[h]
+	if !ok {
+		return status.Link{}, status.ErrNotFound
+	}
+	l := s.links[sub]
+	if !now.Before(l.ExpiresAt) {
+		return l, status.ErrExpired
+	}
+	s.dropLink(sub)
+	s.verified[sub] = status.Verification{Email: l.Email, VerifiedAt: verifiedAt}
+	return l, nil
+}
+
+// Verification implements status.VerificationStore.
+func (s *Status) Verification(ctx context.Context, subscriber string) (status.Verification, error) {
+	if err := ctx.Err(); err != nil {
+		return status.Verification{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.verified[subscriber]
+	if !ok {
+		return status.Verification{}, status.ErrNotFound
+	}
+	return v, nil
+}
+
+// Reset implements status.VerificationStore.
+func (s *Status) Reset(ctx context.Context, subscriber string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropLink(subscriber)
+	delete(s.verified, subscriber)
+	return nil
+}

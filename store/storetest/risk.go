@@ -1,0 +1,233 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carrierguard/carrierguard/risk"
+)
+
+func riskLogin(sub string, i int) risk.Request {
+	return risk.Request{Subscriber: sub, Action: risk.ActionSignIn,
+		IP:     netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}),
+		Geo:    risk.Geo{Country: "US", Region: "FL", City: "Miami", ASN: 7922, Coordinates: &risk.Coordinates{Lat: 25.76, Lon: -80.19}},
+		Device: fmt.Sprint("device-", i), UserAgent: "test-agent/1.0",
+		Client: risk.Client{Browser: "Test 1", OS: "TestOS 1.0", DeviceType: "mobile"}}
+}
+
+func learn(p *risk.Profile, r risk.Request) {
+	p.Learn(&r, Epoch)
+}
+
+// TestRiskProfiles is the conformance suite for risk.ProfileStore.
+func TestRiskProfiles(t *testing.T, newStore func(t *testing.T, now func() time.Time) risk.ProfileStore) {
+	ctx := context.Background()
+
+	t.Run("missing profile is ErrNotFound and leaves dst alone", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		var dst risk.Profile
+		learn(&dst, riskLogin("x", 1))
+		want := dst
+		err := s.LoadProfile(ctx, "nobody", &dst)
+		if !errors.Is(err, risk.ErrNotFound) {
+			t.Fatalf("LoadProfile of unknown subscriber: %v, want ErrNotFound", err)
+		}
+		if dst != want {
+			t.Fatal("LoadProfile changed dst on a miss")
+		}
+	})
+
+	t.Run("update starts from zero and round-trips", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		var want risk.Profile
+		err := s.UpdateProfile(ctx, "alice", func(p *risk.Profile) error {
+			if *p != (risk.Profile{}) {
+				t.Error("a new subscriber's profile is not the zero Profile")
+			}
+			for i := range risk.MaxValues + 3 {
+				learn(p, riskLogin("alice", i))
+				p.Attempt(risk.ActionSIMSwap, i%2 == 0, Epoch)
+			}
+			want = *p
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got risk.Profile
+		if err := s.LoadProfile(ctx, "alice", &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatal("the loaded profile differs from the one stored")
+		}
+		if got.Distinct(risk.FeatureDevice) != risk.MaxValues {
+			t.Fatalf("device values: %d, want %d", got.Distinct(risk.FeatureDevice), risk.MaxValues)
+		}
+	})
+
+	t.Run("a failed update stores nothing", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		if err := s.UpdateProfile(ctx, "bob", func(p *risk.Profile) error { learn(p, riskLogin("bob", 1)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		err := s.UpdateProfile(ctx, "bob", func(p *risk.Profile) error { learn(p, riskLogin("bob", 2)); return boom })
+		if !errors.Is(err, boom) {
+			t.Fatalf("UpdateProfile returned %v, want fn's error", err)
+		}
+		var got risk.Profile
+		if err := s.LoadProfile(ctx, "bob", &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Logins() != 1 {
+			t.Fatalf("logins %d after a failed update, want 1", got.Logins())
+		}
+		err = s.UpdateProfile(ctx, "carol", func(p *risk.Profile) error {
+			if *p != (risk.Profile{}) {
+				t.Error("after a failed update, a new subscriber's profile is not the zero Profile")
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if err := s.LoadProfile(ctx, "carol", &got); !errors.Is(err, risk.ErrNotFound) {
+			t.Fatalf("a failed first update created a profile: %v", err)
+		}
+	})
+
+	t.Run("subscribers are isolated", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		for _, sub := range []string{"a", "b"} {
+			if err := s.UpdateProfile(ctx, sub, func(p *risk.Profile) error { learn(p, riskLogin(sub, 1)); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.UpdateProfile(ctx, "a", func(p *risk.Profile) error { learn(p, riskLogin("a", 2)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var a, b risk.Profile
+		if err := s.LoadProfile(ctx, "a", &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LoadProfile(ctx, "b", &b); err != nil {
+			t.Fatal(err)
+		}
+		if a.Logins() != 2 || b.Logins() != 1 {
+			t.Fatalf("logins a=%d b=%d, want 2 and 1", a.Logins(), b.Logins())
+		}
+	})
+
+	t.Run("concurrent updates are atomic", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		var wg sync.WaitGroup
+		for i := range Contenders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.UpdateProfile(ctx, "busy", func(p *risk.Profile) error { learn(p, riskLogin("busy", i)); return nil }); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		var got risk.Profile
+		if err := s.LoadProfile(ctx, "busy", &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Logins() != Contenders {
+			t.Fatalf("%d logins after %d concurrent updates: updates were lost", got.Logins(), Contenders)
+		}
+	})
+}
+
+// TestRiskGlobal is the conformance suite for risk.GlobalStore.
+func TestRiskGlobal(t *testing.T, newStore func(t *testing.T, now func() time.Time) risk.GlobalStore) {
+	ctx := context.Background()
+
+	t.Run("empty", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		k := riskLogin("a", 1).Keys()
+		st, err := s.GlobalStats(ctx, &k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != (risk.GlobalStats{}) {
+			t.Fatalf("an empty store reports %+v", st)
+		}
+	})
+
+	t.Run("counts", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		// a logs in from IPs 1, 1, 2; b from 3 and without a device.
+		logins := []struct {
+			r     risk.Request
+			first bool
+		}{{riskLogin("a", 1), true}, {riskLogin("a", 1), false}, {riskLogin("a", 2), false}, {riskLogin("b", 3), true}}
+		logins[3].r.Device = ""
+		for _, l := range logins {
+			k := l.r.Keys()
+			if err := s.AddLogin(ctx, &k, l.first); err != nil {
+				t.Fatal(err)
+			}
+		}
+		k := riskLogin("a", 1).Keys()
+		st, err := s.GlobalStats(ctx, &k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(what string, got, want uint64) {
+			t.Helper()
+			if got != want {
+				t.Errorf("%s = %d, want %d", what, got, want)
+			}
+		}
+		check("Subscribers", st.Subscribers, 2)
+		check("Logins", st.Logins, 4)
+		check("Count[IP]", st.Count[risk.FeatureIP], 2)
+		check("Count[ASN]", st.Count[risk.FeatureASN], 4)
+		check("Total[IP]", st.Total[risk.FeatureIP], 4)
+		check("Distinct[IP]", st.Distinct[risk.FeatureIP], 3)
+		check("Distinct[Country]", st.Distinct[risk.FeatureCountry], 1)
+		check("Total[Device]", st.Total[risk.FeatureDevice], 3)
+		check("Distinct[Device]", st.Distinct[risk.FeatureDevice], 2)
+
+		var none risk.Keys
+		st, err = s.GlobalStats(ctx, &none)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Count != ([risk.NumFeatures]uint64{}) {
+			t.Errorf("zero keys have counts %v", st.Count)
+		}
+	})
+
+	t.Run("concurrent adds are all counted", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		k := riskLogin("a", 1).Keys()
+		var wg sync.WaitGroup
+		for i := range Contenders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.AddLogin(ctx, &k, i == 0); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		st, err := s.GlobalStats(ctx, &k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Logins != Contenders || st.Count[risk.FeatureIP] != Contenders || st.Subscribers != 1 {
+			t.Fatalf("after %d concurrent adds: %+v", Contenders, st)
+		}
+	})
+}

@@ -1,0 +1,199 @@
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/carrierguard/carrierguard/status"
+)
+
+// TestStatusVerifications is the conformance suite for status.VerificationStore.
+// newStore must return a fresh, empty store that measures link expiry with now.
+func TestStatusVerifications(t *testing.T, newStore func(t *testing.T, now func() time.Time) status.VerificationStore) {
+	t.Helper()
+	ctx := context.Background()
+	setup := func(t *testing.T) (*Clock, status.VerificationStore) {
+		t.Helper()
+		clock := NewClock()
+		return clock, newStore(t, clock.Now)
+	}
+	put := func(t *testing.T, st status.VerificationStore, l status.Link) {
+		t.Helper()
+		if err := st.PutLink(ctx, l); err != nil {
+			t.Fatalf("PutLink(%s): %v", l.Subscriber, err)
+		}
+	}
+	wantVerified := func(t *testing.T, st status.VerificationStore, sub, email string, at time.Time) {
+		t.Helper()
+		v, err := st.Verification(ctx, sub)
+		if err != nil {
+			t.Fatalf("Verification(%s): %v", sub, err)
+		}
+		if v.Email != email || !v.VerifiedAt.Equal(at) {
+			t.Fatalf("Verification(%s) = %+v, want %s at %v", sub, v, email, at)
+		}
+	}
+	wantUnverified := func(t *testing.T, st status.VerificationStore, sub string) {
+		t.Helper()
+		if v, err := st.Verification(ctx, sub); !errors.Is(err, status.ErrNotFound) {
+			t.Fatalf("Verification(%s) = %+v, %v; want ErrNotFound", sub, v, err)
+		}
+	}
+
+	t.Run("ConsumeOnce", func(t *testing.T) {
+		clock, st := setup(t)
+		wantUnverified(t, st, "alice")
+		l := statusLink("alice", "alice@example.com", "1")
+		put(t, st, l)
+		clock.Advance(time.Minute)
+		at := clock.Now()
+		got, err := st.ConsumeLink(ctx, l.Hash, at)
+		if err != nil {
+			t.Fatalf("ConsumeLink: %v", err)
+		}
+		if got.Subscriber != "alice" || got.Email != "alice@example.com" || got.Hash != l.Hash || !got.ExpiresAt.Equal(l.ExpiresAt) {
+			t.Errorf("ConsumeLink returned %+v, want %+v", got, l)
+		}
+		wantVerified(t, st, "alice", "alice@example.com", at)
+		if _, err := st.ConsumeLink(ctx, l.Hash, at); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("second ConsumeLink = %v, want ErrNotFound", err)
+		}
+		if _, err := st.ConsumeLink(ctx, statusHash("never issued"), at); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("ConsumeLink(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("ConsumeRace", func(t *testing.T) {
+		_, st := setup(t)
+		l := statusLink("alice", "alice@example.com", "1")
+		put(t, st, l)
+		errs := ExactlyOnce(t, Contenders, func(int) error {
+			_, err := st.ConsumeLink(ctx, l.Hash, Epoch)
+			return err
+		})
+		for _, err := range errs {
+			if !errors.Is(err, status.ErrNotFound) {
+				t.Errorf("losing ConsumeLink = %v, want ErrNotFound", err)
+			}
+		}
+		wantVerified(t, st, "alice", "alice@example.com", Epoch)
+	})
+
+	t.Run("NewLinkReplacesOld", func(t *testing.T) {
+		_, st := setup(t)
+		old := statusLink("alice", "alice@example.com", "1")
+		put(t, st, old)
+		fresh := statusLink("alice", "alice@example.com", "2")
+		put(t, st, fresh)
+		if _, err := st.ConsumeLink(ctx, old.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("ConsumeLink(replaced link) = %v, want ErrNotFound", err)
+		}
+		wantUnverified(t, st, "alice")
+		if _, err := st.ConsumeLink(ctx, fresh.Hash, Epoch); err != nil {
+			t.Errorf("ConsumeLink(new link): %v", err)
+		}
+	})
+
+	t.Run("Expiry", func(t *testing.T) {
+		clock, st := setup(t)
+		l := statusLink("alice", "alice@example.com", "1") // expires Epoch+24h
+		put(t, st, l)
+		clock.Advance(24 * time.Hour)
+		for range 2 { // repeat clicks keep saying "expired"
+			got, err := st.ConsumeLink(ctx, l.Hash, clock.Now())
+			if !errors.Is(err, status.ErrExpired) {
+				t.Fatalf("ConsumeLink at ExpiresAt = %v, want ErrExpired", err)
+			}
+			if got.Subscriber != "alice" || got.Email != "alice@example.com" {
+				t.Errorf("expired ConsumeLink returned %+v; want the link, to resend", got)
+			}
+		}
+		wantUnverified(t, st, "alice")
+		fresh := statusLink("alice", "alice@example.com", "2")
+		fresh.ExpiresAt = clock.Now().Add(time.Hour)
+		put(t, st, fresh)
+		if _, err := st.ConsumeLink(ctx, l.Hash, clock.Now()); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("expired link after a resend = %v, want ErrNotFound", err)
+		}
+		clock.Advance(time.Hour - time.Second)
+		if _, err := st.ConsumeLink(ctx, fresh.Hash, clock.Now()); err != nil {
+			t.Errorf("ConsumeLink one second before expiry: %v", err)
+		}
+	})
+
+	t.Run("ReverifyNewAddress", func(t *testing.T) {
+		clock, st := setup(t)
+		a := statusLink("alice", "alice@example.com", "1")
+		put(t, st, a)
+		if _, err := st.ConsumeLink(ctx, a.Hash, Epoch); err != nil {
+			t.Fatal(err)
+		}
+		b := statusLink("alice", "alice@example.net", "2")
+		put(t, st, b)
+		wantVerified(t, st, "alice", "alice@example.com", Epoch) // a pending link changes nothing
+		clock.Advance(time.Minute)
+		if _, err := st.ConsumeLink(ctx, b.Hash, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		wantVerified(t, st, "alice", "alice@example.net", clock.Now())
+	})
+
+	t.Run("Reset", func(t *testing.T) {
+		_, st := setup(t)
+		a := statusLink("alice", "alice@example.com", "1")
+		put(t, st, a)
+		if _, err := st.ConsumeLink(ctx, a.Hash, Epoch); err != nil {
+			t.Fatal(err)
+		}
+		pending := statusLink("alice", "alice@example.com", "2")
+		put(t, st, pending)
+		if err := st.Reset(ctx, "alice"); err != nil {
+			t.Fatalf("Reset: %v", err)
+		}
+		wantUnverified(t, st, "alice")
+		if _, err := st.ConsumeLink(ctx, pending.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("ConsumeLink after Reset = %v, want ErrNotFound", err)
+		}
+		if err := st.Reset(ctx, "nobody"); err != nil {
+			t.Errorf("Reset(unknown subscriber) = %v, want nil", err)
+		}
+	})
+
+	t.Run("Isolation", func(t *testing.T) {
+		_, st := setup(t)
+		a := statusLink("alice", "alice@example.com", "a")
+		b := statusLink("bob", "bob@example.com", "b")
+		put(t, st, a)
+		put(t, st, b)
+		if _, err := st.ConsumeLink(ctx, b.Hash, Epoch); err != nil {
+			t.Fatal(err)
+		}
+		wantVerified(t, st, "bob", "bob@example.com", Epoch)
+		wantUnverified(t, st, "alice")
+		if err := st.Reset(ctx, "bob"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ConsumeLink(ctx, a.Hash, Epoch); err != nil {
+			t.Errorf("alice's link was hurt by bob's Reset: %v", err)
+		}
+		put(t, st, statusLink("carol", "carol@example.com", "c"))
+		if _, err := st.ConsumeLink(ctx, a.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("alice's used link = %v, want ErrNotFound", err)
+		}
+		wantVerified(t, st, "alice", "alice@example.com", Epoch)
+		wantUnverified(t, st, "carol")
+	})
+}
+
+func statusHash(seed string) status.LinkHash { return sha256.Sum256([]byte("link:" + seed)) }
+
+// statusLink is a link issued at Epoch that expires 24 h later.
+func statusLink(subscriber, email, seed string) status.Link {
+	return status.Link{
+		Subscriber: subscriber, Email: email, Hash: statusHash(subscriber + seed),
+		CreatedAt: Epoch, ExpiresAt: Epoch.Add(24 * time.Hour),
+	}
+}

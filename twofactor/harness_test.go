@@ -1,0 +1,202 @@
+package twofactor_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/store/memory"
+	"github.com/carrierguard/carrierguard/store/storetest"
+	"github.com/carrierguard/carrierguard/twofactor"
+)
+
+// recordingSender keeps every message; if fail is set it records and then fails.
+type recordingSender struct {
+	mu   sync.Mutex
+	msgs []twofactor.Message
+	fail error
+}
+
+func (r *recordingSender) Send(ctx context.Context, m twofactor.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, m)
+	return r.fail
+}
+
+func (r *recordingSender) last(t *testing.T) twofactor.Message {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	require.NotEmpty(t, r.msgs, "no message was sent")
+	return r.msgs[len(r.msgs)-1]
+}
+
+func (r *recordingSender) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.msgs)
+}
+
+// simHistory plays the SIM-change history: numbers in changed had a change within any
+// window asked about.
+type simHistory struct {
+	mu      sync.Mutex
+	changed map[string]bool
+	err     error
+	asked   []time.Duration
+}
+
+func (s *simHistory) SIMChangedWithin(ctx context.Context, number string, d time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asked = append(s.asked, d)
+	return s.changed[number], s.err
+}
+
+type harness struct {
+	t      *testing.T
+	ctx    context.Context
+	clk    *fakeclock.Clock
+	store  *memory.TwoFactor
+	otp    *memory.OTP
+	codes  *otp.Codes
+	auths  *otp.Authenticators
+	sender *recordingSender
+	sims   *simHistory
+	events *notify.Recorder
+	svc    *twofactor.Service
+	cfg    twofactor.Config // svc's, with the harness's defaults filled in
+}
+
+var hashKey = bytes.Repeat([]byte{7}, 32)
+
+func newHarness(t *testing.T, cfg twofactor.Config) *harness {
+	t.Helper()
+	h := &harness{t: t, ctx: context.Background(), clk: storetest.NewClock(), sender: &recordingSender{},
+		sims: &simHistory{changed: map[string]bool{}}, events: &notify.Recorder{}}
+	h.store = memory.NewTwoFactor(memory.Options{Now: h.clk.Now})
+	h.otp = memory.NewOTP(memory.Options{Now: h.clk.Now})
+	var err error
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: h.clk.Now,
+		MinResendInterval: time.Second, HourlyLimit: 60}, h.otp, h.otp, h.events)
+	require.NoError(t, err)
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+	require.NoError(t, err)
+	h.auths, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: h.clk.Now}, h.otp, kr, h.events)
+	require.NoError(t, err)
+	if cfg.HashKey == nil {
+		cfg.HashKey = hashKey
+	}
+	if cfg.Phone.DefaultRegion == "" {
+		cfg.Phone.DefaultRegion = "GB"
+	}
+	cfg.Now = h.clk.Now
+	h.cfg = cfg
+	h.svc = h.serviceWith(h.deps())
+	return h
+}
+
+// serviceWith returns a second service with the harness's config over other deps.
+func (h *harness) serviceWith(d twofactor.Deps) *twofactor.Service {
+	h.t.Helper()
+	svc, err := twofactor.New(h.cfg, d)
+	require.NoError(h.t, err)
+	return svc
+}
+
+func (h *harness) deps() twofactor.Deps {
+	return twofactor.Deps{Codes: h.codes, Authenticators: h.auths, Contacts: h.store, Recovery: h.store,
+		Failures: h.store, Sender: h.sender, SIMChanges: h.sims, Publisher: h.events}
+}
+
+// tick moves past otp's resend interval.
+func (h *harness) tick() { h.clk.Advance(2 * time.Second) }
+
+// addVerified adds a contact and verifies it with the code it was sent.
+func (h *harness) addVerified(sub string, kind twofactor.Kind, value string, proof twofactor.Proof) twofactor.Contact {
+	h.t.Helper()
+	h.tick()
+	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: sub, Kind: kind, Value: value, Proof: proof})
+	require.NoError(h.t, err)
+	msg := h.sender.last(h.t)
+	require.Equal(h.t, otp.PurposeContactVerification, msg.Purpose)
+	require.Equal(h.t, pc.Contact.Value, msg.To)
+	c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: sub, ChallengeID: pc.ChallengeID, Code: msg.Code})
+	require.NoError(h.t, err)
+	require.True(h.t, c.Verified())
+	return c
+}
+
+// begin moves past the resend interval and sends a sign-in code to the contact.
+func (h *harness) begin(sub, contactID string) twofactor.Challenge {
+	h.t.Helper()
+	h.tick()
+	ch, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: contactID})
+	require.NoError(h.t, err)
+	return ch
+}
+
+// signIn runs Begin and Complete with the code the contact received.
+func (h *harness) signIn(sub, contactID string) twofactor.Proof {
+	h.t.Helper()
+	ch := h.begin(sub, contactID)
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: h.sender.last(h.t).Code})
+	require.NoError(h.t, err)
+	return p
+}
+
+// enrollApp starts an authenticator enrollment for sub and returns the app's key, as
+// a phone would read it from the QR code. The enrollment is still pending.
+func (h *harness) enrollApp(sub string) *otp.Key {
+	h.t.Helper()
+	en, err := h.auths.Enroll(h.ctx, otp.EnrollRequest{Subscriber: sub, Account: "•••• 3456"})
+	require.NoError(h.t, err)
+	u, err := otp.ParseKeyURI(en.URI)
+	require.NoError(h.t, err)
+	app, err := otp.NewKey(u.Secret, u.Params)
+	require.NoError(h.t, err)
+	return app
+}
+
+// setUp gives sub a verified email and phone and turns 2FA on.
+func (h *harness) setUp(sub string) (email, phone twofactor.Contact) {
+	h.t.Helper()
+	email = h.addVerified(sub, twofactor.KindEmail, "Alice@Example.com", twofactor.Proof{})
+	phone = h.addVerified(sub, twofactor.KindPhone, "07400 123456", twofactor.Proof{})
+	require.NoError(h.t, h.svc.Enable(h.ctx, sub, twofactor.Origin{}))
+	return email, phone
+}
+
+// wrongCode returns a well-formed code that differs from code.
+func wrongCode(code string) string {
+	b := []byte(code)
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return string(b)
+}
+
+// noSecrets fails if any recorded event mentions one of the strings.
+func noSecrets(t *testing.T, events []notify.Event, secrets ...string) {
+	t.Helper()
+	for _, e := range events {
+		for k, v := range e.Attributes {
+			for _, s := range secrets {
+				if s != "" && (strings.Contains(v, s) || strings.Contains(k, s)) {
+					t.Errorf("event %s attribute %s=%q carries %q", e.Type, k, v, s)
+				}
+			}
+		}
+	}
+}
+
+var errGateway = errors.New("gateway down")
