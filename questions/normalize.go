@@ -26,10 +26,18 @@ const (
 // shared between goroutines. Decomposing (NFKD), dropping combining marks and case
 // folding turns "Señor CRÈME", "senor creme" and "ＳＥÑＯＲ" alike into plain lower case;
 // the second decomposition catches the few characters that case folding recomposes.
-var foldPool = sync.Pool{New: func() any {
+//
+// Case folding alone is not idempotent: x/text's cases.Fold swaps the two cases of
+// Cherokee (U+13A0 "Ꭰ" folds to U+AB70 "ꭰ", which folds back to "Ꭰ"), so one answer
+// would have two canonical forms. Lower-casing each rune after folding settles every
+// letter on one form; TestFoldTextEveryRune checks that for every code point.
+var foldPool = sync.Pool{New: func() any { return newFolder() }}
+
+// newFolder returns the transformer that foldText applies to non-ASCII text.
+func newFolder() transform.Transformer {
 	return transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(),
-		norm.NFKD, runes.Remove(runes.In(unicode.Mn)))
-}}
+		runes.Map(unicode.ToLower), norm.NFKD, runes.Remove(runes.In(unicode.Mn)))
+}
 
 // foldText lower-cases s and strips diacritics and compatibility forms.
 func foldText(s string) string {
@@ -45,6 +53,11 @@ func foldText(s string) string {
 	}
 	t := foldPool.Get().(transform.Transformer)
 	defer foldPool.Put(t)
+	return foldWith(t, s)
+}
+
+// foldWith folds non-ASCII s with t, a transformer from newFolder.
+func foldWith(t transform.Transformer, s string) string {
 	t.Reset()
 	out, _, err := transform.String(t, s)
 	if err != nil {
