@@ -131,9 +131,10 @@ type Move struct {
 	ToAt       time.Time
 }
 
-// TravelCheck decides whether a move is impossible travel. Package risk's scorer is
-// meant to satisfy it; TravelFunc adapts a function. An error fails the validation
-// closed (the session is kept, the request is refused).
+// TravelCheck decides whether a move is impossible travel. RiskTravel builds one from
+// package risk's impossible-travel judgement and a geolocation lookup; TravelFunc adapts
+// a function. An error fails the validation closed (the session is kept, the request is
+// refused).
 type TravelCheck interface {
 	ImpossibleTravel(ctx context.Context, m Move) (bool, error)
 }

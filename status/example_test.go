@@ -15,8 +15,8 @@ import (
 func Example_newSubscriber() {
 	ctx := context.Background()
 
-	// Until the twofactor, questions and password services are wired in, plain
-	// functions stand in for them: a brand-new account has none of the three.
+	// In production these are *twofactor.Service, FromQuestions and FromPassword; plain
+	// functions stand in here, for a brand-new account that has none of the three.
 	src := status.Sources{
 		TwoFactor: status.TwoFactorFunc(func(context.Context, string) (bool, error) { return false, nil }),
 		Questions: status.QuestionsFunc(func(context.Context, string) (bool, error) { return false, nil }),

@@ -11,8 +11,7 @@ import (
 // closed: Status returns the error rather than guessing "done" or "not done".
 
 // TwoFactorState reports whether a subscriber has two-factor authentication enabled.
-// Package twofactor's service is meant to satisfy it; until then, wrap a function in
-// TwoFactorFunc.
+// *twofactor.Service satisfies it; TwoFactorFunc adapts a function.
 type TwoFactorState interface {
 	TwoFactorEnabled(ctx context.Context, subscriber string) (bool, error)
 }

@@ -99,7 +99,9 @@ func Example_setUp() {
 	}
 
 	// A third contact is refused, and so is bad input, with the reason.
-	_, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindPhone, Value: "020 7946 0000"})
+	_, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindPhone, Value: "07400 654321"})
+	fmt.Println(err)
+	_, err = d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindPhone, Value: "020 7946 0000"})
 	fmt.Println(err)
 
 	// Recovery codes: shown once, stored only as keyed hashes. (Once 2FA is on,
@@ -132,6 +134,7 @@ func Example_setUp() {
 	// verified a•••@example.com stored as alice@example.com
 	// (phone for contact_verification sent to •••• 3456)
 	// verified •••• 3456 stored as +447400123456
+	// twofactor: a subscriber may have at most 2 trusted contacts; remove one first
 	// twofactor: invalid contact: invalid phone number: not a mobile number: it is a fixed-line number
 	// 10 recovery codes like XXXXX-XXXXX
 	// 2FA on: true contacts: 2 recovery codes left: 10
