@@ -117,7 +117,10 @@ func contactViews(cs []twofactor.Contact, verifiedOnly bool) []contactJSON {
 	return out
 }
 
-func origin() twofactor.Origin { return twofactor.Origin{Channel: "app"} }
+// origin is where a subscriber's own request comes from: the app.
+func origin() twofactor.Origin {
+	return twofactor.Origin{Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: "app"}
+}
 
 // handleTwoFactor shows the 2FA state: GET /v1/2fa.
 func (s *Server) handleTwoFactor(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -453,15 +456,18 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 }
 
 // handleAuthenticatorRemove removes the authenticator: DELETE /v1/2fa/authenticator.
+// Protection decides it and twofactor needs a fresh proof; while 2FA is on, twofactor
+// refuses to remove the app if no verified contact would be left (409).
 func (s *Server) handleAuthenticatorRemove(w http.ResponseWriter, r *http.Request, c *caller) error {
 	dv, err := s.decide(r.Context(), c, protection.ActionDisableTwoFactor)
 	if err != nil {
 		return err
 	}
-	if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+	p, ok := s.secondFactorProof(c)
+	if !ok || s.tf.CheckProof(c.account.ID, p) != nil {
 		return stepUpError(dv)
 	}
-	if err := s.auths.Remove(r.Context(), otp.RemoveRequest{Subscriber: c.account.ID, Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: "app"}); err != nil {
+	if err := s.tf.RemoveAuthenticator(r.Context(), c.account.ID, p, origin()); err != nil {
 		return twofactorError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
