@@ -61,3 +61,29 @@ func TestPanicIsAJSON500WithoutStack(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), "secret detail")
 	assert.NotContains(t, rec.Body.String(), "goroutine")
 }
+
+// With 2FA on and the authenticator app as the only second factor, removing the app
+// is refused (twofactor's ErrLastContact): it would leave 2FA on with nothing to prove
+// it with.
+func TestRemoveLastAuthenticatorRefused(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	r := h.do("POST", "/v1/2fa/authenticator", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	uri, err := otp.ParseKeyURI(r.str("uri"))
+	require.NoError(t, err)
+	key, err := otp.NewKey(uri.Secret, uri.Params)
+	require.NoError(t, err)
+	require.Equal(t, 200, h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok)).Status)
+	require.Equal(t, 200, h.do("POST", "/v1/2fa/enable", nil, bearerH(tok)).Status)
+	h.clock.Advance(time.Minute) // the next TOTP step
+	r = h.do("POST", "/v1/2fa/verify", map[string]any{"method": "authenticator", "code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+
+	r = h.do("DELETE", "/v1/2fa/authenticator", nil, bearerH(tok))
+	assert.Equal(t, http.StatusConflict, r.Status, r.Raw)
+	assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))
+	assert.Equal(t, true, r.Body["enabled"])
+	assert.Equal(t, true, r.Body["authenticator"], "the only second factor stays")
+}

@@ -99,7 +99,9 @@ type Server struct {
 	subLimits *limiters
 	cases     *caseBook
 	proofs    *proofLedger
-	handler   http.Handler
+	// challenges binds each one-time-code challenge to the flow that issued it.
+	challenges *challengeBook
+	handler    http.Handler
 }
 
 // New wires every carrierguard package into one http.Handler.
@@ -121,6 +123,7 @@ func New(opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	s.proofs = newProofLedger(s.now)
+	s.challenges = newChallengeBook(s.now)
 	if opts.Demo {
 		s.mail = newMailbox(1000)
 		s.courier = s.mail

@@ -117,7 +117,10 @@ func contactViews(cs []twofactor.Contact, verifiedOnly bool) []contactJSON {
 	return out
 }
 
-func origin() twofactor.Origin { return twofactor.Origin{Channel: "app"} }
+// origin is where a subscriber's own request comes from: the app.
+func origin() twofactor.Origin {
+	return twofactor.Origin{Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: "app"}
+}
 
 // handleTwoFactor shows the 2FA state: GET /v1/2fa.
 func (s *Server) handleTwoFactor(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -177,6 +180,7 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return twofactorError(err)
 	}
+	s.challenges.issued(pc.ChallengeID, c.account.ID, contactScope(pc.Contact.ID))
 	writeJSON(w, http.StatusCreated, map[string]any{"contact": contactViews([]twofactor.Contact{pc.Contact}, false)[0],
 		"challenge_id": pc.ChallengeID, "next": "POST /v1/2fa/contacts/{id}/verify with the code sent to the contact"})
 	return nil
@@ -188,7 +192,9 @@ type codeRequest struct {
 }
 
 // handleVerifyContact checks the code sent to a new contact:
-// POST /v1/2fa/contacts/{id}/verify.
+// POST /v1/2fa/contacts/{id}/verify. The challenge must be the one issued to this
+// subscriber for this contact (the server's record says so, not the body): a code sent
+// to one contact never verifies another.
 func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req codeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -200,10 +206,14 @@ func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *
 	if err := required("code", req.Code); err != nil {
 		return err
 	}
-	if _, found, err := s.contact(r, c.account.ID, r.PathValue("id")); err != nil {
+	pending, found, err := s.contact(r, c.account.ID, r.PathValue("id"))
+	if err != nil {
 		return err
 	} else if !found {
 		return errorf(http.StatusNotFound, codeNotFound, "no such contact")
+	}
+	if err := s.challenges.check(req.ChallengeID, c.account.ID, contactScope(pending.ID)); err != nil {
+		return err
 	}
 	// A contact left pending from before 2FA was turned on needs the session's fresh
 	// proof (twofactor checks it only in that case).
@@ -314,6 +324,7 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return twofactorError(err)
 	}
+	s.challenges.issued(ch.ID, c.account.ID, sessionScope(c.sess.ID))
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
@@ -348,6 +359,21 @@ func (v verifyRequest) complete(sub string) (twofactor.CompleteRequest, error) {
 	return twofactor.CompleteRequest{Subscriber: sub, Method: m, ChallengeID: v.ChallengeID, Code: v.Code}, nil
 }
 
+// complete checks a second factor given in the flow named by scope: a contact code
+// only for a challenge issued there (see challengeBook), before twofactor counts it.
+func (s *Server) complete(ctx context.Context, cr twofactor.CompleteRequest, scope string) (twofactor.Proof, error) {
+	if cr.Method == twofactor.MethodContactCode {
+		if err := s.challenges.check(cr.ChallengeID, cr.Subscriber, scope); err != nil {
+			return twofactor.Proof{}, err
+		}
+	}
+	proof, err := s.tf.Complete(ctx, cr)
+	if err != nil {
+		return twofactor.Proof{}, twofactorError(err)
+	}
+	return proof, nil
+}
+
 // handleVerify completes a step-up: POST /v1/2fa/verify. The proof is kept with the
 // session, and counts as evidence for the next sensitive requests while it is fresh.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -359,9 +385,9 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	proof, err := s.tf.Complete(r.Context(), cr)
+	proof, err := s.complete(r.Context(), cr, sessionScope(c.sess.ID))
 	if err != nil {
-		return twofactorError(err)
+		return err
 	}
 	if _, err := s.sessions.StepUp(r.Context(), c.token, c.client, session.ProofSecondFactor); err != nil {
 		return err
@@ -430,15 +456,18 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 }
 
 // handleAuthenticatorRemove removes the authenticator: DELETE /v1/2fa/authenticator.
+// Protection decides it and twofactor needs a fresh proof; while 2FA is on, twofactor
+// refuses to remove the app if no verified contact would be left (409).
 func (s *Server) handleAuthenticatorRemove(w http.ResponseWriter, r *http.Request, c *caller) error {
 	dv, err := s.decide(r.Context(), c, protection.ActionDisableTwoFactor)
 	if err != nil {
 		return err
 	}
-	if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+	p, ok := s.secondFactorProof(c)
+	if !ok || s.tf.CheckProof(c.account.ID, p) != nil {
 		return stepUpError(dv)
 	}
-	if err := s.auths.Remove(r.Context(), otp.RemoveRequest{Subscriber: c.account.ID, Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: "app"}); err != nil {
+	if err := s.tf.RemoveAuthenticator(r.Context(), c.account.ID, p, origin()); err != nil {
 		return twofactorError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -557,6 +586,7 @@ func (s *Server) handleSigninChallenge(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return twofactorError(err)
 	}
+	s.challenges.issued(ch.ID, p.subscriber, signinScope(req.SigninID))
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
@@ -581,9 +611,9 @@ func (s *Server) handleSigninComplete(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	proof, err := s.tf.Complete(r.Context(), cr)
+	proof, err := s.complete(r.Context(), cr, signinScope(req.SigninID))
 	if err != nil {
-		return twofactorError(err)
+		return err
 	}
 	if !s.signins.take(req.SigninID) {
 		return errorf(http.StatusUnauthorized, codeUnauthenticated, "the sign-in was already completed")
@@ -613,6 +643,7 @@ func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agen
 	if err != nil {
 		return twofactorError(err)
 	}
+	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID))
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
@@ -634,10 +665,10 @@ func (s *Server) handleCaseVerifyCode(w http.ResponseWriter, r *http.Request, ag
 	if err := required("code", req.Code); err != nil {
 		return err
 	}
-	proof, err := s.tf.Complete(r.Context(), twofactor.CompleteRequest{Subscriber: c.Subscriber, Method: twofactor.MethodContactCode,
-		ChallengeID: req.ChallengeID, Code: req.Code})
+	proof, err := s.complete(r.Context(), twofactor.CompleteRequest{Subscriber: c.Subscriber, Method: twofactor.MethodContactCode,
+		ChallengeID: req.ChallengeID, Code: req.Code}, caseScope(c.ID))
 	if err != nil {
-		return twofactorError(err)
+		return err
 	}
 	s.cases.addEvidence(c.ID, proofEvidence(proof))
 	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "contact": proof.Masked})
