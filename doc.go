@@ -29,8 +29,8 @@
 // such as ErrNotFound for a miss. Adapters live under store/ and prove themselves against
 // store/storetest. Dependencies point one way: keyring, notify and risk are leaves; otp builds on
 // keyring, twofactor on otp; session reads risk (impossible travel); protection reads
-// risk results, session freshness and twofactor proofs; status reads password,
-// questions and protection. Nothing imports status or the examples.
+// risk results, session freshness and twofactor proofs; questions checks twofactor
+// proofs; status reads password, questions and protection. Nothing imports status or the examples.
 //
 // Services are structs built by New(cfg Config, deps...) (*Service, error). A zero Config
 // field means the documented default, and New validates the whole Config once, returning

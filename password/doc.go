@@ -99,6 +99,11 @@
 // not. At 100 consecutive failures (NIST's maximum; LockoutPolicy.MaxConsecutive may
 // lower it) the account is locked until ResetFailures, after recovery by other means.
 //
+// The request types that carry a password in plaintext ([SignIn], [ChangeRequest])
+// print (fmt, any verb), log (log/slog) and encode (encoding/json) with each password
+// replaced by "[redacted]" and a ChangeRequest's Subject left out, so logging a request
+// cannot leak a password.
+//
 // # Events
 //
 // The Service publishes through the notify.Publisher it is given:

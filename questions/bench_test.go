@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/carrierguard/carrierguard/internal/fakeclock"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/questions"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -17,7 +18,7 @@ func BenchmarkVerifyAnswer(b *testing.B) {
 	ctx := context.Background()
 	drop := notify.PublisherFunc(func(context.Context, notify.Event) error { return nil })
 	svc, err := questions.New(questions.Config{}, memory.NewQuestionAnswers(memory.Options{}),
-		memory.NewQuestionAttempts(memory.Options{}), newKeyring(b), drop)
+		memory.NewQuestionAttempts(memory.Options{}), newKeyring(b), drop, newSecondFactor(b, fakeclock.New(epoch), 7).svc)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,7 +14,7 @@
 //
 //	svc, err := questions.New(questions.Config{},
 //		memory.NewQuestionAnswers(memory.Options{}), memory.NewQuestionAttempts(memory.Options{}),
-//		keys, outbox) // a keyring.Keyring and a notify.Publisher
+//		keys, outbox, tf) // a keyring.Keyring, a notify.Publisher and the *twofactor.Service
 //
 //	// In the app (signed in):
 //	qs, err := svc.Enroll(ctx, questions.Enrollment{
@@ -53,7 +53,24 @@
 // is not one of the subscriber's [Facts], and does not match another of their answers.
 // A broken rule returns an [*EnrollmentError] naming the choice and wrapping a sentinel
 // such as [ErrAnswerPersonalFact]; nothing is stored and no event is published.
-// Changing questions later needs a fresh second-factor [Proof] ([Service.Change]).
+// Changing questions later needs a fresh second-factor proof ([Service.Change]).
+//
+// # Changing questions
+//
+// [Service.Change] takes a [github.com/carrierguard/carrierguard/twofactor.Proof] from a
+// second factor the subscriber has just completed. A Proof is plain data that anyone can
+// fill in, so Change trusts none until the [ProofVerifier] given to [New] — the
+// *twofactor.Service that issues the proofs — has checked its tag and that it is for the
+// subscriber being changed. The proof must also be by one of [Config.ProofMethods] —
+// by default an authenticator code or a code sent to a trusted contact, but not a
+// recovery code alone (the field's doc says why) — and no older than
+// [Config.ProofMaxAge] (10 minutes). The change publishes
+// notify.SecurityQuestionsChanged, naming the method, and lifts a verification lock.
+//
+// Enroll and Change publish their event only after the questions are stored, so a
+// write that fails is never announced. If publishing fails after the write, the change
+// stands, and the error (wrapping [ErrUnavailable]) says that the event was not
+// published.
 //
 // # Storage
 //

@@ -43,7 +43,8 @@ var (
 	// locked for the subscriber until failures age out of the window. See [LockedError].
 	ErrLocked = errors.New("questions: verification locked after too many failures")
 	// ErrProofRequired means Change was called without an acceptable second-factor proof:
-	// missing, for another subscriber, of a method not accepted, or not fresh.
+	// missing, not genuine (the ProofVerifier refused it; its error is wrapped too), for
+	// another subscriber, of a method not accepted, or not fresh.
 	ErrProofRequired = errors.New("questions: a fresh second-factor proof is required")
 	// ErrUnavailable wraps a store, keyring or publisher failure. Verification fails
 	// closed: the verdict is NoMatch.

@@ -6,27 +6,59 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/questions"
 	"github.com/carrierguard/carrierguard/store/memory"
+	"github.com/carrierguard/carrierguard/twofactor"
 )
 
 // newExampleService wires a Service to in-memory stores. In production the key comes
 // from configuration or a KMS, and events go to the notify outbox.
 func newExampleService(events notify.Publisher) *questions.Service {
+	svc, _ := newExampleServices(events)
+	return svc
+}
+
+// exampleTwoFactor is package twofactor on the memory stores, with an inbox standing in
+// for the SMS and email gateway.
+type exampleTwoFactor struct {
+	*twofactor.Service
+	inbox map[string]string // address → last code sent
+}
+
+// newExampleServices wires a Service together with the twofactor service whose proofs
+// it accepts for Change.
+func newExampleServices(events notify.Publisher) (*questions.Service, *exampleTwoFactor) {
 	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{42}, keyring.KeySize)}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	otpStore, tfStore := memory.NewOTP(memory.Options{}), memory.NewTwoFactor(memory.Options{})
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{43}, 32)}, otpStore, otpStore, events)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tf := &exampleTwoFactor{inbox: map[string]string{}}
+	tf.Service, err = twofactor.New(twofactor.Config{HashKey: bytes.Repeat([]byte{44}, 32)}, twofactor.Deps{
+		Codes: codes, Contacts: tfStore, Recovery: tfStore, Failures: tfStore, Publisher: events,
+		Sender: twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { tf.inbox[m.To] = m.Code; return nil }),
+		// In production: a *protection.Service, which answers from the SIM-change history.
+		SIMChanges: twofactor.SIMChangesFunc(func(context.Context, string, time.Duration) (bool, error) { return false, nil }),
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	svc, err := questions.New(questions.Config{},
 		memory.NewQuestionAnswers(memory.Options{}), memory.NewQuestionAttempts(memory.Options{}),
-		keys, events)
+		keys, events, tf.Service) // tf checks the proofs Change is given
 	if err != nil {
 		log.Fatal(err)
 	}
-	return svc
+	return svc, tf
 }
 
 // A subscriber enrolls three questions in the app; later a support agent on the phone
@@ -125,4 +157,58 @@ func ExampleService_Enroll_rules() {
 	// Output:
 	// true
 	// questions: invalid enrollment: answer is a readily available personal fact (choice 3, question "band-name"): it is the subscriber's ZIP code, which others can find out
+}
+
+// Changing questions needs a fresh second factor. The subscriber confirms a code sent
+// to their trusted email address; the proof twofactor returns authorises the change. A
+// proof filled in by hand is refused: only the twofactor service that issued a proof
+// can vouch for it.
+func ExampleService_Change() {
+	ctx := context.Background()
+	events := &notify.Recorder{}
+	svc, tf := newExampleServices(events)
+	choices := []questions.Choice{
+		{QuestionID: "robot-name", Answer: "Mister Clanky"},
+		{QuestionID: "motto", Answer: "Measure twice, cut once"},
+		{QuestionID: "odd-collection", Answer: "Snow globes from twelve countries"},
+	}
+	if _, err := svc.Enroll(ctx, questions.Enrollment{Subscriber: "sub-42", Channel: "app", Choices: choices}); err != nil {
+		log.Fatal(err)
+	}
+	// Set up earlier: a verified trusted contact.
+	pc, err := tf.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindEmail, Value: "ada@example.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := tf.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "sub-42", ChallengeID: pc.ChallengeID, Code: tf.inbox["ada@example.com"]}); err != nil {
+		log.Fatal(err)
+	}
+
+	choices[2] = questions.Choice{QuestionID: "unshared-snack", Answer: "Pickled onion Monster Munch"}
+	change := questions.Enrollment{Subscriber: "sub-42", Channel: "app", Choices: choices}
+
+	forged := twofactor.Proof{Subscriber: "sub-42", Method: twofactor.MethodAuthenticator, At: time.Now()}
+	_, err = svc.Change(ctx, change, forged)
+	fmt.Println("forged:", errors.Is(err, questions.ErrProofRequired))
+
+	// The app asks for a code, and the subscriber types the one they received.
+	ch, err := tf.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: pc.Contact.ID, Purpose: otp.PurposeAccountChange})
+	if err != nil {
+		log.Fatal(err)
+	}
+	proof, err := tf.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", ChallengeID: ch.ID, Code: tf.inbox["ada@example.com"]})
+	if err != nil {
+		log.Fatal(err)
+	}
+	qs, err := svc.Change(ctx, change, proof)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("changed:", qs[2].Text)
+	ev, _ := events.Last(notify.SecurityQuestionsChanged)
+	fmt.Println(ev.Type, "proved by", ev.Attributes["proof_method"])
+	// Output:
+	// forged: true
+	// changed: Which snack would you never share?
+	// questions.changed proved by email
 }

@@ -4,38 +4,57 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/carrierguard/carrierguard/twofactor"
 )
 
-// Proof is evidence that the subscriber just passed a strong second factor, such as a
-// one-time passcode sent to a trusted contact or an authenticator-app code. Changing
-// security questions requires one, no older than Config.ProofMaxAge.
+// ProofVerifier checks that a second-factor proof is genuine: issued by the verifier's
+// own twofactor service (its tag checks out, so no field was made up or altered), for
+// subscriber, and not dated in the future. Every refusal is an error.
 //
-// Package twofactor's proof value implements this interface; until it exists, an
-// integrator can satisfy it with any value built only after its own second-factor check
-// has succeeded. Never build a Proof from request input: the service trusts it.
-type Proof interface {
-	// ProofSubscriber is the subscriber who passed the check.
-	ProofSubscriber() string
-	// ProofMethod names the factor used, such as "sms", "email" or "totp".
-	ProofMethod() string
-	// ProofTime is when the check was passed.
-	ProofTime() time.Time
+// *twofactor.Service implements it with [twofactor.Service.VerifyProof]: pass the
+// service that issues the proofs to [New]. A [twofactor.Proof] is plain data that anyone
+// can fill in; only this check makes it a proof, which is why Change never trusts one
+// without it.
+type ProofVerifier interface {
+	VerifyProof(subscriber string, p twofactor.Proof) error
 }
 
-// checkProof returns nil if p is a fresh proof for subscriber by an accepted method.
-func (s *Service) checkProof(p Proof, subscriber string, now time.Time) error {
-	if p == nil {
+// Second-factor methods, as listed in Config.ProofMethods and reported in the
+// proof_method attribute of notify.SecurityQuestionsChanged. They are the names
+// [twofactor.Proof.ProofMethod] gives.
+const (
+	// ProofAuthenticator is a code from the subscriber's authenticator app.
+	ProofAuthenticator = "totp"
+	// ProofSMS is a one-time code sent by SMS to a verified trusted contact.
+	ProofSMS = "sms"
+	// ProofEmail is a one-time code sent by email to a verified trusted contact.
+	ProofEmail = "email"
+	// ProofRecoveryCode is one of the subscriber's single-use recovery codes. It is not
+	// accepted by default: see Config.ProofMethods.
+	ProofRecoveryCode = "recovery_code"
+)
+
+// defaultProofMethods are the methods accepted when Config.ProofMethods is empty (its
+// doc says why a recovery code is not among them).
+var defaultProofMethods = []string{ProofAuthenticator, ProofSMS, ProofEmail}
+
+var knownProofMethods = []string{ProofAuthenticator, ProofSMS, ProofEmail, ProofRecoveryCode}
+
+// checkProof returns nil if p is a genuine, fresh proof for subscriber by an accepted
+// method. Every refusal wraps ErrProofRequired.
+func (s *Service) checkProof(p twofactor.Proof, subscriber string, now time.Time) error {
+	if p.IsZero() {
 		return fmt.Errorf("%w: none given", ErrProofRequired)
 	}
-	if p.ProofSubscriber() != subscriber {
-		return fmt.Errorf("%w: the proof is for another subscriber", ErrProofRequired)
+	// Authenticity first: nothing else in a proof means anything until its tag is checked.
+	if err := s.proofs.VerifyProof(subscriber, p); err != nil {
+		return fmt.Errorf("%w: %w", ErrProofRequired, err)
 	}
-	m := p.ProofMethod()
-	if m == "" || (len(s.cfg.ProofMethods) > 0 && !slices.Contains(s.cfg.ProofMethods, m)) {
-		return fmt.Errorf("%w: method %q is not accepted here", ErrProofRequired, m)
+	if m := p.ProofMethod(); !slices.Contains(s.cfg.ProofMethods, m) {
+		return fmt.Errorf("%w: method %q is not accepted for changing security questions (accepted: %v)", ErrProofRequired, m, s.cfg.ProofMethods)
 	}
-	at := p.ProofTime()
-	switch {
+	switch at := p.At; {
 	case at.IsZero():
 		return fmt.Errorf("%w: the proof has no time", ErrProofRequired)
 	case at.After(now.Add(time.Minute)):

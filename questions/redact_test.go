@@ -1,16 +1,13 @@
 package questions_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
+	"github.com/carrierguard/carrierguard/internal/redacttest"
 	"github.com/carrierguard/carrierguard/questions"
 )
 
@@ -29,20 +26,9 @@ func TestRequestsNeverShowAnswers(t *testing.T) {
 		"enrollment": en, "*enrollment": &en, "choice": en.Choices[0], "choices": en.Choices,
 		"verification": ver, "*verification": &ver,
 	} {
-		var out []string
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T"} {
-			out = append(out, fmt.Sprintf(verb, v))
-		}
-		js, err := json.Marshal(v)
-		require.NoError(t, err, name)
-		out = append(out, string(js))
-		var buf bytes.Buffer
-		for _, h := range []slog.Handler{slog.NewTextHandler(&buf, nil), slog.NewJSONHandler(&buf, nil)} {
-			slog.New(h).Info("request", "req", v)
-		}
-		out = append(out, buf.String())
+		out := redacttest.Renderings(t, v)
 		for _, s := range out {
-			for _, w := range []string{"Glimmerous", "glimmerous", "Snorkel", "476c696d"} { // 476c696d: hex of "Glim"
+			for _, w := range []string{"Glimmerous", "glimmerous", "Snorkel", "476c696d", "476C696D"} { // hex of "Glim"
 				assert.NotContains(t, s, w, "%s leaks the answer: %s", name, s)
 			}
 		}

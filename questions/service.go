@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/twofactor"
 )
 
 // MinMatchThreshold is the lowest Config.MatchThreshold accepted: half of an answer
@@ -45,8 +47,19 @@ type Config struct {
 	// ProofMaxAge is how old a second-factor proof may be when questions are changed.
 	// Zero means DefaultProofMaxAge (10 minutes).
 	ProofMaxAge time.Duration `validate:"gte=0"`
-	// ProofMethods, if set, lists the second-factor methods accepted for a change (as
-	// reported by Proof.ProofMethod). Nil accepts any method.
+	// ProofMethods lists the second-factor methods a proof for Change may use:
+	// ProofAuthenticator, ProofSMS, ProofEmail or ProofRecoveryCode. Empty means an
+	// authenticator code or a code sent to a trusted contact (SMS or email): every
+	// method but a recovery code.
+	//
+	// A recovery code alone is left out by default. It is a fallback written down for the
+	// day a factor is lost, lives for months, and is stolen with a notebook or a
+	// screenshot; security questions are what support agents check before a SIM swap,
+	// so replacing them deserves a factor the subscriber holds now. A subscriber left
+	// with only recovery codes signs in with one, sets up a contact or authenticator
+	// again, and then changes their questions. An SMS code is accepted because package
+	// twofactor refuses to send one to a number swapped or ported recently. List
+	// ProofRecoveryCode here to accept recovery codes too.
 	ProofMethods []string
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -62,11 +75,15 @@ type Service struct {
 	attempts AttemptStore
 	keys     keyring.Keyring
 	events   notify.Publisher
+	proofs   ProofVerifier
 }
 
 // New validates cfg, fills in defaults and returns a Service. Every dependency is
 // required.
-func New(cfg Config, answers AnswerStore, attempts AttemptStore, keys keyring.Keyring, events notify.Publisher) (*Service, error) {
+//
+// proofs checks the second-factor proofs Change is given: pass the *twofactor.Service
+// that issues them.
+func New(cfg Config, answers AnswerStore, attempts AttemptStore, keys keyring.Keyring, events notify.Publisher, proofs ProofVerifier) (*Service, error) {
 	if err := validate.Struct("questions", cfg); err != nil {
 		return nil, err
 	}
@@ -79,7 +96,18 @@ func New(cfg Config, answers AnswerStore, attempts AttemptStore, keys keyring.Ke
 		return nil, validate.Errorf("questions", "the keyring is nil: answers are sealed with it")
 	case events == nil:
 		return nil, validate.Errorf("questions", "the notify.Publisher is nil: every change and verification publishes an event")
+	case proofs == nil:
+		return nil, validate.Errorf("questions", "the ProofVerifier is nil: pass the *twofactor.Service that issues second-factor proofs, so Change can check that a proof is genuine")
 	}
+	for _, m := range cfg.ProofMethods {
+		if !slices.Contains(knownProofMethods, m) {
+			return nil, validate.Errorf("questions", "Config.ProofMethods holds %q: use ProofAuthenticator, ProofSMS, ProofEmail or ProofRecoveryCode, or leave it empty for the default", m)
+		}
+	}
+	if len(cfg.ProofMethods) == 0 {
+		cfg.ProofMethods = defaultProofMethods
+	}
+	cfg.ProofMethods = slices.Clone(cfg.ProofMethods)
 	if cfg.MaxFailures == 0 {
 		cfg.MaxFailures = DefaultMaxFailures
 	}
@@ -107,7 +135,7 @@ func New(cfg Config, answers AnswerStore, attempts AttemptStore, keys keyring.Ke
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Service{cfg: cfg, answers: answers, attempts: attempts, keys: keys, events: events}, nil
+	return &Service{cfg: cfg, answers: answers, attempts: attempts, keys: keys, events: events, proofs: proofs}, nil
 }
 
 // answerAD is the associated data of a sealed answer: it binds the ciphertext to its
@@ -122,21 +150,33 @@ const sealedFormat = 1
 // Enroll sets a subscriber's first security questions and publishes
 // notify.SecurityQuestionsSet. A subscriber who already has questions gets
 // ErrAlreadyEnrolled: use Change. It returns the chosen questions (never answers).
+//
+// The event is published only once the questions are stored, so a failed write is
+// never announced. If publishing then fails, the questions stand: Enroll returns them
+// together with an error wrapping ErrUnavailable that says the event was not
+// published. (Change does the same.)
 func (s *Service) Enroll(ctx context.Context, e Enrollment) ([]Question, error) {
-	return s.set(ctx, e, nil)
+	return s.set(ctx, e, "")
 }
 
 // Change replaces a subscriber's security questions. It needs a fresh second-factor
-// proof for the same subscriber (see [Proof]), publishes notify.SecurityQuestionsChanged
-// and clears past verification failures, lifting a lock.
-func (s *Service) Change(ctx context.Context, e Enrollment, proof Proof) ([]Question, error) {
+// proof for the same subscriber, from a completed [twofactor.Service.Complete]: genuine
+// (checked with the [ProofVerifier] given to New), by one of Config.ProofMethods, and
+// no older than Config.ProofMaxAge. Anything else gets an error wrapping
+// ErrProofRequired and changes nothing. A change publishes
+// notify.SecurityQuestionsChanged and clears past verification failures, lifting a
+// lock.
+func (s *Service) Change(ctx context.Context, e Enrollment, proof twofactor.Proof) ([]Question, error) {
 	if err := s.checkProof(proof, e.Subscriber, s.cfg.Now()); err != nil {
 		return nil, err
 	}
-	return s.set(ctx, e, proof)
+	return s.set(ctx, e, proof.ProofMethod())
 }
 
-func (s *Service) set(ctx context.Context, e Enrollment, proof Proof) ([]Question, error) {
+// set stores e as the subscriber's questions: a first enrollment when proofMethod is
+// empty, otherwise a change proved by that method.
+func (s *Service) set(ctx context.Context, e Enrollment, proofMethod string) ([]Question, error) {
+	change := proofMethod != ""
 	choices, err := s.validateEnrollment(e, s.cfg.Rand)
 	if err != nil {
 		return nil, err
@@ -145,12 +185,12 @@ func (s *Service) set(ctx context.Context, e Enrollment, proof Proof) ([]Questio
 	prev, err := s.answers.Get(ctx, e.Subscriber)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if proof != nil {
+		if change {
 			return nil, fmt.Errorf("%w: use Enroll", ErrNotEnrolled)
 		}
 	case err != nil:
 		return nil, fmt.Errorf("%w: reading questions: %w", ErrUnavailable, err)
-	case proof == nil:
+	case !change:
 		return nil, ErrAlreadyEnrolled
 	default:
 		version = prev.Version + 1
@@ -169,32 +209,35 @@ func (s *Service) set(ctx context.Context, e Enrollment, proof Proof) ([]Questio
 		rec.Answers = append(rec.Answers, SealedAnswer{QuestionID: c.q.ID, Question: c.q.Text, Custom: c.q.Custom, Sealed: sealed})
 		ids = append(ids, c.q.ID)
 	}
-
-	// The event goes out before the write, so a change is never made silently.
-	ev := notify.Event{
-		ID: notify.NewID(), Type: notify.SecurityQuestionsSet, Subscriber: e.Subscriber, Time: now,
-		Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: e.Channel,
-		Attributes: map[string]string{"question_ids": strings.Join(ids, ",")},
-	}
-	if proof != nil {
-		ev.Type = notify.SecurityQuestionsChanged
-		ev.Attributes["proof_method"] = proof.ProofMethod()
-	}
-	if err := s.events.Publish(ctx, ev); err != nil {
-		return nil, fmt.Errorf("%w: publishing %s: %w (nothing was changed)", ErrUnavailable, ev.Type, err)
-	}
 	if err := s.answers.Put(ctx, rec); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, fmt.Errorf("%w (the questions were set at the same time elsewhere; reload them and try again)", err)
 		}
 		return nil, fmt.Errorf("%w: storing questions: %w", ErrUnavailable, err)
 	}
-	if proof != nil {
+
+	// The event announces what was stored, so it goes out only after the write: a
+	// subscriber is never told of a change that did not happen. From here on the change
+	// stands; a failure below is reported with the questions, saying what was left undone.
+	ev := notify.Event{
+		ID: notify.NewID(), Type: notify.SecurityQuestionsSet, Subscriber: e.Subscriber, Time: now,
+		Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: e.Channel,
+		Attributes: map[string]string{"question_ids": strings.Join(ids, ",")},
+	}
+	if change {
+		ev.Type = notify.SecurityQuestionsChanged
+		ev.Attributes["proof_method"] = proofMethod
+	}
+	var errs []error
+	if err := s.events.Publish(ctx, ev); err != nil {
+		errs = append(errs, fmt.Errorf("%w: questions set, but event %s not published: %w", ErrUnavailable, ev.Type, err))
+	}
+	if change {
 		if err := s.attempts.Clear(ctx, e.Subscriber); err != nil {
-			return nil, fmt.Errorf("%w: questions changed, but clearing past failures failed: %w", ErrUnavailable, err)
+			errs = append(errs, fmt.Errorf("%w: questions changed, but clearing past failures failed: %w", ErrUnavailable, err))
 		}
 	}
-	return questionsOf(rec), nil
+	return questionsOf(rec), errors.Join(errs...)
 }
 
 func questionsOf(rec Record) []Question {

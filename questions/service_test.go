@@ -20,6 +20,7 @@ import (
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/questions"
 	"github.com/carrierguard/carrierguard/store/memory"
+	"github.com/carrierguard/carrierguard/twofactor"
 )
 
 const (
@@ -37,6 +38,7 @@ type env struct {
 	answers  *memory.QuestionAnswers
 	attempts *memory.QuestionAttempts
 	keys     keyring.Keyring
+	tf       *secondFactor // issues and verifies second-factor proofs
 }
 
 func newKeyring(t testing.TB) *keyring.Local {
@@ -51,8 +53,9 @@ func newEnv(t testing.TB, cfg questions.Config) *env {
 	e := &env{events: &notify.Recorder{}, clock: fakeclock.New(epoch), keys: newKeyring(t)}
 	e.answers = memory.NewQuestionAnswers(memory.Options{Now: e.clock.Now})
 	e.attempts = memory.NewQuestionAttempts(memory.Options{Now: e.clock.Now})
+	e.tf = newSecondFactor(t, e.clock, 7)
 	cfg.Now = e.clock.Now
-	svc, err := questions.New(cfg, e.answers, e.attempts, e.keys, e.events)
+	svc, err := questions.New(cfg, e.answers, e.attempts, e.keys, e.events, e.tf.svc)
 	require.NoError(t, err)
 	e.svc = svc
 	return e
@@ -83,18 +86,10 @@ func (e *env) verify(sub, qid, spoken string) (questions.Result, error) {
 	})
 }
 
-type proof struct {
-	sub, method string
-	at          time.Time
-}
-
-func (p proof) ProofSubscriber() string { return p.sub }
-func (p proof) ProofMethod() string     { return p.method }
-func (p proof) ProofTime() time.Time    { return p.at }
-
 func TestNewConfig(t *testing.T) {
 	kr := newKeyring(t)
 	ans, att, rec := memory.NewQuestionAnswers(memory.Options{}), memory.NewQuestionAttempts(memory.Options{}), &notify.Recorder{}
+	tf := newSecondFactor(t, fakeclock.New(epoch), 7).svc
 	tests := []struct {
 		name string
 		cfg  questions.Config
@@ -107,26 +102,29 @@ func TestNewConfig(t *testing.T) {
 		{"close above match", questions.Config{MatchThreshold: 0.75, CloseThreshold: 0.8}, "CloseThreshold"},
 		{"match threshold that accepts half an answer", questions.Config{MatchThreshold: 0.6, CloseThreshold: 0.3}, "MatchThreshold"},
 		{"close above default match", questions.Config{CloseThreshold: 0.9}, "CloseThreshold"},
+		{"unknown proof method", questions.Config{ProofMethods: []string{"totp", "security-questions"}}, "ProofMethods"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := questions.New(tt.cfg, ans, att, kr, rec)
+			_, err := questions.New(tt.cfg, ans, att, kr, rec, tf)
 			require.ErrorIs(t, err, validate.ErrInvalidConfig)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 	for name, mk := range map[string]func() (*questions.Service, error){
-		"nil answers":  func() (*questions.Service, error) { return questions.New(questions.Config{}, nil, att, kr, rec) },
-		"nil attempts": func() (*questions.Service, error) { return questions.New(questions.Config{}, ans, nil, kr, rec) },
-		"nil keyring":  func() (*questions.Service, error) { return questions.New(questions.Config{}, ans, att, nil, rec) },
-		"nil events":   func() (*questions.Service, error) { return questions.New(questions.Config{}, ans, att, kr, nil) },
+		"AnswerStore":   func() (*questions.Service, error) { return questions.New(questions.Config{}, nil, att, kr, rec, tf) },
+		"AttemptStore":  func() (*questions.Service, error) { return questions.New(questions.Config{}, ans, nil, kr, rec, tf) },
+		"keyring":       func() (*questions.Service, error) { return questions.New(questions.Config{}, ans, att, nil, rec, tf) },
+		"Publisher":     func() (*questions.Service, error) { return questions.New(questions.Config{}, ans, att, kr, nil, tf) },
+		"ProofVerifier": func() (*questions.Service, error) { return questions.New(questions.Config{}, ans, att, kr, rec, nil) },
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run("nil "+name, func(t *testing.T) {
 			_, err := mk()
 			require.ErrorIs(t, err, validate.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), name, "the error names what is missing")
 		})
 	}
-	_, err := questions.New(questions.Config{}, ans, att, kr, rec)
+	_, err := questions.New(questions.Config{}, ans, att, kr, rec, tf)
 	require.NoError(t, err)
 }
 
@@ -311,25 +309,23 @@ func TestConcurrentEnrollOnce(t *testing.T) {
 }
 
 func TestChangeNeedsFreshProof(t *testing.T) {
-	e := newEnv(t, questions.Config{ProofMethods: []string{"totp", "sms"}})
+	e := newEnv(t, questions.Config{})
 	e.enroll(t, "sub-1")
-	newChoices := []questions.Choice{
-		{QuestionID: "robot-name", Answer: "Mister Clanky"},
-		{QuestionID: "motto", Answer: "Measure twice, cut once"},
-		{QuestionID: "unshared-snack", Answer: "Pickled onion Monster Munch"},
-	}
 	en := enrollment("sub-1", newChoices)
+
+	stale := e.tf.emailProof(t, "sub-1")
+	e.clock.Advance(questions.DefaultProofMaxAge + time.Second)
+	// A service with the same key whose clock runs an hour ahead issues a proof dated in
+	// the future.
+	ahead := fakeclock.New(e.clock.Now().Add(time.Hour))
+	future := newSecondFactor(t, ahead, 7).emailProof(t, "sub-1")
 	bad := []struct {
 		name  string
-		proof questions.Proof
+		proof twofactor.Proof
 	}{
-		{"none", nil},
-		{"other subscriber", proof{"sub-2", "totp", epoch}},
-		{"method not accepted", proof{"sub-1", "security-questions", epoch}},
-		{"no method", proof{"sub-1", "", epoch}},
-		{"stale", proof{"sub-1", "totp", epoch.Add(-11 * time.Minute)}},
-		{"no time", proof{"sub-1", "totp", time.Time{}}},
-		{"future", proof{"sub-1", "totp", epoch.Add(time.Hour)}},
+		{"none", twofactor.Proof{}},
+		{"stale", stale},
+		{"future", future},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -348,12 +344,14 @@ func TestChangeNeedsFreshProof(t *testing.T) {
 	_, err := e.verify("sub-1", "poem-line", carrierSpoken)
 	require.ErrorIs(t, err, questions.ErrLocked)
 
-	qs, err := e.svc.Change(context.Background(), en, proof{"sub-1", "totp", epoch.Add(-9 * time.Minute)})
+	p := e.tf.emailProof(t, "sub-1")
+	e.clock.Advance(questions.DefaultProofMaxAge - time.Minute) // old, but not too old
+	qs, err := e.svc.Change(context.Background(), en, p)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"robot-name", "motto", "unshared-snack"}, []string{qs[0].ID, qs[1].ID, qs[2].ID})
 	ev, ok := e.events.Last(notify.SecurityQuestionsChanged)
 	require.True(t, ok)
-	assert.Equal(t, "totp", ev.Attributes["proof_method"])
+	assert.Equal(t, questions.ProofEmail, ev.Attributes["proof_method"])
 	rec, err := e.answers.Get(context.Background(), "sub-1")
 	require.NoError(t, err)
 	assert.Equal(t, uint64(2), rec.Version)
@@ -364,7 +362,7 @@ func TestChangeNeedsFreshProof(t *testing.T) {
 	_, err = e.verify("sub-1", "poem-line", carrierSpoken)
 	require.ErrorIs(t, err, questions.ErrQuestionNotChosen)
 
-	_, err = e.svc.Change(context.Background(), enrollment("sub-9", newChoices), proof{"sub-9", "totp", epoch})
+	_, err = e.svc.Change(context.Background(), enrollment("sub-9", newChoices), e.tf.emailProof(t, "sub-9"))
 	require.ErrorIs(t, err, questions.ErrNotEnrolled)
 }
 
@@ -566,7 +564,7 @@ func TestKeyringFailureFailsClosed(t *testing.T) {
 	good.enroll(t, "sub-1")
 
 	rec := &notify.Recorder{}
-	svc, err := questions.New(questions.Config{Now: good.clock.Now}, good.answers, good.attempts, failingKeyring{good.keys}, rec)
+	svc, err := questions.New(questions.Config{Now: good.clock.Now}, good.answers, good.attempts, failingKeyring{good.keys}, rec, good.tf.svc)
 	require.NoError(t, err)
 	for range 5 {
 		r, err := svc.Verify(ctx, questions.Verification{Subscriber: "sub-1", QuestionID: "poem-line", Spoken: carrierStored, AgentID: "agent-7", Channel: "chat"})
@@ -596,7 +594,7 @@ func (failingAnswers) Get(context.Context, string) (questions.Record, error) {
 
 func TestStoreFailureFailsClosed(t *testing.T) {
 	svc, err := questions.New(questions.Config{}, failingAnswers{memory.NewQuestionAnswers(memory.Options{})},
-		memory.NewQuestionAttempts(memory.Options{}), newKeyring(t), &notify.Recorder{})
+		memory.NewQuestionAttempts(memory.Options{}), newKeyring(t), &notify.Recorder{}, newSecondFactor(t, fakeclock.New(epoch), 7).svc)
 	require.NoError(t, err)
 	r, err := svc.Verify(context.Background(), questions.Verification{Subscriber: "sub-1", QuestionID: "poem-line", Spoken: carrierSpoken, AgentID: "a", Channel: "chat"})
 	require.ErrorIs(t, err, questions.ErrUnavailable)
@@ -605,18 +603,70 @@ func TestStoreFailureFailsClosed(t *testing.T) {
 	require.ErrorIs(t, err, questions.ErrUnavailable)
 }
 
-func TestPublisherFailureChangesNothing(t *testing.T) {
+// failingPut is an AnswerStore whose Put fails with err.
+type failingPut struct {
+	questions.AnswerStore
+	err error
+}
+
+func (f failingPut) Put(context.Context, questions.Record) error { return f.err }
+
+// An event announces what was stored: when the write fails, the subscriber hears
+// nothing, whether the store is down or someone else changed the questions first.
+func TestStoreWriteFailurePublishesNothing(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"store down", errors.New("db: timeout"), questions.ErrUnavailable},
+		{"conflict", fmt.Errorf("%w: version 2 is stored", questions.ErrConflict), questions.ErrConflict},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, questions.Config{})
+			e.enroll(t, "sub-1")
+			svc, err := questions.New(questions.Config{Now: e.clock.Now}, failingPut{e.answers, tt.err}, e.attempts, e.keys, e.events, e.tf.svc)
+			require.NoError(t, err)
+			before := len(e.events.Events())
+
+			_, err = svc.Enroll(context.Background(), enrollment("sub-2", goodChoices()))
+			require.ErrorIs(t, err, tt.want)
+			_, err = svc.Change(context.Background(), enrollment("sub-1", newChoices), e.tf.emailProof(t, "sub-1"))
+			require.ErrorIs(t, err, tt.want)
+			assert.Len(t, e.events.Events(), before, "an event was published for a change that was not stored")
+		})
+	}
+}
+
+// When the event cannot be published after the write, the change stands and the error
+// says so: the questions are returned with an error wrapping ErrUnavailable.
+func TestPublisherFailureAfterWrite(t *testing.T) {
 	e := newEnv(t, questions.Config{})
 	e.events.Err = errors.New("outbox full")
-	_, err := e.svc.Enroll(context.Background(), enrollment("sub-1", goodChoices()))
+	qs, err := e.svc.Enroll(context.Background(), enrollment("sub-1", goodChoices()))
 	require.ErrorIs(t, err, questions.ErrUnavailable)
+	assert.Contains(t, err.Error(), "not published")
+	assert.Len(t, qs, questions.QuestionsPerSubscriber, "the questions that were set")
 	e.events.Err = nil
 	_, err = e.svc.Questions(context.Background(), "sub-1")
-	require.ErrorIs(t, err, questions.ErrNotEnrolled)
+	require.NoError(t, err, "the enrollment stands")
 
-	e.enroll(t, "sub-1")
+	// A change clears past failures even when its event cannot be published.
+	_, err = e.verify("sub-1", "poem-line", "Jabberwocky")
+	require.NoError(t, err)
+	p := e.tf.emailProof(t, "sub-1")
 	e.events.Err = errors.New("outbox full")
-	r, err := e.verify("sub-1", "poem-line", carrierSpoken)
+	qs, err = e.svc.Change(context.Background(), enrollment("sub-1", newChoices), p)
+	require.ErrorIs(t, err, questions.ErrUnavailable)
+	assert.Contains(t, err.Error(), "not published")
+	assert.Equal(t, "robot-name", qs[0].ID)
+	e.events.Err = nil
+	r, err := e.verify("sub-1", "robot-name", "no idea")
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.FailuresLeft, "past failures were cleared")
+
+	e.events.Err = errors.New("outbox full")
+	r, err = e.verify("sub-1", "robot-name", "mister clanky")
 	require.ErrorIs(t, err, questions.ErrUnavailable)
 	assert.Equal(t, questions.NoMatch, r.Verdict, "a match that could not be audited must not count")
 }

@@ -488,10 +488,11 @@ func (s *Service) completeRecovery(ctx context.Context, subscriber, code string)
 	return Proof{}, nil
 }
 
-// ProofSubscriber, ProofMethod and ProofTime let a Proof stand as the "fresh second
-// factor" that other packages ask for (questions.Proof, for changing security questions).
-// Those packages check only the subscriber, method and age: check the proof itself with
-// [Service.CheckProof] before handing it on.
+// ProofSubscriber, ProofMethod and ProofTime describe a Proof in the plain terms other
+// packages use. Package questions names methods as ProofMethod does (in its
+// Config.ProofMethods and its events) and checks each proof it is given with
+// [Service.VerifyProof] first; anyone else reading these must do the same, since the
+// fields mean nothing until the tag is checked.
 
 // ProofSubscriber returns the subscriber who passed the check.
 func (p Proof) ProofSubscriber() string { return p.Subscriber }

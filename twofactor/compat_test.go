@@ -15,9 +15,9 @@ import (
 
 // The services plug into each other directly.
 var (
-	_ twofactor.SIMChanges  = (*protection.Service)(nil)
-	_ status.TwoFactorState = (*twofactor.Service)(nil)
-	_ questions.Proof       = twofactor.Proof{}
+	_ twofactor.SIMChanges    = (*protection.Service)(nil)
+	_ status.TwoFactorState   = (*twofactor.Service)(nil)
+	_ questions.ProofVerifier = (*twofactor.Service)(nil)
 )
 
 // A proof is evidence for package protection once protection.EvidenceFromProof has

@@ -217,8 +217,9 @@ func (s *Server) wireRisk(mo memory.Options) error {
 	return err
 }
 
-// wireFactors builds what proves identity beyond the password: the keyring, security
-// questions, one-time codes, authenticators and two-factor authentication.
+// wireFactors builds what proves identity beyond the password: the keyring, one-time
+// codes, authenticators, two-factor authentication and security questions (which
+// check the second-factor proofs for a change with the twofactor service).
 func (s *Server) wireFactors(mo memory.Options) error {
 	keys := s.opts.Keys
 	if keys == nil {
@@ -230,10 +231,6 @@ func (s *Server) wireFactors(mo memory.Options) error {
 	}
 	kr, err := keyring.NewLocal(keyring.Config{Keys: keys, Primary: keys[len(keys)-1].ID})
 	if err != nil {
-		return err
-	}
-	if s.questions, err = questions.New(questions.Config{Now: s.now}, memory.NewQuestionAnswers(mo),
-		memory.NewQuestionAttempts(mo), kr, s.pub); err != nil {
 		return err
 	}
 	otpStore := memory.NewOTP(mo)
@@ -259,6 +256,13 @@ func (s *Server) wireFactors(mo memory.Options) error {
 		Codes: codes, Authenticators: s.auths, Contacts: tfStore, Recovery: tfStore, Failures: tfStore,
 		Sender: twofactor.SenderFunc(s.sendCode), SIMChanges: s.protect, Publisher: s.pub,
 	})
+	if err != nil {
+		return err
+	}
+	// Changing questions takes a second-factor proof, which only the twofactor service
+	// that issued it can vouch for.
+	s.questions, err = questions.New(questions.Config{Now: s.now}, memory.NewQuestionAnswers(mo),
+		memory.NewQuestionAttempts(mo), kr, s.pub, s.tf)
 	return err
 }
 
