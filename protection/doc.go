@@ -86,7 +86,7 @@
 //	remove_trusted_contact     SPC SPA SPR   -       -       CI            -        +1, store only
 //	change_security_questions  SPC SPA SCA   -       -       CI            -        +1, store only
 //	disable_flag               SPC SCA       -       -       CI            -        +1, store only
-//	view_account               S             C       C       C I           -        +1 factor
+//	view_account               S             C       C       C I           -        +1, store only
 //	issue_transfer_pin         SC SA         -       -       CI            -        +1, store only
 //
 // Medium risk adds a factor: every alternative needs one more of P, C, A, Q or I (on a
