@@ -143,14 +143,17 @@
 // # SIM-change history
 //
 // Every SIM swap, eSIM transfer and port-out request is recorded, with a record per
-// step (requested, pending, approved, denied, completed) holding the number, time,
-// channel, actor, decision and evidence; [Service.RecordPortIn] records numbers ported in.
-// Records are kept 3 years by default; run [Service.PurgeHistory] daily. The requested
-// event is published before anything is decided, then the approved, denied and
+// step (requested, pending, approving, approved, denied, completed) holding the number,
+// time, channel, actor, decision and evidence; [Service.RecordPortIn] records numbers
+// ported in. Records are kept 3 years by default; run [Service.PurgeHistory] daily. The
+// requested event is published before anything is decided, then the approved, denied and
 // completed ones (notify.SIMSwap* with attribute sim=physical or sim=esim,
-// notify.PortOut*). [SIMChangeChecker] is the small query interface package twofactor and
-// a CAMARA SIM Swap API use: the last SIM change of a number, and whether it changed
-// within a window.
+// notify.PortOut*). An approval is recorded as approving, announced, and only then
+// recorded as approved, the state [Service.CompleteSIMChange] requires; if the approved
+// event cannot be published, the caller gets Deny with [ReasonFault], and the history
+// and a denied event say so too. [SIMChangeChecker] is the small query interface package
+// twofactor and a CAMARA SIM Swap API use: the last SIM change of a number, and whether
+// it changed within a window.
 //
 // # Transfer PINs
 //
