@@ -1,6 +1,7 @@
 package protection_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -124,4 +125,34 @@ func TestHeldApprovalAnnouncedThenRecorded(t *testing.T) {
 	assert.ErrorIs(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrHeld)
 	f.clock.Advance(24 * time.Hour)
 	require.NoError(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}))
+}
+
+// A transfer PIN whose issue could not be announced is never shown, and must not stay
+// live either: the subscriber does not know it exists.
+func TestUnannouncedTransferPINIsRevoked(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pub := &failOn{types: []notify.Type{notify.TransferPINIssued}}
+	// The same fixed random source twice: both services draw the same PIN.
+	random := func() *bytes.Reader { return bytes.NewReader(bytes.Repeat([]byte{0x01}, 64)) }
+	svc, err := protection.New(protection.Config{PINKey: pinKey, Now: f.clock.Now, Rand: random()},
+		protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
+	require.NoError(t, err)
+	pin, d, err := svc.IssueTransferPIN(ctx, "alice", f.strongApp(), notify.Actor{})
+	require.ErrorIs(t, err, errOutbox)
+	assert.Empty(t, pin)
+	assert.Equal(t, protection.Deny, d.Outcome)
+	assert.True(t, d.Reasons.Has(protection.ReasonFault))
+
+	_, err = svc.VerifyTransferPIN(ctx, "alice", "065793") // what random() draws
+	assert.ErrorIs(t, err, protection.ErrNotFound, "the unannounced PIN must not work")
+	// The check above is meaningful: the same draw, announced, does work.
+	ok, err := protection.New(protection.Config{PINKey: pinKey, Now: f.clock.Now, Rand: random()},
+		protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, &notify.Recorder{})
+	require.NoError(t, err)
+	pin, _, err = ok.IssueTransferPIN(ctx, "alice", f.strongApp(), notify.Actor{})
+	require.NoError(t, err)
+	require.Equal(t, "065793", pin)
+	_, err = ok.VerifyTransferPIN(ctx, "alice", pin)
+	require.NoError(t, err)
 }

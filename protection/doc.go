@@ -160,7 +160,8 @@
 // [Service.IssueTransferPIN] issues the PIN a port-out needs: 6 digits by default, drawn
 // from crypto/rand without modulo bias, stored only as an HMAC keyed with Config.PINKey
 // and bound to the subscriber, valid 7 days and for one port-out, and announced with
-// notify.TransferPINIssued. [Service.VerifyTransferPIN] consumes it atomically.
+// notify.TransferPINIssued (a PIN whose issue cannot be announced is revoked at once).
+// [Service.VerifyTransferPIN] consumes it atomically.
 //
 // Wrong PINs are counted per subscriber, across PINs: issuing a new PIN never resets the
 // count (GUIDE 4); only a correct PIN does. Every 5th wrong PIN in a row (PINMaxFailures)
