@@ -86,7 +86,7 @@
 //	remove_trusted_contact     SPC SPA SPR   -       -       CI            -        +1, store only
 //	change_security_questions  SPC SPA SCA   -       -       CI            -        +1, store only
 //	disable_flag               SPC SCA       -       -       CI            -        +1, store only
-//	view_account               S             C       C       C I           -        +1 factor
+//	view_account               S             C       C       C I           -        +1, store only
 //	issue_transfer_pin         SC SA         -       -       CI            -        +1, store only
 //
 // Medium risk adds a factor: every alternative needs one more of P, C, A, Q or I (on a
@@ -143,21 +143,25 @@
 // # SIM-change history
 //
 // Every SIM swap, eSIM transfer and port-out request is recorded, with a record per
-// step (requested, pending, approved, denied, completed) holding the number, time,
-// channel, actor, decision and evidence; [Service.RecordPortIn] records numbers ported in.
-// Records are kept 3 years by default; run [Service.PurgeHistory] daily. The requested
-// event is published before anything is decided, then the approved, denied and
+// step (requested, pending, approving, approved, denied, completed) holding the number,
+// time, channel, actor, decision and evidence; [Service.RecordPortIn] records numbers
+// ported in. Records are kept 3 years by default; run [Service.PurgeHistory] daily. The
+// requested event is published before anything is decided, then the approved, denied and
 // completed ones (notify.SIMSwap* with attribute sim=physical or sim=esim,
-// notify.PortOut*). [SIMChangeChecker] is the small query interface package twofactor and
-// a CAMARA SIM Swap API use: the last SIM change of a number, and whether it changed
-// within a window.
+// notify.PortOut*). An approval is recorded as approving, announced, and only then
+// recorded as approved, the state [Service.CompleteSIMChange] requires; if the approved
+// event cannot be published, the caller gets Deny with [ReasonFault], and the history
+// and a denied event say so too. [SIMChangeChecker] is the small query interface package
+// twofactor and a CAMARA SIM Swap API use: the last SIM change of a number, and whether
+// it changed within a window.
 //
 // # Transfer PINs
 //
 // [Service.IssueTransferPIN] issues the PIN a port-out needs: 6 digits by default, drawn
 // from crypto/rand without modulo bias, stored only as an HMAC keyed with Config.PINKey
 // and bound to the subscriber, valid 7 days and for one port-out, and announced with
-// notify.TransferPINIssued. [Service.VerifyTransferPIN] consumes it atomically.
+// notify.TransferPINIssued (a PIN whose issue cannot be announced is revoked at once).
+// [Service.VerifyTransferPIN] consumes it atomically.
 //
 // Wrong PINs are counted per subscriber, across PINs: issuing a new PIN never resets the
 // count (GUIDE 4); only a correct PIN does. Every 5th wrong PIN in a row (PINMaxFailures)

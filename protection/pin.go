@@ -39,8 +39,9 @@ func (s *Service) newPIN() (string, error) {
 // policy permits ActionIssueTransferPIN (req.Action is set for you). It returns the PIN
 // to show once to the subscriber; only its keyed hash is stored. The PIN replaces any
 // earlier one, is valid for PINTTL (7 days) and for one port-out. It publishes
-// notify.TransferPINIssued. If the policy does not allow it now (step-up, hold or
-// deny), the PIN is empty and the decision says why.
+// notify.TransferPINIssued; if that fails, the new PIN is revoked and the request
+// denied with ReasonFault. If the policy does not allow it now (step-up, hold or deny),
+// the PIN is empty and the decision says why.
 //
 // Issuing never resets the failure count (GUIDE 4): the new PIN inherits it, and with it
 // any lockout. So a subscriber whose PIN was locked by wrong guesses can, after passing
@@ -64,12 +65,19 @@ func (s *Service) IssueTransferPIN(ctx context.Context, subscriber string, req R
 	if err != nil {
 		return "", faultDecision(req.Action, req.Channel, ReasonStoreFault), fmt.Errorf("protection: storing transfer PIN: %w", err)
 	}
-	// If publishing fails the PIN is never shown, so the stored hash is unusable.
 	attrs := map[string]string{"expires_at": stored.ExpiresAt.UTC().Format(time.RFC3339)}
 	if now.Before(stored.LockedUntil) {
 		attrs["usable_from"] = stored.LockedUntil.UTC().Format(time.RFC3339)
 	}
 	if err := s.publish(ctx, s.event(notify.TransferPINIssued, subscriber, actor, req.Channel, attrs)); err != nil {
+		// The PIN is never shown, but it is live and a guess could still match it: a PIN
+		// the subscriber was not told of must not stay usable, so revoke it (best effort;
+		// the failure count and any lockout are kept). A PIN issued concurrently would be
+		// revoked too; the subscriber can issue another.
+		if _, rerr := s.pins.RevokePIN(ctx, subscriber, now); rerr != nil {
+			s.log.Error("protection: could not revoke a transfer PIN whose issue was not announced", "error", rerr)
+			err = errors.Join(err, fmt.Errorf("protection: revoking the unannounced transfer PIN: %w", rerr))
+		}
 		return "", faultDecision(req.Action, req.Channel, ReasonFault), err
 	}
 	return pin, d, nil

@@ -183,7 +183,9 @@ func DefaultRules() map[Action]Rule {
 		ActionChangePaymentMethod:     everyday(),
 		ActionViewAccount: {
 			Channels: with(with(with(online(S), ChannelChat, C), ChannelPhone, C), ChannelStore, I, C),
-			Risk:     map[RiskLevel]RiskOverlay{RiskMedium: {AddOneOf: extra}, RiskHigh: {AddOneOf: extra}},
+			// Account details (CPNI) are what an attacker gathers before a SIM swap or
+			// port-out, so high risk sends viewing to a store like the other actions.
+			Risk: strict(),
 		},
 	}
 }

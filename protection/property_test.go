@@ -118,7 +118,7 @@ func TestDefaultPolicyProperties(t *testing.T) {
 // The checker must catch a broken policy. NewPolicy refuses to build one, so break a
 // built one from the inside.
 func TestPropertiesCatchBrokenPolicies(t *testing.T) {
-	S, C, Q := Kinds(EvidenceSession), Kinds(EvidenceContactCode), Kinds(EvidenceSecurityQuestions)
+	S, C, Q, A := Kinds(EvidenceSession), Kinds(EvidenceContactCode), Kinds(EvidenceSecurityQuestions), Kinds(EvidenceAuthenticator)
 	tests := []struct {
 		name    string
 		action  Action
@@ -138,6 +138,9 @@ func TestPropertiesCatchBrokenPolicies(t *testing.T) {
 			p.table[index(ActionViewAccount, ChannelApp, 0, RiskHigh)] = entry{alts: []EvidenceKinds{S}, hold: 0}
 			p.table[index(ActionViewAccount, ChannelApp, 0, RiskMedium)] = entry{}
 		}, "risk but"},
+		{"high risk allowed remotely", ActionChangePaymentMethod, func(p *Policy) {
+			p.table[index(ActionChangePaymentMethod, ChannelWeb, 0, RiskHigh)] = entry{alts: []EvidenceKinds{S | C | A}}
+		}, "allowed at high risk"},
 		{"flag relaxes", ActionChangeEmail, func(p *Policy) {
 			p.table[index(ActionChangeEmail, ChannelApp, AccountLockdown, RiskLow)] = entry{alts: []EvidenceKinds{S}}
 		}, "too"},
@@ -203,6 +206,11 @@ func checkProperties(o outcomes) []string {
 					fail("%s on %s, %s risk, evidence %04b: %s with flags %s but %s with %s too", a, c, r, s, got, f, flagged, g)
 				}
 			}
+		}
+		// High risk denies self-service: outside a store, a request is held, stepped up or
+		// denied, never allowed outright.
+		if r == RiskHigh && c != ChannelStore && got == Allow {
+			fail("%s on %s, flags %s, evidence %04b: allowed at high risk; want a store or a hold", a, c, f, s)
 		}
 		// 5. Security questions alone never allow a SIM change, port-out or credential change.
 		if slices.Contains(questionsNeverAlone[:], a) && o.counted[oidx(a, c, f, r, s)] == Kinds(EvidenceSecurityQuestions) && got.Permits() {

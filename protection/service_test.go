@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -269,9 +270,11 @@ func TestSIMSwapFlow(t *testing.T) {
 		assert.Equal(t, "+15550104477", h.Number)
 		assert.Equal(t, protection.ChannelApp, h.Channel)
 	}
-	assert.Equal(t, []protection.ChangeStatus{protection.StatusRequested, protection.StatusPending, protection.StatusApproved, protection.StatusCompleted}, statuses)
+	assert.Equal(t, []protection.ChangeStatus{protection.StatusRequested, protection.StatusPending,
+		protection.StatusApproving, protection.StatusApproved, protection.StatusCompleted}, statuses)
 	assert.Equal(t, kS|kC, hist[2].Evidence)
-	assert.Equal(t, "system:provisioning", hist[3].Actor)
+	assert.Equal(t, kS|kC, hist[3].Evidence)
+	assert.Equal(t, "system:provisioning", hist[4].Actor)
 
 	// Queries twofactor and a CAMARA SIM Swap API use.
 	var checker protection.SIMChangeChecker = f.svc
@@ -511,6 +514,45 @@ func (failingFlags) Flags(context.Context, string) ([]protection.FlagState, erro
 	return nil, errors.New("database is down")
 }
 
+// failingHistory fails the methods it is told to: AppendSIMChange for records whose
+// status is in appends (every record if appends is empty and appendAll is set), and
+// LastCompleted if lastCompleted is set.
+type failingHistory struct {
+	protection.HistoryStore
+	appendAll     bool
+	appends       []protection.ChangeStatus
+	lastCompleted bool
+}
+
+var errHistory = errors.New("history database is down")
+
+func (h failingHistory) AppendSIMChange(ctx context.Context, rec protection.SIMChange, prev protection.ChangeStatus) error {
+	if h.appendAll || slices.Contains(h.appends, rec.Status) {
+		return errHistory
+	}
+	return h.HistoryStore.AppendSIMChange(ctx, rec, prev)
+}
+
+func (h failingHistory) LastCompleted(ctx context.Context, number string) (protection.SIMChange, error) {
+	if h.lastCompleted {
+		return protection.SIMChange{}, errHistory
+	}
+	return h.HistoryStore.LastCompleted(ctx, number)
+}
+
+// failingPINs fails every PIN operation.
+type failingPINs struct{ protection.PINStore }
+
+var errPINs = errors.New("PIN database is down")
+
+func (failingPINs) PutPIN(context.Context, protection.TransferPIN) (protection.TransferPIN, error) {
+	return protection.TransferPIN{}, errPINs
+}
+
+func (failingPINs) ConsumePIN(context.Context, string, []byte, time.Time, protection.PINLimits) (protection.TransferPIN, error) {
+	return protection.TransferPIN{}, errPINs
+}
+
 func TestFailClosed(t *testing.T) {
 	ctx := context.Background()
 	st := memory.NewProtection(memory.Options{})
@@ -552,6 +594,71 @@ func TestFailClosed(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, protection.Deny, d.Outcome)
 		assert.True(t, d.Reasons.Has(protection.ReasonRiskHigh))
+	})
+	storeFault := func(t *testing.T, d protection.Decision, err, cause error) {
+		t.Helper()
+		require.ErrorIs(t, err, cause)
+		assert.Equal(t, protection.Deny, d.Outcome)
+		assert.True(t, d.Reasons.Has(protection.ReasonFault), "reasons %s", d.Reasons)
+		assert.True(t, d.Reasons.Has(protection.ReasonStoreFault), "reasons %s", d.Reasons)
+	}
+	withHistory := func(t *testing.T, h protection.HistoryStore) (*protection.Service, *notify.Recorder) {
+		rec := &notify.Recorder{}
+		svc, err := protection.New(protection.Config{PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: h, PINs: st}, rec)
+		require.NoError(t, err)
+		return svc, rec
+	}
+	smsCode := protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: t0, Contact: protection.ContactSMS, Destination: "+15550104477"}
+	t.Run("SIM-status lookup of an SMS code", func(t *testing.T) {
+		svc, _ := withHistory(t, failingHistory{HistoryStore: st, lastCompleted: true})
+		req := strong
+		req.Evidence = []protection.Evidence{session(t0), smsCode}
+		d, err := svc.Decide(ctx, "alice", req)
+		storeFault(t, d, err, errHistory)
+	})
+	t.Run("SIM-change request not recorded", func(t *testing.T) {
+		svc, rec := withHistory(t, failingHistory{HistoryStore: st, appendAll: true})
+		res, err := svc.RequestSIMChange(ctx, protection.ChangeRequest{Subscriber: "alice", Number: "+15550104477", Kind: protection.ChangeSIMSwap,
+			Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: strong.Evidence})
+		storeFault(t, res.Decision, err, errHistory)
+		assert.Zero(t, countType(rec, notify.SIMSwapApproved))
+		assert.ErrorIs(t, svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrNotFound)
+	})
+	t.Run("SIM-change approval not recorded", func(t *testing.T) {
+		for _, fail := range [][]protection.ChangeStatus{
+			{protection.StatusApproved},                          // the denial that withdraws it is recorded
+			{protection.StatusApproved, protection.StatusDenied}, // it stays approving
+		} {
+			svc, rec := withHistory(t, failingHistory{HistoryStore: st, appends: fail})
+			res, err := svc.RequestSIMChange(ctx, protection.ChangeRequest{Subscriber: "alice", Number: "+15550104477", Kind: protection.ChangeSIMSwap,
+				Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: []protection.Evidence{session(t0), smsCode}})
+			require.ErrorIs(t, err, errHistory)
+			assert.Equal(t, protection.Deny, res.Decision.Outcome)
+			assert.True(t, res.Decision.Reasons.Has(protection.ReasonFault))
+			latest, err := st.LatestForRequest(ctx, res.RequestID)
+			require.NoError(t, err)
+			want := protection.StatusDenied
+			if len(fail) == 2 {
+				want = protection.StatusApproving
+			}
+			assert.Equal(t, want, latest.Status)
+			assert.ErrorIs(t, svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrNotApproved)
+			assert.Equal(t, []notify.Type{notify.SIMSwapRequested, notify.SIMSwapApproved, notify.SIMSwapDenied}, rec.Types(),
+				"an approval announced but not recorded is withdrawn")
+		}
+	})
+	t.Run("PIN store", func(t *testing.T) {
+		rec := &notify.Recorder{}
+		svc, err := protection.New(protection.Config{PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: st, PINs: failingPINs{st}}, rec)
+		require.NoError(t, err)
+		req := strong
+		pin, d, err := svc.IssueTransferPIN(ctx, "alice", req, notify.Actor{})
+		storeFault(t, d, err, errPINs)
+		assert.Empty(t, pin)
+		assert.Zero(t, countType(rec, notify.TransferPINIssued))
+		ev, err := svc.VerifyTransferPIN(ctx, "alice", "123456")
+		require.ErrorIs(t, err, errPINs)
+		assert.Zero(t, ev, "no evidence when the PIN could not be checked")
 	})
 	t.Run("unpublishable SIM-change request", func(t *testing.T) {
 		rec := &notify.Recorder{Err: errors.New("outbox full")}

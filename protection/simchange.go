@@ -104,8 +104,11 @@ func changeAttrs(k ChangeKind, number string) map[string]string {
 // The subscriber is notified immediately: the requested event is published before
 // anything is decided, and the request is denied if it cannot be published. Then the
 // decision is recorded in the SIM-change history and, for allow/hold and deny, the
-// approved or denied event is published. A step-up records a pending status and
-// publishes nothing more; call again with RequestID and more evidence. Faults deny.
+// approved or denied event is published. An approval is recorded as approved (and so
+// can be completed) only after its event is published; if it cannot be, the request
+// is denied with ReasonFault, recorded as denied and announced as denied (best effort).
+// A step-up records a pending status and publishes nothing more; call again with
+// RequestID and more evidence. Faults deny.
 func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (ChangeResult, error) {
 	act := cr.Kind.action()
 	deny := func(r ...Reason) ChangeResult {
@@ -160,10 +163,10 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 	d, derr := s.Decide(ctx, cr.Subscriber, Request{
 		Action: act, Channel: cr.Channel, Risk: cr.Risk, Evidence: cr.Evidence, At: now,
 	})
-	rec.Time, rec.Outcome, rec.Reasons, rec.Evidence, rec.HoldUntil = s.now(), d.Outcome, d.Reasons, d.Counted, d.HoldUntil
+	rec.Time, rec.Outcome, rec.Reasons, rec.Evidence = s.now(), d.Outcome, d.Reasons, d.Counted
 	switch d.Outcome {
 	case Allow, Hold:
-		rec.Status = StatusApproved
+		rec.Status = StatusApproving // approved only once announced: see approve
 	case StepUp:
 		rec.Status = StatusPending
 	default:
@@ -180,12 +183,11 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 	attrs["decision"] = d.Outcome.String()
 	attrs["reasons"] = d.Reasons.String()
 	switch rec.Status {
-	case StatusApproved:
-		if d.Outcome == Hold {
-			attrs["hold_until"] = d.HoldUntil.UTC().Format(time.RFC3339)
-		}
-		if err := s.publish(ctx, s.event(approved, cr.Subscriber, cr.Actor, cr.Channel, attrs)); err != nil {
-			return deny(ReasonFault), errors.Join(derr, err)
+	case StatusApproving:
+		if rs, err := s.approve(ctx, cr, rec, d, approved, attrs); err != nil {
+			s.withdrawApproval(ctx, cr, rec, denied, attrs, rs)
+			return ChangeResult{RequestID: cr.RequestID, Decision: Decision{Action: act, Channel: cr.Channel, Outcome: Deny, Reasons: rs}},
+				errors.Join(derr, err)
 		}
 	case StatusDenied:
 		if err := s.publish(ctx, s.event(denied, cr.Subscriber, cr.Actor, cr.Channel, attrs)); err != nil {
@@ -193,6 +195,51 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 		}
 	}
 	return ChangeResult{RequestID: cr.RequestID, Decision: d}, derr
+}
+
+// approve announces a decided approval and then records it as approved. On failure it
+// returns the fault reasons to deny with.
+//
+// The subscriber must hear of an approval before the change can be carried out, and the
+// history, the caller and the subscriber must never disagree about it. So an approval
+// is written in two steps around its announcement: the decision is first recorded as
+// approving (the compare-and-set that lets exactly one concurrent continuation decide,
+// so the approval is announced once), which CompleteSIMChange refuses; then the approved
+// event is published at once; only then is the approved record appended (approving →
+// approved), the one CompleteSIMChange accepts. If either later step fails, the caller
+// gets Deny and withdrawApproval records and announces the denial. Publishing before any
+// record would announce duplicates under concurrency; recording approved before
+// publishing would leave a window, and on a publish failure a record, in which an
+// unannounced approval could be completed.
+//
+// The approving record carries no HoldUntil (the hold belongs to the approval; on the
+// approving record it would make the next append fail with ErrHeld).
+func (s *Service) approve(ctx context.Context, cr ChangeRequest, rec SIMChange, d Decision, approved notify.Type, attrs map[string]string) (ReasonSet, error) {
+	if d.Outcome == Hold {
+		attrs["hold_until"] = d.HoldUntil.UTC().Format(time.RFC3339)
+	}
+	if err := s.publish(ctx, s.event(approved, cr.Subscriber, cr.Actor, cr.Channel, attrs)); err != nil {
+		return reasons(ReasonFault), err
+	}
+	rec.Status, rec.Time, rec.HoldUntil = StatusApproved, s.now(), d.HoldUntil
+	if err := s.history.AppendSIMChange(ctx, rec, StatusApproving); err != nil {
+		return reasons(ReasonFault, ReasonStoreFault), fmt.Errorf("protection: recording SIM-change approval: %w", err)
+	}
+	return 0, nil
+}
+
+// withdrawApproval turns an approving request whose approval could not be announced or
+// recorded into a denial for the fault reasons rs: it appends the denied record
+// (approving → denied) and publishes the denied event, both best effort. If the record
+// cannot be written the request stays approving, which CompleteSIMChange refuses as well.
+func (s *Service) withdrawApproval(ctx context.Context, cr ChangeRequest, rec SIMChange, denied notify.Type, attrs map[string]string, rs ReasonSet) {
+	rec.Status, rec.Time, rec.Outcome, rec.Reasons, rec.HoldUntil = StatusDenied, s.now(), Deny, rs, time.Time{}
+	if err := s.history.AppendSIMChange(ctx, rec, StatusApproving); err != nil {
+		s.log.Error("protection: could not record the withdrawal of an unannounced approval; it stays approving and cannot be completed",
+			"request", rec.RequestID, "error", err)
+	}
+	delete(attrs, "hold_until")
+	s.notifyDenied(ctx, cr, denied, attrs, rs)
 }
 
 // notifyDenied publishes a denial on a fault path, best effort.

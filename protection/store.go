@@ -128,8 +128,12 @@ const (
 	StatusApproved
 	StatusDenied
 	StatusCompleted
-	// StatusPending: more evidence was asked for (step-up) or the request is held.
+	// StatusPending: more evidence was asked for (step-up).
 	StatusPending
+	// StatusApproving: the policy approved the request but the approved event is not
+	// published yet; approved (or, if it cannot be published, denied) follows. It cannot
+	// be completed.
+	StatusApproving
 )
 
 func (s ChangeStatus) String() string {
@@ -144,6 +148,8 @@ func (s ChangeStatus) String() string {
 		return "completed"
 	case StatusPending:
 		return "pending"
+	case StatusApproving:
+		return "approving"
 	}
 	return "ChangeStatus(?)"
 }
@@ -168,16 +174,17 @@ type SIMChange struct {
 	Reasons ReasonSet
 	// Evidence is the evidence that counted.
 	Evidence EvidenceKinds
-	// HoldUntil is set for held requests.
+	// HoldUntil is set on the approved record of a held request.
 	HoldUntil time.Time
 }
 
 // HistoryStore keeps SIM-change records. Implementations must be safe for concurrent use.
 //
 // Records are only ever appended, and every append is a compare-and-set on the state of
-// the request: a request moves requested → pending* → approved | denied, then approved →
-// completed, and two concurrent callers can never both make the same move (so a SIM
-// change is never recorded, or announced, as completed twice).
+// the request: a request moves requested → pending* → approving | denied, approving →
+// approved | denied, then approved → completed, and two concurrent callers can never
+// both make the same move (so a SIM change is never approved or completed twice, nor
+// announced so twice).
 type HistoryStore interface {
 	// AppendSIMChange atomically appends rec if the latest record of rec.RequestID is in
 	// state prev, and returns nil; of concurrent callers with the same prev, exactly one

@@ -239,9 +239,16 @@ func TestProtectionHistory(t *testing.T, newStore func(t *testing.T, now func() 
 		if err := s.AppendSIMChange(ctx, r(protection.StatusCompleted, t0), protection.StatusApproved); !errors.Is(err, protection.ErrConflict) {
 			t.Errorf("completing a request that is only requested = %v, want ErrConflict", err)
 		}
+		protectionNoErr(t, s.AppendSIMChange(ctx, r(protection.StatusApproving, t0), protection.StatusRequested))
+		if latest, err := s.LatestForRequest(ctx, "r1"); err != nil || latest.Status != protection.StatusApproving {
+			t.Fatalf("after appending an approving record, latest = %+v, %v", latest, err)
+		}
+		if err := s.AppendSIMChange(ctx, r(protection.StatusCompleted, t0), protection.StatusApproved); !errors.Is(err, protection.ErrConflict) {
+			t.Errorf("completing a request whose approval is not yet announced = %v, want ErrConflict", err)
+		}
 		held := r(protection.StatusApproved, t0.Add(time.Minute))
 		held.Outcome, held.HoldUntil = protection.Hold, t0.Add(time.Hour)
-		protectionNoErr(t, s.AppendSIMChange(ctx, held, protection.StatusRequested))
+		protectionNoErr(t, s.AppendSIMChange(ctx, held, protection.StatusApproving))
 		if err := s.AppendSIMChange(ctx, r(protection.StatusCompleted, held.HoldUntil.Add(-time.Nanosecond)), protection.StatusApproved); !errors.Is(err, protection.ErrHeld) {
 			t.Errorf("completing before the hold ends = %v, want ErrHeld", err)
 		}
