@@ -53,11 +53,24 @@
 // Links expire after Config.LinkTTL (24 h by default); an expired link gets
 // ErrLinkExpired with the subscriber and address, so the app can resend.
 //
+// # Resend limits
+//
+// Every link is an email the carrier sends, so links are throttled per subscriber:
+// at most one per Config.MinResendInterval (60 s by default) and Config.HourlyLimit
+// (5) in any sliding hour. A refused SendLink returns a *ThrottleError (errors.Is
+// ErrThrottled) whose RetryAfter says when to try again (an HTTP API answers 429 with
+// Retry-After); it changes nothing, and the pending link keeps working. The history
+// lives in the store, so the limits hold across restarts, and reserving a place is
+// one atomic store step, so racing requests cannot exceed them. ChangeEmail's links
+// count and are throttled too, and changing the address keeps the history: otherwise
+// "changing" the address to a victim's, again and again, would bypass the limits.
+//
 // A link is bound to the address it was sent to, and verifying it verifies that
 // address. When the address of record changes, call ChangeEmail: it drops the old
 // verification and any pending link (so Account Verification is no longer done and the
 // trust gate closes), issues a link for the new address and publishes
-// notify.EmailChanged. Verify publishes notify.EmailVerified. Events carry addresses
+// notify.EmailChanged. If the resend limits refuse the link, the change still happens
+// and ChangeEmail returns the *ThrottleError: send the link later with SendLink. Verify publishes notify.EmailVerified. Events carry addresses
 // only masked ("a•••@example.com") and never a token.
 //
 // # Trust gate
@@ -82,7 +95,8 @@
 //
 // # Storage
 //
-// VerificationStore has four methods (PutLink, ConsumeLink, Verification, Reset).
+// VerificationStore has five methods (ReserveLink, PutLink, ConsumeLink, Verification,
+// Reset).
 // store/memory.Status implements it; store/storetest.TestStatusVerifications is the
 // contract for any other adapter.
 package status

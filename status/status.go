@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -107,6 +108,14 @@ type Config struct {
 	// LinkTTL is how long a verification link works. Zero means DefaultLinkTTL (24 h);
 	// at most 7 days.
 	LinkTTL time.Duration `validate:"gte=0,lte=168h"`
+	// MinResendInterval is the least time between two verification links for a
+	// subscriber, whether sent by SendLink or ChangeEmail. Zero means
+	// DefaultMinResendInterval (60 s); otherwise 1 s to 1 h.
+	MinResendInterval time.Duration `validate:"omitempty,min=1s,max=1h"`
+	// HourlyLimit is how many verification links a subscriber may be sent in any
+	// sliding hour, by SendLink and ChangeEmail together. Zero means
+	// DefaultHourlyLimit (5); otherwise 1 to 60.
+	HourlyLimit int `validate:"omitempty,min=1,max=60"`
 	// Restricted lists the capabilities an unverified account may not use. Nil or empty
 	// means DefaultRestricted().
 	Restricted []Capability `validate:"dive,required"`
@@ -123,6 +132,7 @@ type Config struct {
 // for concurrent use.
 type Service struct {
 	ttl        time.Duration
+	limits     ResendLimits
 	restricted []Capability
 	now        func() time.Time
 	rand       io.Reader
@@ -152,6 +162,10 @@ func New(cfg Config, store VerificationStore, src Sources, pub notify.Publisher)
 	s := &Service{
 		ttl: cfg.LinkTTL, restricted: slices.Clone(cfg.Restricted), now: cfg.Now, rand: cfg.Rand,
 		store: store, src: src, pub: pub,
+		limits: ResendLimits{
+			MinInterval: cmp.Or(cfg.MinResendInterval, DefaultMinResendInterval),
+			PerHour:     cmp.Or(cfg.HourlyLimit, DefaultHourlyLimit),
+		},
 	}
 	if s.ttl == 0 {
 		s.ttl = DefaultLinkTTL

@@ -94,6 +94,10 @@ func TestNew(t *testing.T) {
 	}{
 		{"negative TTL", status.Config{LinkTTL: -time.Second}, st, all, pub, "LinkTTL"},
 		{"TTL over a week", status.Config{LinkTTL: 8 * 24 * time.Hour}, st, all, pub, "LinkTTL"},
+		{"negative resend interval", status.Config{MinResendInterval: -time.Second}, st, all, pub, "MinResendInterval"},
+		{"resend interval over an hour", status.Config{MinResendInterval: 2 * time.Hour}, st, all, pub, "MinResendInterval"},
+		{"negative hourly limit", status.Config{HourlyLimit: -1}, st, all, pub, "HourlyLimit"},
+		{"hourly limit over 60", status.Config{HourlyLimit: 61}, st, all, pub, "HourlyLimit"},
 		{"empty capability", status.Config{Restricted: []status.Capability{"sim_swap", ""}}, st, all, pub, "Restricted[1]"},
 		{"no store", status.Config{}, nil, all, pub, "store"},
 		{"no twofactor", status.Config{}, st, status.Sources{Questions: src, Password: src}, pub, "Sources.TwoFactor"},
@@ -301,6 +305,7 @@ func TestLinkResendInvalidatesOld(t *testing.T) {
 	f := newFixture(t, status.Config{})
 	first, err := f.svc.SendLink(ctx, "alice", "alice@example.com")
 	require.NoError(t, err)
+	f.clock.Advance(status.DefaultMinResendInterval)
 	second, err := f.svc.SendLink(ctx, "alice", "alice@example.com")
 	require.NoError(t, err)
 	assert.NotEqual(t, first.Token, second.Token)
@@ -356,6 +361,7 @@ func TestChangeEmailStartsOver(t *testing.T) {
 	f := newFixture(t, status.Config{})
 	f.verify(t, "alice", "alice@example.com")
 	f.rec.Reset()
+	f.clock.Advance(status.DefaultMinResendInterval)
 
 	link, err := f.svc.ChangeEmail(ctx, "alice", "alice@new.example", status.By{Channel: "app"})
 	require.NoError(t, err)
@@ -411,6 +417,7 @@ func TestPublisherFailure(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, st.Done(status.StepAccountVerification))
 
+	f.clock.Advance(status.DefaultMinResendInterval)
 	_, err = f.svc.ChangeEmail(ctx, "alice", "alice@new.example", status.By{})
 	assert.ErrorIs(t, err, f.rec.Err)
 	st, err = f.svc.Status(ctx, "alice")
@@ -458,8 +465,10 @@ func TestSendLinkCannotReplaceAVerifiedAddress(t *testing.T) {
 	assert.True(t, st.Done(status.StepAccountVerification), "the verified address stands")
 	assert.Empty(t, f.rec.Events())
 
+	f.clock.Advance(status.DefaultMinResendInterval)
 	link, err := f.svc.ChangeEmail(ctx, "alice", "alice@new.example", status.By{})
 	require.NoError(t, err, "ChangeEmail is the way to a new address")
+	f.clock.Advance(status.DefaultMinResendInterval)
 	_, err = f.svc.SendLink(ctx, "alice", "alice@new.example")
 	require.NoError(t, err, "and the new, unverified address can be resent to")
 	_, err = f.svc.Verify(ctx, link.Token)

@@ -37,9 +37,19 @@ type Verification struct {
 }
 
 // VerificationStore keeps email verification state. A subscriber has at most one
-// pending link and at most one verification. Implementations must be safe for
-// concurrent use and copy what they keep and return.
+// pending link and at most one verification, and a history of when links were sent
+// (for the resend limits). Implementations must be safe for concurrent use and copy
+// what they keep and return. Durable adapters keep all of it across restarts: that is
+// what makes the resend limits hold against a client that waits for one.
 type VerificationStore interface {
+	// ReserveLink checks lim against the links recorded for subscriber in the last hour,
+	// measured by the store's clock, and if another may be sent now, records one and
+	// returns nil. Otherwise it records nothing and returns a *ThrottleError
+	// (ErrThrottled) with the reason and how long to wait (rounded up to whole seconds,
+	// at least one): MinInterval is checked first, then PerHour. Check and record are
+	// one atomic step, so goroutines racing for one subscriber are never sent more than
+	// lim allows. Records older than an hour may be forgotten; Reset keeps them.
+	ReserveLink(ctx context.Context, subscriber string, lim ResendLimits) error
 	// PutLink stores l as the subscriber's pending link, replacing (and so
 	// invalidating) any earlier one.
 	PutLink(ctx context.Context, l Link) error
@@ -55,5 +65,7 @@ type VerificationStore interface {
 	Verification(ctx context.Context, subscriber string) (Verification, error)
 	// Reset forgets the subscriber's verification and pending link, because the email
 	// address of record changed. Resetting a subscriber with neither is not an error.
+	// It keeps the history ReserveLink counts, so changing the address never lifts the
+	// resend limits.
 	Reset(ctx context.Context, subscriber string) error
 }

@@ -51,6 +51,12 @@ func (b By) actor() (notify.Actor, error) {
 // ErrOtherAddressVerified if another address is: a verified address changes only
 // through ChangeEmail, which tells the subscriber (notify.EmailChanged). Delivering the
 // link is the caller's job.
+//
+// Links are throttled per subscriber, in the store, so the limits hold across
+// restarts and racing requests: at most one per Config.MinResendInterval (60 s) and
+// Config.HourlyLimit (5) in any sliding hour, counting the links ChangeEmail sends. A
+// refused request gets a *ThrottleError (errors.Is ErrThrottled) with RetryAfter, and
+// changes nothing: the pending link still works and nothing is counted.
 func (s *Service) SendLink(ctx context.Context, subscriber, email string) (LinkToken, error) {
 	if subscriber == "" {
 		return LinkToken{}, errors.New("status: subscriber is empty")
@@ -72,10 +78,18 @@ func (s *Service) SendLink(ctx context.Context, subscriber, email string) (LinkT
 	return s.issue(ctx, subscriber, email)
 }
 
+// issue reserves a place under the resend limits, then stores a new link. A refusal is
+// returned as the store's *ThrottleError, unwrapped.
 func (s *Service) issue(ctx context.Context, subscriber, email string) (LinkToken, error) {
 	tok, hash, err := token.New(s.rand)
 	if err != nil {
 		return LinkToken{}, fmt.Errorf("status: reading random link token: %w", err)
+	}
+	if err := s.store.ReserveLink(ctx, subscriber, s.limits); err != nil {
+		if errors.Is(err, ErrThrottled) {
+			return LinkToken{}, err
+		}
+		return LinkToken{}, fmt.Errorf("status: checking resend limits: %w", err)
 	}
 	now := s.now()
 	l := Link{Subscriber: subscriber, Email: email, Hash: hash, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
@@ -90,6 +104,15 @@ func (s *Service) issue(ctx context.Context, subscriber, email string) (LinkToke
 // dropped (so Account Verification is no longer done and the trust gate closes), a new
 // link for the new address is issued, and notify.EmailChanged is published with both
 // addresses masked. Publish no EmailChanged of your own for the same change.
+//
+// The link obeys and counts towards the same resend limits as SendLink. Changing the
+// address is a different act from asking for a resend, but it mails a link all the
+// same: if it were exempt, a client with a session could mail-bomb any address by
+// "changing" to it over and over, and if it cleared the history, alternating the two
+// calls would lift the limit. So when the limits refuse the link, the change still
+// happens (the old verification must not outlive the address it was for, and the
+// subscriber is told), and ChangeEmail returns a zero LinkToken with the
+// *ThrottleError: send the link with SendLink after RetryAfter.
 func (s *Service) ChangeEmail(ctx context.Context, subscriber, email string, by By) (LinkToken, error) {
 	if subscriber == "" {
 		return LinkToken{}, errors.New("status: subscriber is empty")
@@ -109,9 +132,9 @@ func (s *Service) ChangeEmail(ctx context.Context, subscriber, email string, by 
 	if err := s.store.Reset(ctx, subscriber); err != nil {
 		return LinkToken{}, fmt.Errorf("status: resetting email verification: %w", err)
 	}
-	link, err := s.issue(ctx, subscriber, email)
-	if err != nil {
-		return LinkToken{}, err
+	link, issueErr := s.issue(ctx, subscriber, email)
+	if issueErr != nil && !errors.Is(issueErr, ErrThrottled) {
+		return LinkToken{}, issueErr
 	}
 	attrs := map[string]string{"email": MaskEmail(email)}
 	if verified {
@@ -125,7 +148,7 @@ func (s *Service) ChangeEmail(ctx context.Context, subscriber, email string, by 
 		// The reset stands (it only ever makes the account less trusted).
 		return LinkToken{}, fmt.Errorf("status: email verification reset but event not published: %w", err)
 	}
-	return link, nil
+	return link, issueErr
 }
 
 // Verify consumes a verification link token: the address it was sent to becomes the

@@ -9,7 +9,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // maxBodyBytes caps every request body. The largest legitimate body (a password
@@ -51,12 +53,23 @@ type apiError struct {
 	RequestID string `json:"request_id,omitempty"`
 	// Details carries structured extras, such as password policy reasons.
 	Details any `json:"details,omitempty"`
+	// RetryAfter, on a 429, is sent as the Retry-After header (see tooManyRequests).
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// tooManyRequests is a 429 that tells the client, in Retry-After, how long to wait:
+// retry rounded up to whole seconds, at least one. Every limit with a known wait
+// (throttled codes and links, timed lockouts) answers through it.
+func tooManyRequests(code string, retry time.Duration, format string, args ...any) *apiError {
+	e := errorf(http.StatusTooManyRequests, code, format, args...)
+	e.RetryAfter = retry
+	return e
 }
 
 // writeJSON writes v with the given status.
@@ -78,7 +91,8 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	out := *ae
 	out.RequestID = requestIDFrom(r.Context())
 	if out.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "1")
+		secs := (out.RetryAfter + time.Second - 1) / time.Second
+		w.Header().Set("Retry-After", strconv.FormatInt(max(1, int64(secs)), 10))
 	}
 	if info := infoFrom(r.Context()); info != nil {
 		info.errCode = out.Code

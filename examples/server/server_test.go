@@ -145,10 +145,65 @@ func TestUnverifiedAccountCannotSwap(t *testing.T) {
 	assert.Contains(t, st.Raw, `"sim_swap"`)
 	r = h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "bob.backup@example.org"}, bearerH(tok))
 	assert.Equal(t, codeAccountUnverified, r.str("code"), r.Raw)
-	// Resend works while unverified, and the new token verifies.
+	// Resend works while unverified (a minute after the signup link), and the new token verifies.
+	h.clock.Advance(time.Minute)
 	require.Equal(t, http.StatusAccepted, h.do("POST", "/v1/email/resend", nil, bearerH(tok)).Status)
 	m := tokenInMail.FindStringSubmatch(h.mailTo("bob@example.com", "Verify").Body)
 	assert.Equal(t, 200, h.do("POST", "/v1/email/verify", map[string]any{"token": m[1]}).Status)
+}
+
+// Verification links are throttled by package status: a resend too soon, or past the
+// hourly limit, is a 429 with the real wait in Retry-After, and sends nothing.
+func TestResendEmailThrottled(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+15550100003"})
+	require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
+	tok := h.signin("bob@example.com", testPassword)
+	links := func() int {
+		h.flush()
+		n := 0
+		for _, m := range h.srv.mail.list("bob@example.com") {
+			if strings.Contains(m.Subject, "Verify") {
+				n++
+			}
+		}
+		return n
+	}
+	throttled := func(retryAfter string) {
+		t.Helper()
+		r := h.do("POST", "/v1/email/resend", nil, bearerH(tok))
+		require.Equal(t, http.StatusTooManyRequests, r.Status, r.Raw)
+		assert.Equal(t, codeRateLimited, r.str("code"))
+		assert.Equal(t, retryAfter, r.Header.Get("Retry-After"))
+		assert.NotContains(t, r.Raw, "bob@", "the refusal names no address")
+	}
+
+	throttled("60") // the signup link was sent a moment ago
+	h.clock.Advance(30 * time.Second)
+	throttled("30")
+	h.clock.Advance(30 * time.Second)
+	for i := range 4 { // links 2 to 5 of the hour, a minute apart
+		require.Equal(t, http.StatusAccepted, h.do("POST", "/v1/email/resend", nil, bearerH(tok)).Status, "resend %d", i+2)
+		h.clock.Advance(time.Minute)
+	}
+	throttled("3300") // five links in the last hour; the first leaves it at 60 min
+	assert.Equal(t, 5, links(), "refused resends sent nothing")
+	h.clock.Advance(3300 * time.Second)
+	assert.Equal(t, http.StatusAccepted, h.do("POST", "/v1/email/resend", nil, bearerH(tok)).Status)
+	assert.Equal(t, 6, links())
+}
+
+// otp's resend throttle answers through the same 429 path, with its real wait.
+func TestContactCodeThrottleRetryAfter(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	r := h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "ada.backup@example.org"}, bearerH(tok))
+	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
+	h.clock.Advance(10 * time.Second)
+	r = h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "ada.other@example.org"}, bearerH(tok))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, r.Raw)
+	assert.Equal(t, codeRateLimited, r.str("code"))
+	assert.Equal(t, "20", r.Header.Get("Retry-After"))
 }
 
 func TestSignin(t *testing.T) {

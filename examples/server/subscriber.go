@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -194,7 +193,7 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, verr := s.passwords.Verify(r.Context(), password.SignIn{Subscriber: id, Password: req.Password,
 		ClientKey: client.IP.String(), Channel: "app"})
-	if err := s.signinError(w, verr); err != nil {
+	if err := s.signinError(verr); err != nil {
 		if errors.Is(verr, password.ErrMismatch) {
 			s.recordRisk(r.Context(), s.riskRequest(r.Context(), id, risk.ActionSignIn, risk.ChannelApp,
 				riskInput{IP: client.IP, UserAgent: client.UserAgent, Device: client.Device}), risk.Failed)
@@ -247,15 +246,14 @@ func (s *Server) finishSignin(w http.ResponseWriter, r *http.Request, id string,
 	return nil
 }
 
-func (s *Server) signinError(w http.ResponseWriter, err error) error {
+func (s *Server) signinError(err error) error {
 	var le *password.LockedError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &le):
 		if !le.Until.IsZero() {
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(le.Until.Sub(s.now()).Seconds()))))
-			return errorf(http.StatusTooManyRequests, codeLocked, "too many failed sign-ins; try again after %s", le.Until.UTC().Format(time.RFC3339))
+			return tooManyRequests(codeLocked, le.Until.Sub(s.now()), "too many failed sign-ins; try again after %s", le.Until.UTC().Format(time.RFC3339))
 		}
 		return errorf(http.StatusForbidden, codeLocked, "sign-in is locked after too many failed attempts; recover the account with support")
 	case errors.Is(err, password.ErrMismatch), errors.Is(err, password.ErrEmpty), errors.Is(err, password.ErrTooLong):
@@ -298,13 +296,17 @@ func (s *Server) handleMe(w http.ResponseWriter, _ *http.Request, c *caller) err
 	return nil
 }
 
-// handleResendEmail sends a new verification link: POST /v1/email/resend.
+// handleResendEmail sends a new verification link: POST /v1/email/resend. Resends are
+// throttled by package status (one a minute, five an hour): 429 with Retry-After.
 func (s *Server) handleResendEmail(w http.ResponseWriter, r *http.Request, c *caller) error {
 	err := s.sendVerification(r.Context(), c.account)
-	if errors.Is(err, status.ErrAlreadyVerified) {
+	var te *status.ThrottleError
+	switch {
+	case errors.Is(err, status.ErrAlreadyVerified):
 		return errorf(http.StatusConflict, codeConflict, "the email address is already verified")
-	}
-	if err != nil {
+	case errors.As(err, &te):
+		return tooManyRequests(codeRateLimited, te.RetryAfter, "%s", strings.TrimPrefix(te.Error(), "status: "))
+	case err != nil:
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "verification_sent", "email": status.MaskEmail(c.account.Email)})
@@ -326,7 +328,7 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request, c *caller)
 	}
 	_, err := s.passwords.Verify(r.Context(), password.SignIn{Subscriber: c.account.ID, Password: req.Password,
 		ClientKey: c.client.IP.String(), Channel: "app"})
-	if err := s.signinError(w, err); err != nil {
+	if err := s.signinError(err); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			ae.Status = http.StatusForbidden // the session is fine; the password was not
@@ -457,7 +459,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request, c 
 	if errors.Is(err, password.ErrMismatch) {
 		return errorf(http.StatusForbidden, codeInvalidCreds, "the current password is wrong")
 	}
-	if err := s.signinError(w, errLocked(err)); err != nil {
+	if err := s.signinError(errLocked(err)); err != nil {
 		return err
 	}
 	if err := passwordError(res, err); err != nil {

@@ -52,7 +52,7 @@ func twofactorError(err error) error {
 	case errors.As(err, &se):
 		return &apiError{Status: http.StatusConflict, Code: "recent_sim_change", Message: strings.TrimPrefix(se.Error(), "twofactor: ")}
 	case errors.As(err, &te):
-		return errorf(http.StatusTooManyRequests, codeRateLimited, "%s", strings.TrimPrefix(te.Error(), "otp: "))
+		return tooManyRequests(codeRateLimited, te.RetryAfter, "%s", strings.TrimPrefix(te.Error(), "otp: "))
 	case errors.Is(err, twofactor.ErrInvalidCode), errors.Is(err, otp.ErrExpired), errors.Is(err, otp.ErrAttemptsExhausted),
 		errors.Is(err, otp.ErrReplay), errors.Is(err, otp.ErrMalformedCode), errors.Is(err, twofactor.ErrMalformedRecoveryCode):
 		return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired")

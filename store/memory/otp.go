@@ -28,7 +28,7 @@ type challenge struct {
 }
 
 type rate struct {
-	issued      []time.Time // within the last hour, oldest first
+	issued      sendLog
 	failures    int
 	lastFailure time.Time
 }
@@ -158,12 +158,6 @@ func (s *OTP) ReserveIssue(ctx context.Context, key otp.RateKey, lim otp.RateLim
 		r = &rate{}
 		s.rates[key] = r
 	}
-	// Forget issues older than an hour.
-	cut := 0
-	for cut < len(r.issued) && !r.issued[cut].After(now.Add(-time.Hour)) {
-		cut++
-	}
-	r.issued = r.issued[cut:]
 	if lim.MaxFailures > 0 && r.failures >= lim.MaxFailures {
 		until := r.lastFailure.Add(lim.FailureCooldown)
 		if now.Before(until) {
@@ -171,16 +165,14 @@ func (s *OTP) ReserveIssue(ctx context.Context, key otp.RateKey, lim otp.RateLim
 		}
 		r.failures = 0
 	}
-	if n := len(r.issued); n > 0 && lim.MinInterval > 0 {
-		if until := r.issued[n-1].Add(lim.MinInterval); now.Before(until) {
-			return throttle(otp.ThrottleInterval, until.Sub(now))
-		}
+	switch wait, hourly := r.issued.reserve(now, lim.MinInterval, lim.PerHour); {
+	case wait == 0:
+		return nil
+	case hourly:
+		return throttle(otp.ThrottleHourly, wait)
+	default:
+		return throttle(otp.ThrottleInterval, wait)
 	}
-	if lim.PerHour > 0 && len(r.issued) >= lim.PerHour {
-		return throttle(otp.ThrottleHourly, r.issued[len(r.issued)-lim.PerHour].Add(time.Hour).Sub(now))
-	}
-	r.issued = append(r.issued, now)
-	return nil
 }
 
 func throttle(reason otp.ThrottleReason, d time.Duration) error {

@@ -15,6 +15,7 @@ type Status struct {
 	links    map[string]status.Link // by subscriber: at most one pending link each
 	byHash   map[status.LinkHash]string
 	verified map[string]status.Verification
+	sent     map[string]sendLog // by subscriber; Reset leaves it alone
 }
 
 var _ status.VerificationStore = (*Status)(nil)
@@ -26,6 +27,7 @@ func NewStatus(opts Options) *Status {
 		links:    make(map[string]status.Link),
 		byHash:   make(map[status.LinkHash]string),
 		verified: make(map[string]status.Verification),
+		sent:     make(map[string]sendLog),
 	}
 }
 
@@ -35,6 +37,27 @@ func (s *Status) dropLink(subscriber string) {
 		delete(s.byHash, old.Hash)
 		delete(s.links, subscriber)
 	}
+}
+
+// ReserveLink implements status.VerificationStore.
+func (s *Status) ReserveLink(ctx context.Context, subscriber string, lim status.ResendLimits) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	log := s.sent[subscriber]
+	wait, hourly := log.reserve(s.now(), lim.MinInterval, lim.PerHour) // now read under mu keeps the log in order
+	s.sent[subscriber] = log
+	if wait == 0 {
+		return nil
+	}
+	reason := status.ThrottleInterval
+	if hourly {
+		reason = status.ThrottleHourly
+	}
+	// Round up: a client that waits RetryAfter is never refused for being early.
+	return &status.ThrottleError{Reason: reason, RetryAfter: max(time.Second, (wait + time.Second - 1).Truncate(time.Second))}
 }
 
 // PutLink implements status.VerificationStore.

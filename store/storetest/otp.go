@@ -170,13 +170,7 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 	alice := otp.RateKey{Subscriber: "alice", Purpose: otp.PurposeSignIn}
 	throttled := func(t *testing.T, err error, reason otp.ThrottleReason, retry time.Duration, what string) {
 		t.Helper()
-		var te *otp.ThrottleError
-		if !errors.As(err, &te) || !errors.Is(err, otp.ErrThrottled) {
-			t.Fatalf("%s: got %v, want a *otp.ThrottleError", what, err)
-		}
-		if te.Reason != reason || te.RetryAfter != retry {
-			t.Errorf("%s: got %s after %s, want %s after %s", what, te.Reason, te.RetryAfter, reason, retry)
-		}
+		wantThrottled(t, err, otp.ErrThrottled, func(e *otp.ThrottleError) (otp.ThrottleReason, time.Duration) { return e.Reason, e.RetryAfter }, reason, retry, what)
 	}
 
 	t.Run("interval and hourly cap", func(t *testing.T) {

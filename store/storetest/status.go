@@ -11,7 +11,8 @@ import (
 )
 
 // TestStatusVerifications is the conformance suite for status.VerificationStore.
-// newStore must return a fresh, empty store that measures link expiry with now.
+// newStore must return a fresh, empty store that measures link expiry and the resend
+// window with now.
 func TestStatusVerifications(t *testing.T, newStore func(t *testing.T, now func() time.Time) status.VerificationStore) {
 	t.Helper()
 	ctx := context.Background()
@@ -159,6 +160,81 @@ func TestStatusVerifications(t *testing.T, newStore func(t *testing.T, now func(
 		}
 		if err := st.Reset(ctx, "nobody"); err != nil {
 			t.Errorf("Reset(unknown subscriber) = %v, want nil", err)
+		}
+	})
+
+	lim := status.ResendLimits{MinInterval: 30 * time.Second, PerHour: 3}
+	reserve := func(t *testing.T, st status.VerificationStore, sub string, what string) {
+		t.Helper()
+		if err := st.ReserveLink(ctx, sub, lim); err != nil {
+			t.Fatalf("%s: ReserveLink(%s) = %v, want nil", what, sub, err)
+		}
+	}
+	throttled := func(t *testing.T, err error, reason status.ThrottleReason, retry time.Duration, what string) {
+		t.Helper()
+		wantThrottled(t, err, status.ErrThrottled, func(e *status.ThrottleError) (status.ThrottleReason, time.Duration) { return e.Reason, e.RetryAfter }, reason, retry, what)
+	}
+
+	t.Run("ResendLimits", func(t *testing.T) {
+		clock, st := setup(t)
+		reserve(t, st, "alice", "first link")
+		clock.Advance(10 * time.Second)
+		throttled(t, st.ReserveLink(ctx, "alice", lim), status.ThrottleInterval, 20*time.Second, "link after 10s")
+		clock.Advance(600 * time.Millisecond)
+		throttled(t, st.ReserveLink(ctx, "alice", lim), status.ThrottleInterval, 20*time.Second, "RetryAfter rounds up")
+		clock.Advance(19*time.Second + 400*time.Millisecond)
+		reserve(t, st, "alice", "link at 30s: the refusals were not counted")
+		clock.Advance(time.Minute)
+		reserve(t, st, "alice", "link at 90s")
+		clock.Advance(time.Minute)
+		// Sent at 0s, 30s, 90s; now 150s.
+		throttled(t, st.ReserveLink(ctx, "alice", lim), status.ThrottleHourly, time.Hour-150*time.Second, "fourth link in an hour")
+		reserve(t, st, "bob", "another subscriber")
+		clock.Advance(time.Hour - 150*time.Second - time.Second)
+		throttled(t, st.ReserveLink(ctx, "alice", lim), status.ThrottleHourly, time.Second, "a second before the first leaves the hour")
+		clock.Advance(time.Second)
+		reserve(t, st, "alice", "once the first link left the hour")
+		throttled(t, st.ReserveLink(ctx, "alice", lim), status.ThrottleInterval, 30*time.Second, "the window slid by one")
+		clock.Advance(30 * time.Second)
+		reserve(t, st, "alice", "as the 30s link leaves the hour")
+		clock.Advance(30 * time.Second)
+		// Sent at 90s, 3600s, 3630s; now 3660s.
+		throttled(t, st.ReserveLink(ctx, "alice", lim), status.ThrottleHourly, 30*time.Second, "the 90s link is next to leave")
+		if err := st.ReserveLink(ctx, "alice", status.ResendLimits{}); err != nil {
+			t.Errorf("ReserveLink with no limits = %v, want nil", err)
+		}
+	})
+
+	t.Run("ResendHistorySurvivesReset", func(t *testing.T) {
+		clock, st := setup(t)
+		reserve(t, st, "alice", "first link")
+		if err := st.Reset(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+		throttled(t, st.ReserveLink(ctx, "alice", lim), status.ThrottleInterval, 29*time.Second, "link right after Reset")
+	})
+
+	t.Run("ResendRace", func(t *testing.T) {
+		for _, tt := range []struct {
+			lim  status.ResendLimits
+			want int
+		}{
+			{status.ResendLimits{PerHour: 3}, 3},
+			{status.ResendLimits{MinInterval: time.Minute, PerHour: 5}, 1},
+		} {
+			_, st := setup(t)
+			var ok int
+			for _, err := range Race(Contenders, func(int) error { return st.ReserveLink(ctx, "alice", tt.lim) }) {
+				if err == nil {
+					ok++
+				} else if !errors.Is(err, status.ErrThrottled) {
+					t.Errorf("losing ReserveLink = %v, want ErrThrottled", err)
+				}
+			}
+			if ok != tt.want {
+				t.Errorf("%+v: %d of %d concurrent ReserveLink calls succeeded, want %d", tt.lim, ok, Contenders, tt.want)
+			}
 		}
 	})
 

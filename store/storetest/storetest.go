@@ -19,6 +19,7 @@
 package storetest
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -38,11 +39,9 @@ func NewClock() *Clock { return fakeclock.New(Epoch) }
 // Contenders is how many goroutines race for a single-use item.
 const Contenders = 64
 
-// ExactlyOnce runs fn from n goroutines released at the same moment and fails t unless
-// exactly one call returns nil. It returns the errors of the other calls so a suite can
-// check they are the expected sentinel.
-func ExactlyOnce(t testing.TB, n int, fn func(i int) error) []error {
-	t.Helper()
+// Race runs fn from n goroutines released at the same moment and returns their
+// errors, indexed like the goroutines.
+func Race(n int, fn func(i int) error) []error {
 	var (
 		wg    sync.WaitGroup
 		start = make(chan struct{})
@@ -58,9 +57,17 @@ func ExactlyOnce(t testing.TB, n int, fn func(i int) error) []error {
 	}
 	close(start)
 	wg.Wait()
+	return errs
+}
+
+// ExactlyOnce runs fn from n goroutines released at the same moment (see Race) and
+// fails t unless exactly one call returns nil. It returns the errors of the other calls
+// so a suite can check they are the expected sentinel.
+func ExactlyOnce(t testing.TB, n int, fn func(i int) error) []error {
+	t.Helper()
 	var ok int
 	failures := make([]error, 0, n)
-	for _, err := range errs {
+	for _, err := range Race(n, fn) {
 		if err == nil {
 			ok++
 		} else {
@@ -71,4 +78,18 @@ func ExactlyOnce(t testing.TB, n int, fn func(i int) error) []error {
 		t.Errorf("%d of %d concurrent consumers succeeded, want exactly 1", ok, n)
 	}
 	return failures
+}
+
+// wantThrottled fails t unless err is an E (by errors.As) that errors.Is sentinel,
+// carrying the reason and wait that fields reads from it: the shape of every package's
+// throttle error.
+func wantThrottled[E error, R comparable](t *testing.T, err, sentinel error, fields func(E) (R, time.Duration), reason R, retry time.Duration, what string) {
+	t.Helper()
+	var te E
+	if !errors.As(err, &te) || !errors.Is(err, sentinel) {
+		t.Fatalf("%s: got %v, want a %T", what, err, te)
+	}
+	if r, d := fields(te); r != reason || d != retry {
+		t.Errorf("%s: got %v after %s, want %v after %s", what, r, d, reason, retry)
+	}
 }
