@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -486,4 +487,27 @@ func TestFailingSenderDoesNotFailTheRequest(t *testing.T) {
 	h.srv.mail.mu.Unlock()
 	h.clock.Advance(time.Minute) // past the first backoff
 	h.eventTo("ada@example.com", "protection.flag_enabled")
+}
+
+// A resend for an account whose verified address is another one is a conflict the
+// subscriber can act on (change the address), not a server fault.
+func TestResendEmailOtherAddressVerified(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+15550100003"})
+	require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
+	tok := h.signin("bob@example.com", testPassword)
+	a, ok := h.srv.dir.byEmailAddr("bob@example.com")
+	require.True(t, ok)
+	// The status service's record and the account disagree, as after a CRM import.
+	h.clock.Advance(2 * time.Minute)
+	lt, err := h.srv.status.SendLink(context.Background(), a.ID, "carol@example.com")
+	require.NoError(t, err)
+	_, err = h.srv.status.Verify(context.Background(), lt.Token)
+	require.NoError(t, err)
+
+	h.clock.Advance(2 * time.Minute)
+	r = h.do("POST", "/v1/email/resend", nil, bearerH(tok))
+	require.Equal(t, http.StatusConflict, r.Status, r.Raw)
+	assert.Equal(t, codeConflict, r.str("code"))
+	assert.NotContains(t, r.Raw, "carol@", "the refusal names no address")
 }

@@ -304,6 +304,10 @@ func (s *Server) handleResendEmail(w http.ResponseWriter, r *http.Request, c *ca
 	switch {
 	case errors.Is(err, status.ErrAlreadyVerified):
 		return errorf(http.StatusConflict, codeConflict, "the email address is already verified")
+	case errors.Is(err, status.ErrOtherAddressVerified):
+		// The account's address and the verified one disagree; only an email change
+		// (which tells the subscriber) may move the verification to another address.
+		return errorf(http.StatusConflict, codeConflict, "another email address is verified for this account; change the email address instead")
 	case errors.As(err, &te):
 		return tooManyRequests(codeRateLimited, te.RetryAfter, "%s", strings.TrimPrefix(te.Error(), "status: "))
 	case err != nil:
