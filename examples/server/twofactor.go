@@ -85,6 +85,42 @@ func (s *Server) contactGate(r *http.Request, c *caller) error {
 	return nil
 }
 
+// passwordFreshness is how long a password entered at sign-in or re-entered with POST
+// /v1/reauth counts: the window protection gives password evidence. The server runs
+// protection's default policy (protection.Config.Policy is nil), so it is the default.
+func passwordFreshness() time.Duration {
+	return protection.DefaultFreshness()[protection.EvidencePassword]
+}
+
+// reauthWhileOff guards setting up a second factor or recovery codes, and turning 2FA
+// on (ASVS: full reauthentication before changing MFA or recovery data). It reports
+// whether 2FA is on; the caller then asks for a fresh second factor, as twofactor and
+// protection do. While 2FA is off there is no second factor to ask for, and the
+// default policy's contact-change alternatives (session+password+code, +password+app,
+// +code+app) all need one, so the session's password must be fresh instead: a session
+// token stolen later than that cannot take the account over by enrolling its thief's
+// factors. Signing in counts as entering the password.
+func (s *Server) reauthWhileOff(ctx context.Context, c *caller) (bool, error) {
+	on, err := s.tf.TwoFactorEnabled(ctx, c.account.ID)
+	if err != nil || on {
+		return on, err
+	}
+	if !c.sess.Fresh(session.ProofPassword, passwordFreshness(), s.now()) {
+		return false, reauthRequired()
+	}
+	return false, nil
+}
+
+// reauthRequired is the step-up answer when only a fresh password is missing: 403
+// step_up_required, with the steps that would do (as in a decision's required_steps)
+// and the request that provides the missing one.
+func reauthRequired() error {
+	return &apiError{Status: http.StatusForbidden, Code: "step_up_required",
+		Message: fmt.Sprintf("re-enter your password first (POST /v1/reauth): a password counts for %s after sign-in or re-entry", passwordFreshness()),
+		Details: map[string]any{"step_up": "POST /v1/reauth",
+			"required_steps": [][]string{kindNames(protection.Kinds(protection.EvidenceSession, protection.EvidencePassword))}}}
+}
+
 // contact finds one of the subscriber's contacts by ID.
 func (s *Server) contact(r *http.Request, sub, id string) (twofactor.Contact, bool, error) {
 	cs, err := s.tf.Contacts(r.Context(), sub)
@@ -144,7 +180,7 @@ type addContactRequest struct {
 
 // handleAddContact adds a trusted contact and sends it a code: POST /v1/2fa/contacts.
 // Once 2FA is on, adding a contact is a contact change: protection decides it and a
-// fresh second-factor proof is needed.
+// fresh second-factor proof is needed. While 2FA is off, a fresh password is.
 func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req addContactRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -164,7 +200,7 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 	if _, err := twofactor.ParseContact(kind, req.Value, contactPhones); err != nil {
 		return twofactorError(err)
 	}
-	on, err := s.tf.TwoFactorEnabled(r.Context(), c.account.ID)
+	on, err := s.reauthWhileOff(r.Context(), c)
 	if err != nil {
 		return err
 	}
@@ -261,8 +297,12 @@ func (s *Server) handleRemoveContact(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
-// handleEnable turns 2FA on: POST /v1/2fa/enable.
+// handleEnable turns 2FA on: POST /v1/2fa/enable. It needs a fresh password (when
+// 2FA is already on it does nothing).
 func (s *Server) handleEnable(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if _, err := s.reauthWhileOff(r.Context(), c); err != nil {
+		return err
+	}
 	if err := s.tf.Enable(r.Context(), c.account.ID, origin()); err != nil {
 		return twofactorError(err)
 	}
@@ -286,8 +326,12 @@ func (s *Server) handleDisable(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 // handleRecoveryCodes makes a new set of recovery codes, shown once:
-// POST /v1/2fa/recovery-codes. Once 2FA is on it needs a fresh second-factor proof.
+// POST /v1/2fa/recovery-codes. Once 2FA is on it needs a fresh second-factor proof
+// (twofactor checks it); while 2FA is off, a fresh password.
 func (s *Server) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if _, err := s.reauthWhileOff(r.Context(), c); err != nil {
+		return err
+	}
 	proof, _ := s.secondFactorProof(c)
 	codes, err := s.tf.GenerateRecoveryCodes(r.Context(), c.account.ID, proof, origin())
 	if err != nil {
@@ -397,21 +441,30 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller)
 	return nil
 }
 
+// authenticatorGate guards enrolling and confirming an authenticator app: a fresh
+// second factor once 2FA is on (replacing a second factor needs a fresh one, ASVS), a
+// fresh password while it is off. Confirming is checked again because 2FA may have
+// gone on since the key was enrolled: the pending key becomes a second factor only
+// when it is confirmed.
+func (s *Server) authenticatorGate(ctx context.Context, c *caller) error {
+	on, err := s.reauthWhileOff(ctx, c)
+	if err != nil || !on {
+		return err
+	}
+	if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+		return twofactorError(twofactor.ErrProofRequired)
+	}
+	return nil
+}
+
 // handleAuthenticatorEnroll starts (or restarts) authenticator enrollment:
 // POST /v1/2fa/authenticator returns the otpauth URI and secret;
 // POST /v1/2fa/authenticator/qr.png returns the same as a QR code PNG. Each call makes a
 // new pending key; confirm it with a code from the app.
 func (s *Server) handleAuthenticatorEnroll(png bool) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
-		on, err := s.tf.TwoFactorEnabled(r.Context(), c.account.ID)
-		if err != nil {
+		if err := s.authenticatorGate(r.Context(), c); err != nil {
 			return err
-		}
-		if on {
-			// Replacing a second factor needs a fresh one (ASVS).
-			if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
-				return twofactorError(twofactor.ErrProofRequired)
-			}
 		}
 		label := "•••• " + c.account.Phone[len(c.account.Phone)-4:]
 		e, err := s.auths.Enroll(r.Context(), otp.EnrollRequest{Subscriber: c.account.ID, Account: label})
@@ -436,13 +489,16 @@ type confirmRequest struct {
 }
 
 // handleAuthenticatorConfirm confirms enrollment with a code from the app:
-// POST /v1/2fa/authenticator/confirm.
+// POST /v1/2fa/authenticator/confirm. It needs the same proof as enrolling.
 func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req confirmRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
 	if err := required("code", req.Code); err != nil {
+		return err
+	}
+	if err := s.authenticatorGate(r.Context(), c); err != nil {
 		return err
 	}
 	if _, err := s.auths.Confirm(r.Context(), otp.ConfirmRequest{Subscriber: c.account.ID, Code: req.Code, Channel: "app"}); err != nil {
