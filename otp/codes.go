@@ -71,10 +71,11 @@ type Codes struct {
 	macs       sync.Pool // of *macState, pre-keyed with HashKey
 }
 
-// macState is a pre-keyed HMAC with its input buffer, reused across calls.
+// macState is a pre-keyed HMAC with its input and output buffers, reused across calls.
 type macState struct {
-	h  hash.Hash
-	in []byte
+	h   hash.Hash
+	in  []byte
+	out [sha256.Size]byte
 }
 
 // NewCodes validates cfg and returns the service. All three dependencies are required.
@@ -336,14 +337,17 @@ func (s *Codes) mac(dst []byte, id, subscriber string, p Purpose, d Destination,
 // destinationKey is what DestinationHourlyLimit counts under: hex HMAC-SHA-256 under
 // HashKey over the kind of address (SMS and voice to one number are one destination) and
 // the address. The store never sees the address, and without the key a copy of it
-// cannot be matched against a list of numbers.
+// cannot be matched against a list of numbers. The label is short so that the input for
+// any E.164 number fits one SHA-256 block.
 func (s *Codes) destinationKey(d Destination) string {
-	kind := "phone"
+	label := "carrierguard/otp/dest/phone"
 	if d.Channel == ChannelEmail {
-		kind = "email"
+		label = "carrierguard/otp/dest/email"
 	}
-	var buf [sha256.Size]byte
-	return hex.EncodeToString(s.sum(buf[:0], "carrierguard/otp/destination/v1", kind, d.Address))
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], s.sum(sum[:0], label, d.Address))
+	return string(out[:])
 }
 
 // sum appends to dst HMAC-SHA-256 under HashKey over parts, each length-prefixed (as
@@ -359,7 +363,9 @@ func (s *Codes) sum(dst []byte, parts ...string) []byte {
 	m.h.Reset()
 	m.h.Write(m.in)
 	clear(m.in) // it may have held a code
-	return m.h.Sum(dst)
+	// Summing into m.out rather than dst keeps dst from escaping through the interface,
+	// so callers can sum into an array on their stack.
+	return append(dst, m.h.Sum(m.out[:0])...)
 }
 
 // randomCode returns a uniformly random code of n digits. It draws 64-bit values and
