@@ -48,7 +48,10 @@
 //     number as a contact could flood it with codes (SMS bombing) or run up messages to
 //     it (SMS pumping). The store counts under a keyed hash of the address, never the
 //     address, and the refusal (ThrottleDestination) always says to wait an hour, so it
-//     tells nothing of when other subscribers' codes went out.
+//     tells nothing of when other subscribers' codes went out. The cap is shared, so
+//     whoever fills it also holds up codes for the number's owner for up to an hour;
+//     that is the price of bounding what reaches one phone, and why twofactor offers a
+//     second contact and authenticator apps.
 //   - A code the sender refused is withdrawn with [Codes.Undelivered]: the challenge is
 //     deleted and its issue no longer counts toward the interval or either hourly limit,
 //     so a gateway outage does not throttle subscribers for codes they never got. The
