@@ -41,6 +41,12 @@ type CodeConfig struct {
 	// HourlyLimit is how many codes a subscriber may be sent for one purpose in any
 	// hour. Default 5.
 	HourlyLimit int `validate:"omitempty,min=1,max=60"`
+	// DestinationHourlyLimit is how many codes may go to one phone number or email
+	// address in any hour, whichever subscribers and purposes they are for. It stops
+	// many accounts that each name the same number as their contact from flooding it
+	// with codes (SMS bombing) or running up messages to it (SMS pumping). SMS and
+	// voice to one number count together. Default 10.
+	DestinationHourlyLimit int `validate:"omitempty,min=1,max=1000"`
 	// MaxFailures is how many wrong codes in a row (across all codes of a subscriber and
 	// purpose; a new code does not reset the count, a correct one does) stop new codes
 	// being issued until FailureCooldown has passed since the last one. Default 10; at most
@@ -65,10 +71,11 @@ type Codes struct {
 	macs       sync.Pool // of *macState, pre-keyed with HashKey
 }
 
-// macState is a pre-keyed HMAC with its input buffer, reused across calls.
+// macState is a pre-keyed HMAC with its input and output buffers, reused across calls.
 type macState struct {
-	h  hash.Hash
-	in []byte
+	h   hash.Hash
+	in  []byte
+	out [sha256.Size]byte
 }
 
 // NewCodes validates cfg and returns the service. All three dependencies are required.
@@ -91,6 +98,7 @@ func NewCodes(cfg CodeConfig, challenges ChallengeStore, rates RateStore, pub no
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 5)
 	cfg.MinResendInterval = cmp.Or(cfg.MinResendInterval, 30*time.Second)
 	cfg.HourlyLimit = cmp.Or(cfg.HourlyLimit, 5)
+	cfg.DestinationHourlyLimit = cmp.Or(cfg.DestinationHourlyLimit, 10)
 	cfg.MaxFailures = cmp.Or(cfg.MaxFailures, 10)
 	cfg.FailureCooldown = cmp.Or(cfg.FailureCooldown, 15*time.Minute)
 	if cfg.Now == nil {
@@ -104,6 +112,7 @@ func NewCodes(cfg CodeConfig, challenges ChallengeStore, rates RateStore, pub no
 		limits: RateLimits{
 			MinInterval: cfg.MinResendInterval, PerHour: cfg.HourlyLimit,
 			MaxFailures: cfg.MaxFailures, FailureCooldown: cfg.FailureCooldown,
+			DestinationPerHour: cfg.DestinationHourlyLimit,
 		},
 	}
 	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, s.cfg.HashKey)} }
@@ -126,8 +135,10 @@ type Issued struct {
 }
 
 // Issue creates a code for the subscriber, purpose and destination, subject to the
-// resend limits (a *ThrottleError, ErrThrottled, if refused). Only a keyed hash of the
-// code is stored. If the code cannot be sent, call Revoke.
+// resend limits (a *ThrottleError, ErrThrottled, if refused): those of the subscriber and
+// purpose, and DestinationHourlyLimit for the destination, which counts under a keyed
+// hash of the address. Only a keyed hash of the code is stored. If the code cannot be
+// sent, call Undelivered.
 func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err := checkSubscriber(req.Subscriber); err != nil {
 		return Issued{}, err
@@ -138,12 +149,6 @@ func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err := req.Destination.validate(); err != nil {
 		return Issued{}, err
 	}
-	if err := s.rates.ReserveIssue(ctx, RateKey{req.Subscriber, req.Purpose}, s.limits); err != nil {
-		if errors.Is(err, ErrThrottled) {
-			return Issued{}, err
-		}
-		return Issued{}, fmt.Errorf("otp: issue: rate store: %w", err)
-	}
 	var idb [16]byte
 	if _, err := io.ReadFull(s.cfg.Rand, idb[:]); err != nil {
 		return Issued{}, fmt.Errorf("otp: issue: read random: %w", err)
@@ -152,13 +157,18 @@ func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
+	id := hex.EncodeToString(idb[:])
+	res := Reservation{ID: id, Key: RateKey{req.Subscriber, req.Purpose}, Destination: s.destinationKey(req.Destination)}
+	if err := s.rates.ReserveIssue(ctx, res, s.limits); err != nil {
+		return Issued{}, issueRefused(err)
+	}
 	now := s.cfg.Now()
 	ttl := s.cfg.TTL
 	if req.Destination.Channel == ChannelEmail {
 		ttl = s.cfg.EmailTTL
 	}
 	c := Challenge{
-		ID:          hex.EncodeToString(idb[:]),
+		ID:          id,
 		Subscriber:  req.Subscriber,
 		Purpose:     req.Purpose,
 		Channel:     req.Destination.Channel,
@@ -168,16 +178,56 @@ func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	}
 	c.Hash = s.mac(nil, c.ID, req.Subscriber, req.Purpose, req.Destination, code)
 	if err := s.challenges.CreateChallenge(ctx, c); err != nil {
-		return Issued{}, fmt.Errorf("otp: issue: challenge store: %w", err)
+		err = fmt.Errorf("otp: issue: challenge store: %w", err)
+		// No code exists, so none counts toward the limits.
+		if rerr := s.rates.ReleaseIssue(ctx, id); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("otp: issue: releasing the reservation: %w", rerr))
+		}
+		return Issued{}, err
 	}
 	return Issued{ChallengeID: c.ID, Code: code, ExpiresAt: c.ExpiresAt}, nil
 }
 
-// Revoke deletes a challenge, for instance because its code could not be delivered.
+// issueRefused turns a ReserveIssue error into Issue's. A destination's limit is reported
+// with a wait of a full hour, whatever the store said: the exact wait would tell the
+// caller when the code that opened the window was sent, and it may have been for another
+// subscriber.
+func issueRefused(err error) error {
+	var te *ThrottleError
+	switch {
+	case errors.As(err, &te) && te.Reason == ThrottleDestination:
+		return &ThrottleError{Reason: ThrottleDestination, RetryAfter: time.Hour}
+	case errors.Is(err, ErrThrottled):
+		return err
+	}
+	return fmt.Errorf("otp: issue: rate store: %w", err)
+}
+
+// Revoke deletes a challenge whose code may have reached the subscriber, for instance
+// because a later step of the caller's failed after the code was sent. The issue still
+// counts toward the resend limits, as every delivered code must: otherwise each revoke
+// would let another code out. For a code that was never sent, use Undelivered.
 // Revoking an unknown challenge is not an error.
 func (s *Codes) Revoke(ctx context.Context, challengeID string) error {
 	if err := s.challenges.DeleteChallenge(ctx, challengeID); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("otp: revoke: %w", err)
+	}
+	return nil
+}
+
+// Undelivered withdraws a code that never left: it deletes the challenge, as Revoke
+// does, and gives back what its issue took from the resend limits (the subscriber and
+// purpose's minimum interval and hourly count, and the destination's hourly count), so a
+// gateway outage neither makes the subscriber wait nor uses up their codes. It never
+// touches the failure count. Call it only when the sender reports that the message was
+// not accepted; if it may have gone out (a timeout after the gateway took it), use
+// Revoke. Calling it again, or for an unknown challenge, is not an error.
+func (s *Codes) Undelivered(ctx context.Context, challengeID string) error {
+	if err := s.Revoke(ctx, challengeID); err != nil {
+		return err
+	}
+	if err := s.rates.ReleaseIssue(ctx, challengeID); err != nil {
+		return fmt.Errorf("otp: undelivered: rate store: %w", err)
 	}
 	return nil
 }
@@ -279,20 +329,43 @@ func (s *Codes) failed(ctx context.Context, c Challenge) error {
 }
 
 // mac appends to dst the stored form of a code: HMAC-SHA-256 under HashKey over the
-// fields, each length-prefixed (as keyring.AssociatedData does), so no field can bleed
-// into another.
+// fields.
 func (s *Codes) mac(dst []byte, id, subscriber string, p Purpose, d Destination, code string) []byte {
+	return s.sum(dst, "carrierguard/otp/code/v1", id, subscriber, string(p), string(d.Channel), d.Address, code)
+}
+
+// destinationKey is what DestinationHourlyLimit counts under: hex HMAC-SHA-256 under
+// HashKey over the kind of address (SMS and voice to one number are one destination) and
+// the address. The store never sees the address, and without the key a copy of it
+// cannot be matched against a list of numbers. The label is short so that the input for
+// any E.164 number fits one SHA-256 block.
+func (s *Codes) destinationKey(d Destination) string {
+	label := "carrierguard/otp/dest/phone"
+	if d.Channel == ChannelEmail {
+		label = "carrierguard/otp/dest/email"
+	}
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], s.sum(sum[:0], label, d.Address))
+	return string(out[:])
+}
+
+// sum appends to dst HMAC-SHA-256 under HashKey over parts, each length-prefixed (as
+// keyring.AssociatedData does), so no part can bleed into another.
+func (s *Codes) sum(dst []byte, parts ...string) []byte {
 	m := s.macs.Get().(*macState)
 	defer s.macs.Put(m)
 	m.in = m.in[:0]
-	for _, part := range [...]string{"carrierguard/otp/code/v1", id, subscriber, string(p), string(d.Channel), d.Address, code} {
+	for _, part := range parts {
 		m.in = binary.BigEndian.AppendUint32(m.in, uint32(len(part)))
 		m.in = append(m.in, part...)
 	}
 	m.h.Reset()
 	m.h.Write(m.in)
-	clear(m.in) // it held the code
-	return m.h.Sum(dst)
+	clear(m.in) // it may have held a code
+	// Summing into m.out rather than dst keeps dst from escaping through the interface,
+	// so callers can sum into an array on their stack.
+	return append(dst, m.h.Sum(m.out[:0])...)
 }
 
 // randomCode returns a uniformly random code of n digits. It draws 64-bit values and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -329,6 +330,144 @@ func TestCodesRevoke(t *testing.T) {
 	assert.Equal(t, otp.ErrInvalidCode, err)
 }
 
+// A code that was never delivered gives back what it took from the resend limits; a
+// revoked one (it may have been delivered) does not. Neither touches the failure count.
+func TestCodesUndelivered(t *testing.T) {
+	ctx := context.Background()
+	throttledBy := func(t *testing.T, err error, reason otp.ThrottleReason) {
+		t.Helper()
+		var te *otp.ThrottleError
+		require.ErrorAs(t, err, &te)
+		assert.Equal(t, reason, te.Reason)
+	}
+	req := otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone}
+
+	t.Run("limits are given back", func(t *testing.T) {
+		e := newCodes(t, otp.CodeConfig{MinResendInterval: time.Minute, HourlyLimit: 2, DestinationHourlyLimit: 2})
+		for range 5 { // more than both hourly limits, faster than the interval
+			iss := e.issue(t, "alice", otp.PurposeSignIn, phone)
+			require.NoError(t, e.codes.Undelivered(ctx, iss.ChallengeID))
+			require.NoError(t, e.codes.Undelivered(ctx, iss.ChallengeID), "a second call is a no-op")
+			_, err := e.codes.Verify(ctx, verifyReq(iss, "alice", otp.PurposeSignIn, phone, iss.Code))
+			assert.Equal(t, otp.ErrInvalidCode, err, "the undelivered code is gone")
+			e.clk.Advance(time.Second)
+		}
+		require.NoError(t, e.codes.Undelivered(ctx, "never-issued"))
+		// The limits are whole: two codes, a minute apart, then the hourly limit.
+		e.issue(t, "alice", otp.PurposeSignIn, phone)
+		_, err := e.codes.Issue(ctx, req)
+		throttledBy(t, err, otp.ThrottleInterval)
+		e.clk.Advance(time.Minute)
+		e.issue(t, "alice", otp.PurposeSignIn, phone)
+		e.clk.Advance(time.Minute)
+		_, err = e.codes.Issue(ctx, req)
+		throttledBy(t, err, otp.ThrottleHourly)
+	})
+
+	t.Run("the destination's count is given back", func(t *testing.T) {
+		e := newCodes(t, otp.CodeConfig{DestinationHourlyLimit: 1})
+		iss := e.issue(t, "bob", otp.PurposeContactVerification, phone)
+		require.NoError(t, e.codes.Undelivered(ctx, iss.ChallengeID))
+		e.issue(t, "carol", otp.PurposeContactVerification, phone)
+	})
+
+	t.Run("revoke gives nothing back", func(t *testing.T) {
+		e := newCodes(t, otp.CodeConfig{})
+		iss := e.issue(t, "alice", otp.PurposeSignIn, phone)
+		require.NoError(t, e.codes.Revoke(ctx, iss.ChallengeID))
+		_, err := e.codes.Issue(ctx, req)
+		throttledBy(t, err, otp.ThrottleInterval)
+	})
+
+	t.Run("failures stay", func(t *testing.T) {
+		e := newCodes(t, otp.CodeConfig{MaxFailures: 2})
+		iss := e.issue(t, "alice", otp.PurposeSignIn, phone)
+		for range 2 {
+			_, err := e.codes.Verify(ctx, verifyReq(iss, "alice", otp.PurposeSignIn, phone, wrong(iss.Code)))
+			require.Equal(t, otp.ErrInvalidCode, err)
+		}
+		require.NoError(t, e.codes.Undelivered(ctx, iss.ChallengeID))
+		_, err := e.codes.Issue(ctx, req)
+		throttledBy(t, err, otp.ThrottleFailures)
+	})
+}
+
+// rateSpy records the reservations a Codes makes.
+type rateSpy struct {
+	*memory.OTP
+	mu  sync.Mutex
+	res []otp.Reservation
+}
+
+func (s *rateSpy) ReserveIssue(ctx context.Context, r otp.Reservation, l otp.RateLimits) error {
+	s.mu.Lock()
+	s.res = append(s.res, r)
+	s.mu.Unlock()
+	return s.OTP.ReserveIssue(ctx, r, l)
+}
+
+// Many accounts cannot have codes sent to one number without limit: the destination has
+// an hourly cap of its own, across subscribers and purposes.
+func TestCodesDestinationLimit(t *testing.T) {
+	ctx := context.Background()
+	issue := func(e codesEnv, sub string, d otp.Destination) error {
+		_, err := e.codes.Issue(ctx, otp.IssueRequest{Subscriber: sub, Purpose: otp.PurposeContactVerification, Destination: d})
+		return err
+	}
+	refusedForDestination := func(t *testing.T, err error) {
+		t.Helper()
+		var te *otp.ThrottleError
+		require.ErrorAs(t, err, &te)
+		assert.Equal(t, otp.ThrottleDestination, te.Reason)
+		assert.Equal(t, time.Hour, te.RetryAfter, "a full hour, whenever the others' codes were sent")
+		assert.Equal(t, "otp: too many codes requested (destination_limit): retry after 1h0m0s", err.Error())
+	}
+
+	t.Run("default of 10", func(t *testing.T) {
+		e := newCodes(t, otp.CodeConfig{})
+		for i := range 10 {
+			require.NoError(t, issue(e, fmt.Sprint("attacker", i), phone), "code %d", i+1)
+			e.clk.Advance(time.Minute)
+		}
+		refusedForDestination(t, issue(e, "attacker10", phone))
+		refusedForDestination(t, issue(e, "attacker0", otp.Destination{Channel: otp.ChannelVoice, Address: phone.Address}))
+		require.NoError(t, issue(e, "attacker10", otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550124"}), "another number")
+		require.NoError(t, issue(e, "attacker11", email), "an email address")
+		// The window slides: the first code leaves the hour 50 minutes from now.
+		e.clk.Advance(50 * time.Minute)
+		require.NoError(t, issue(e, "attacker12", phone))
+		refusedForDestination(t, issue(e, "attacker13", phone))
+	})
+
+	t.Run("configured, SMS and voice together", func(t *testing.T) {
+		e := newCodes(t, otp.CodeConfig{DestinationHourlyLimit: 2})
+		require.NoError(t, issue(e, "alice", phone))
+		require.NoError(t, issue(e, "bob", otp.Destination{Channel: otp.ChannelVoice, Address: phone.Address}))
+		refusedForDestination(t, issue(e, "carol", phone))
+		require.NoError(t, issue(e, "carol", email))
+		require.NoError(t, issue(e, "dave", email))
+		refusedForDestination(t, issue(e, "erin", email))
+	})
+
+	t.Run("the store sees a keyed hash, not the address", func(t *testing.T) {
+		spy := &rateSpy{OTP: memory.NewOTP(memory.Options{})}
+		keys := map[string]bool{}
+		for _, hk := range [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)} {
+			codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hk}, spy.OTP, spy, &notify.Recorder{})
+			require.NoError(t, err)
+			_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: fmt.Sprint("sub", hk[0]), Purpose: otp.PurposeSignIn, Destination: phone})
+			require.NoError(t, err)
+		}
+		require.Len(t, spy.res, 2)
+		for _, r := range spy.res {
+			assert.Len(t, r.Destination, 64)
+			assert.NotContains(t, r.Destination, "5555550123")
+			keys[r.Destination] = true
+		}
+		assert.Len(t, keys, 2, "the key depends on HashKey")
+	})
+}
+
 func TestCodesLengths(t *testing.T) {
 	ctx := context.Background()
 	for _, digits := range []int{6, 8, 10} {
@@ -345,7 +484,7 @@ func TestCodesLengths(t *testing.T) {
 // Codes are uniform over all digits: a coarse check that every digit appears in every
 // position with roughly equal frequency.
 func TestCodesDistribution(t *testing.T) {
-	e := newCodes(t, otp.CodeConfig{HourlyLimit: 60, MinResendInterval: time.Second})
+	e := newCodes(t, otp.CodeConfig{HourlyLimit: 60, DestinationHourlyLimit: 60, MinResendInterval: time.Second})
 	var counts [6][10]int
 	const n = 3000
 	for i := range n {
@@ -401,6 +540,7 @@ func TestNewCodesConfig(t *testing.T) {
 		{"SMS TTL over 10 minutes", otp.CodeConfig{HashKey: key, TTL: 11 * time.Minute}, "TTL"},
 		{"email TTL over an hour", otp.CodeConfig{HashKey: key, EmailTTL: 2 * time.Hour}, "EmailTTL"},
 		{"failures over 100", otp.CodeConfig{HashKey: key, MaxFailures: 101}, "MaxFailures"},
+		{"negative destination limit", otp.CodeConfig{HashKey: key, DestinationHourlyLimit: -1}, "DestinationHourlyLimit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -451,11 +591,18 @@ func (f failingStore) ResetFailures(ctx context.Context, k otp.RateKey) error {
 	return f.OTP.ResetFailures(ctx, k)
 }
 
-func (f failingStore) ReserveIssue(ctx context.Context, k otp.RateKey, l otp.RateLimits) error {
+func (f failingStore) ReserveIssue(ctx context.Context, r otp.Reservation, l otp.RateLimits) error {
 	if f.fail == "reserve" {
 		return errStore
 	}
-	return f.OTP.ReserveIssue(ctx, k, l)
+	return f.OTP.ReserveIssue(ctx, r, l)
+}
+
+func (f failingStore) ReleaseIssue(ctx context.Context, id string) error {
+	if f.fail == "release" {
+		return errStore
+	}
+	return f.OTP.ReleaseIssue(ctx, id)
 }
 
 func (f failingStore) CreateChallenge(ctx context.Context, c otp.Challenge) error {
@@ -490,12 +637,30 @@ func TestCodesFailClosed(t *testing.T) {
 	for _, op := range []string{"reserve", "create"} {
 		mem := memory.NewOTP(memory.Options{})
 		fs := failingStore{OTP: mem, fail: op}
-		codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, fs, fs, &notify.Recorder{})
+		codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, &fs, &fs, &notify.Recorder{})
 		require.NoError(t, err)
-		iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone})
+		req := otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone}
+		iss, err := codes.Issue(ctx, req)
 		assert.ErrorIs(t, err, errStore, op)
 		assert.Empty(t, iss.Code, "no code handed out when it was not stored")
+		fs.fail = ""
+		_, err = codes.Issue(ctx, req)
+		assert.NoError(t, err, "%s failed: the code that was not stored does not count toward the limits", op)
 	}
+	// A failed create whose reservation cannot be released either reports both.
+	fs := failingStore{OTP: memory.NewOTP(memory.Options{}), fail: "create"}
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, fs, failingStore{OTP: fs.OTP, fail: "release"}, &notify.Recorder{})
+	require.NoError(t, err)
+	_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone})
+	assert.ErrorIs(t, err, errStore)
+	assert.ErrorContains(t, err, "releasing the reservation")
+	// Undelivered reports a rate store failure.
+	mem := memory.NewOTP(memory.Options{})
+	codes, err = otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, mem, failingStore{OTP: mem, fail: "release"}, &notify.Recorder{})
+	require.NoError(t, err)
+	iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "bob", Purpose: otp.PurposeSignIn, Destination: email})
+	require.NoError(t, err)
+	assert.ErrorIs(t, codes.Undelivered(ctx, iss.ChallengeID), errStore)
 }
 
 func TestCodesPublisherFailureFailsClosed(t *testing.T) {

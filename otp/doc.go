@@ -18,7 +18,8 @@
 //		Subscriber: "sub-42", Purpose: otp.PurposeSIMSwap,
 //		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"},
 //	})
-//	// send issued.Code; keep issued.ChallengeID
+//	// send issued.Code; keep issued.ChallengeID (if the sender refused it:
+//	// codes.Undelivered(ctx, issued.ChallengeID))
 //	v, err := codes.Verify(ctx, otp.VerifyRequest{ChallengeID: id, Subscriber: "sub-42",
 //		Purpose: otp.PurposeSIMSwap, Destination: dest, Code: typed})
 //
@@ -41,6 +42,21 @@
 //     survive restarts: 30 s between codes, 5 an hour. Wrong codes are counted across
 //     codes; a new code never resets the count, a correct one does; after 10 in a row no
 //     code is issued for 15 minutes. Lockout across all methods is twofactor's job.
+//   - Each destination has an hourly cap of its own, across subscribers and purposes:
+//     10 codes an hour to one number or address (DestinationHourlyLimit; SMS and voice
+//     to a number count together). Otherwise many accounts that each name the same
+//     number as a contact could flood it with codes (SMS bombing) or run up messages to
+//     it (SMS pumping). The store counts under a keyed hash of the address, never the
+//     address, and the refusal (ThrottleDestination) always says to wait an hour, so it
+//     tells nothing of when other subscribers' codes went out. The cap is shared, so
+//     whoever fills it also holds up codes for the number's owner for up to an hour;
+//     that is the price of bounding what reaches one phone, and why twofactor offers a
+//     second contact and authenticator apps.
+//   - A code the sender refused is withdrawn with [Codes.Undelivered]: the challenge is
+//     deleted and its issue no longer counts toward the interval or either hourly limit,
+//     so a gateway outage does not throttle subscribers for codes they never got. The
+//     failure count is never given back. [Codes.Revoke] deletes a challenge whose code
+//     may have been delivered and gives nothing back.
 //   - What people type is normalised by [NormalizeCode]: spaces and dashes dropped,
 //     full-width and other-script digits folded; anything else is ErrMalformedCode,
 //     decided before any lookup and not counted as an attempt.

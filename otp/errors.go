@@ -18,8 +18,9 @@ import (
 //	ErrAttemptsExhausted  the code took its maximum of wrong attempts and is dead.
 //	ErrReplay             the code was already used (out-of-band), or its time step or
 //	                      counter is not later than the last one accepted (TOTP/HOTP).
-//	ErrThrottled          too many codes issued, too soon, or after too many failures;
-//	                      returned as a *ThrottleError carrying RetryAfter.
+//	ErrThrottled          too many codes issued, too soon, or after too many failures, or
+//	                      too many sent to one destination; returned as a *ThrottleError
+//	                      carrying the reason and RetryAfter.
 //	ErrNotEnrolled        the subscriber has no confirmed authenticator (or no pending one
 //	                      to confirm).
 //	ErrAlreadyEnrolled    the subscriber already has a confirmed authenticator.
@@ -55,6 +56,10 @@ const (
 	ThrottleHourly ThrottleReason = "hourly_limit"
 	// ThrottleFailures: MaxFailures wrong codes in a row; wait for FailureCooldown.
 	ThrottleFailures ThrottleReason = "failures"
+	// ThrottleDestination: DestinationHourlyLimit codes went to this phone number or
+	// email address in the last hour, for whichever subscribers. Codes reports the wait
+	// as a full hour, so the error says nothing about when others' codes were sent.
+	ThrottleDestination ThrottleReason = "destination_limit"
 )
 
 // ThrottleError is returned (by RateStore.ReserveIssue and then Codes.Issue) when a new

@@ -70,6 +70,20 @@ type RateKey struct {
 	Purpose    Purpose
 }
 
+// Reservation is one code issue as the resend limits see it.
+type Reservation struct {
+	// ID names the issue so that ReleaseIssue can forget exactly it. Codes uses the
+	// challenge ID (128 random bits), so it is unique.
+	ID string
+	// Key is the subscriber and purpose the issue counts against.
+	Key RateKey
+	// Destination is an opaque key for where the code goes, counted across subscribers
+	// and purposes. Codes passes a keyed hash (hex), never the address itself, so a
+	// database copy does not list subscribers' numbers. Empty means the issue counts
+	// against no destination.
+	Destination string
+}
+
 // RateLimits are the limits RateStore.ReserveIssue enforces. A zero field disables
 // that limit (the Codes service always passes non-zero values).
 type RateLimits struct {
@@ -81,19 +95,35 @@ type RateLimits struct {
 	// since the last of them.
 	MaxFailures     int
 	FailureCooldown time.Duration
+	// DestinationPerHour is how many codes may go to one Reservation.Destination in any
+	// sliding hour, whoever they are for.
+	DestinationPerHour int
 }
 
 // RateStore keeps resend throttling and consecutive-failure counts per subscriber and
-// purpose. It must be safe for concurrent use, use its own clock, and make ReserveIssue
-// atomic (check and record in one step). Durable adapters keep these records across
-// restarts: that is what makes the limits hold against an attacker who waits for one.
+// purpose, and issue counts per destination. It must be safe for concurrent use, use its
+// own clock, and make ReserveIssue and ReleaseIssue atomic (check and record in one
+// step). Durable adapters keep these records across restarts: that is what makes the
+// limits hold against an attacker who waits for one.
+//
+// In SQL the issues fit one table, one row per reservation: (id primary key, subscriber,
+// purpose, destination, issued_at). ReserveIssue counts and inserts under a lock on the
+// subscriber and purpose and one on the destination; ReleaseIssue is
+// DELETE ... WHERE id = $1; rows older than an hour may be dropped at any time.
 type RateStore interface {
-	// ReserveIssue checks lim for key and, if a code may be issued now, records the issue
-	// and returns nil. Otherwise it returns a *ThrottleError (ErrThrottled) with the
-	// reason and how long to wait, and records nothing. The failure limit is checked first
-	// (and forgotten once its cooldown has passed), then MinInterval, then PerHour.
-	// Issuing never resets the failure count.
-	ReserveIssue(ctx context.Context, key RateKey, lim RateLimits) error
+	// ReserveIssue checks lim for r and, if a code may be issued now, records the issue
+	// under r.ID and returns nil. Otherwise it returns a *ThrottleError (ErrThrottled)
+	// with the reason and how long to wait, and records nothing. The failure limit of
+	// r.Key is checked first (and forgotten once its cooldown has passed), then
+	// MinInterval, then PerHour, then DestinationPerHour (ThrottleDestination) if
+	// r.Destination is not empty. Issuing never resets the failure count. An r.ID
+	// already recorded is an error (IDs are random; a clash means a broken source).
+	ReserveIssue(ctx context.Context, r Reservation, lim RateLimits) error
+	// ReleaseIssue forgets the issue recorded under id, for a code that was never
+	// delivered: it no longer counts toward PerHour or DestinationPerHour, and
+	// MinInterval runs from the subscriber and purpose's previous issue, if any. It never
+	// changes the failure count. An unknown or already released id is not an error.
+	ReleaseIssue(ctx context.Context, id string) error
 	// RecordFailure adds one consecutive failure for key and remembers when.
 	RecordFailure(ctx context.Context, key RateKey) error
 	// ResetFailures sets the consecutive failure count for key to zero after a success.

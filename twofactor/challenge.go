@@ -172,9 +172,12 @@ type Challenge struct {
 // history cannot be asked, the error is returned and nothing is sent.
 //
 // A locked-out subscriber gets the *LockedError and no code. Resends are throttled by
-// otp (otp.ErrThrottled, with RetryAfter). If the Sender fails, the code is revoked and
-// the error returned: nothing is left behind and nothing counts toward the lockout
-// (otp's resend limits still count the attempt).
+// otp (otp.ErrThrottled, with RetryAfter), per subscriber and purpose and per
+// destination. If the Sender fails, the code is withdrawn (otp.Codes.Undelivered) and the
+// error returned: nothing is left behind, nothing counts toward the lockout, and the
+// attempt does not count toward otp's resend limits, so a gateway outage does not keep
+// the subscriber waiting once it is over. A Sender should therefore fail only when the
+// message was not accepted for delivery.
 func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error) {
 	if err := checkSubscriber(req.Subscriber); err != nil {
 		return Challenge{}, err
@@ -257,7 +260,8 @@ func destination(c Contact) otp.Destination {
 }
 
 // send issues a code for the contact and hands it to the Sender; if that fails the code
-// is revoked and the sender's error returned.
+// is withdrawn, its issue no longer counting toward otp's resend limits, and the
+// sender's error returned.
 func (s *Service) send(ctx context.Context, c Contact, purpose otp.Purpose) (otp.Issued, error) {
 	issued, err := s.codes.Issue(ctx, otp.IssueRequest{Subscriber: c.Subscriber, Purpose: purpose, Destination: destination(c)})
 	if err != nil {
@@ -266,10 +270,10 @@ func (s *Service) send(ctx context.Context, c Contact, purpose otp.Purpose) (otp
 	err = s.sender.Send(ctx, Message{Subscriber: c.Subscriber, Kind: c.Kind, To: c.Value, Code: issued.Code, Purpose: purpose, ExpiresAt: issued.ExpiresAt})
 	if err != nil {
 		err = redact(err, issued.Code)
-		s.log.Warn("twofactor: code not delivered; revoked", "kind", string(c.Kind), "purpose", string(purpose), "error", err)
+		s.log.Warn("twofactor: code not delivered; withdrawn", "kind", string(c.Kind), "purpose", string(purpose), "error", err)
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
-		if rerr := s.codes.Revoke(cctx, issued.ChallengeID); rerr != nil {
+		if rerr := s.codes.Undelivered(cctx, issued.ChallengeID); rerr != nil {
 			return otp.Issued{}, errors.Join(fmt.Errorf("twofactor: sending code: %w", err), rerr)
 		}
 		return otp.Issued{}, fmt.Errorf("twofactor: sending code: %w", err)

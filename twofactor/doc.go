@@ -102,12 +102,16 @@
 //
 // [Sender] receives a [Message] whose Code field is the only plaintext copy of a code
 // anywhere; Message's String and LogValue leave it out. If sending fails, the code is
-// revoked, the error returned, and nothing counts toward the lockout; otp's resend
-// limits do count the attempt (otp has no way to give a reservation back, and a
-// failing gateway must not become a way around them). Resends are
-// throttled by package otp per subscriber and purpose (30 s apart, 5 an hour by
-// default), so a subscriber switching contacts within 30 s gets otp.ErrThrottled with
-// a RetryAfter.
+// withdrawn with otp.Codes.Undelivered and the error returned: nothing counts toward the
+// lockout or toward otp's resend limits, so an SMS gateway outage does not leave the
+// subscriber throttled for codes they never got. The limits therefore trust the
+// Sender's word: return an error only when the message was not accepted for delivery
+// (a timeout after the gateway took it is not such a failure, or codes would go out
+// beyond the limits). Resends are throttled by package otp per subscriber and purpose
+// (30 s apart, 5 an hour by default), so a subscriber switching contacts within 30 s
+// gets otp.ErrThrottled with a RetryAfter, and per destination (10 an hour to one
+// number or address, whoever asks), so many accounts naming the same number as a
+// contact cannot flood it.
 //
 // # Stores
 //

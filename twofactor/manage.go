@@ -91,6 +91,8 @@ func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (Pendin
 	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
+		// The code went out, so it keeps counting toward the resend limits: Revoke, not
+		// Undelivered.
 		if rerr := s.codes.Revoke(cctx, issued.ChallengeID); rerr != nil {
 			err = errors.Join(err, rerr)
 		}

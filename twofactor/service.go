@@ -70,11 +70,13 @@ type Deps struct {
 // Sender delivers a one-time code to a trusted contact. It must be safe for concurrent
 // use. Message.Code is the only plaintext copy of the code anywhere: put it in the SMS
 // or email and nowhere else (not in logs, errors or queues that outlive the delivery).
-// An error means the code was not delivered: the service revokes it and returns the
-// error (and logs it); nothing counts toward the lockout, though otp's resend limits
-// count the attempt. Errors must therefore
-// not contain the code or the message text; as a safeguard, the code is cut out of an
-// error's message before it is logged or returned.
+// An error means the code was not accepted for delivery: the service withdraws it
+// (otp.Codes.Undelivered) and returns the error (and logs it); it counts neither toward
+// the lockout nor toward otp's resend limits. So return an error only when the message
+// surely did not go out: if it may have (a timeout after the gateway took it), return
+// nil and let the subscriber ask again. Errors must not contain the code or the message
+// text; as a safeguard, the code is cut out of an error's message before it is logged
+// or returned.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
 }

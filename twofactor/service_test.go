@@ -412,6 +412,43 @@ func TestSendFailureRevokesTheChallenge(t *testing.T) {
 	assert.Equal(t, spy.created[len(spy.created)-1], spy.deleted[1])
 }
 
+// A code the Sender could not deliver does not count toward otp's resend limits: once
+// an SMS gateway outage is over, the subscriber is not left throttled by it.
+func TestSendFailureIsNotThrottled(t *testing.T) {
+	h := newHarness(t, twofactor.Config{})
+	_, phone := h.setUp("alice")
+	// otp's defaults: 30 s between codes, 5 an hour, 10 an hour to one number.
+	var err error
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: h.clk.Now}, h.otp, h.otp, h.events)
+	require.NoError(t, err)
+	h.svc = h.serviceWith(h.deps())
+	begin := func() (twofactor.Challenge, error) {
+		return h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+	}
+
+	h.sender.fail = errGateway
+	sent := h.sender.count()
+	for i := range 12 { // more than either hourly limit, faster than the interval
+		h.clk.Advance(time.Second)
+		_, err := begin()
+		require.ErrorIs(t, err, errGateway, "attempt %d", i+1)
+		require.NotErrorIs(t, err, otp.ErrThrottled, "attempt %d", i+1)
+	}
+	assert.Equal(t, sent+12, h.sender.count(), "every attempt reached the sender")
+
+	h.sender.fail = nil
+	h.clk.Advance(time.Second)
+	ch, err := begin()
+	require.NoError(t, err, "the code goes out once the sender works")
+	msg := h.sender.last(t)
+	assert.Equal(t, phone.Value, msg.To)
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: msg.Code})
+	require.NoError(t, err)
+	// Delivered codes still count.
+	_, err = begin()
+	assert.ErrorIs(t, err, otp.ErrThrottled)
+}
+
 func TestLockout(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	email, phone := h.setUp("alice")

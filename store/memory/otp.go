@@ -11,7 +11,7 @@ import (
 
 // OTP implements otp.ChallengeStore, otp.RateStore and otp.AuthenticatorStore in memory.
 // One mutex serialises every operation, which is what makes BeginAttempt,
-// ConsumeChallenge, ReserveIssue and AdvanceAuthenticator atomic.
+// ConsumeChallenge, ReserveIssue, ReleaseIssue and AdvanceAuthenticator atomic.
 type OTP struct {
 	now func() time.Time
 
@@ -19,6 +19,9 @@ type OTP struct {
 	challenges map[string]*challenge
 	creates    int
 	rates      map[otp.RateKey]*rate
+	dests      map[string]*sendLog // by destination key
+	reserved   map[string]issueRef // by reservation ID, for ReleaseIssue
+	reserves   int
 	auths      map[string]otp.Authenticator
 }
 
@@ -33,6 +36,13 @@ type rate struct {
 	lastFailure time.Time
 }
 
+// issueRef says where a reservation is recorded (dest is nil if nowhere).
+type issueRef struct {
+	rate *rate
+	dest *sendLog
+	at   time.Time
+}
+
 var (
 	_ otp.ChallengeStore     = (*OTP)(nil)
 	_ otp.RateStore          = (*OTP)(nil)
@@ -45,6 +55,8 @@ func NewOTP(opts Options) *OTP {
 		now:        opts.clock(),
 		challenges: make(map[string]*challenge),
 		rates:      make(map[otp.RateKey]*rate),
+		dests:      make(map[string]*sendLog),
+		reserved:   make(map[string]issueRef),
 		auths:      make(map[string]otp.Authenticator),
 	}
 }
@@ -146,17 +158,23 @@ func (s *OTP) DeleteChallenge(ctx context.Context, id string) error {
 }
 
 // ReserveIssue implements otp.RateStore.
-func (s *OTP) ReserveIssue(ctx context.Context, key otp.RateKey, lim otp.RateLimits) error {
+func (s *OTP) ReserveIssue(ctx context.Context, res otp.Reservation, lim otp.RateLimits) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	r := s.rates[key]
+	if s.reserves++; s.reserves%otpSweepEvery == 0 {
+		s.sweepIssues(now)
+	}
+	if _, dup := s.reserved[res.ID]; dup {
+		return errDuplicateIssue
+	}
+	r := s.rates[res.Key]
 	if r == nil {
 		r = &rate{}
-		s.rates[key] = r
+		s.rates[res.Key] = r
 	}
 	if lim.MaxFailures > 0 && r.failures >= lim.MaxFailures {
 		until := r.lastFailure.Add(lim.FailureCooldown)
@@ -165,14 +183,63 @@ func (s *OTP) ReserveIssue(ctx context.Context, key otp.RateKey, lim otp.RateLim
 		}
 		r.failures = 0
 	}
-	switch wait, hourly := r.issued.reserve(now, lim.MinInterval, lim.PerHour); {
+	switch wait, hourly := r.issued.check(now, lim.MinInterval, lim.PerHour); {
 	case wait == 0:
-		return nil
 	case hourly:
 		return throttle(otp.ThrottleHourly, wait)
 	default:
 		return throttle(otp.ThrottleInterval, wait)
 	}
+	var d *sendLog
+	if res.Destination != "" {
+		if d = s.dests[res.Destination]; d == nil {
+			d = &sendLog{}
+			s.dests[res.Destination] = d
+		}
+		if wait, _ := d.check(now, 0, lim.DestinationPerHour); wait > 0 {
+			return throttle(otp.ThrottleDestination, wait)
+		}
+		d.record(now, res.ID)
+	}
+	r.issued.record(now, res.ID)
+	s.reserved[res.ID] = issueRef{rate: r, dest: d, at: now}
+	return nil
+}
+
+const errDuplicateIssue = memError("memory: reservation ID already exists")
+
+// sweepIssues forgets reservations that no longer count toward any limit, so that
+// neither the index nor the destinations grow without bound.
+func (s *OTP) sweepIssues(now time.Time) {
+	for id, ref := range s.reserved {
+		if !ref.at.After(now.Add(-time.Hour)) {
+			delete(s.reserved, id)
+		}
+	}
+	for key, d := range s.dests {
+		if d.check(now, 0, 0); len(*d) == 0 { // check with no limits only forgets old sends
+			delete(s.dests, key)
+		}
+	}
+}
+
+// ReleaseIssue implements otp.RateStore.
+func (s *OTP) ReleaseIssue(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.reserved[id]
+	if !ok {
+		return nil
+	}
+	delete(s.reserved, id)
+	ref.rate.issued.release(id)
+	if ref.dest != nil {
+		ref.dest.release(id)
+	}
+	return nil
 }
 
 func throttle(reason otp.ThrottleReason, d time.Duration) error {

@@ -1,32 +1,55 @@
 package memory
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
-// sendLog is when something (a code, a link) was sent for one key, oldest first: the
-// history behind the sliding-window resend limits of the OTP and Status stores.
-type sendLog []time.Time
+// sendLog is what was sent (a code, a link) for one key, oldest first: the history
+// behind the sliding-window resend limits of the OTP and Status stores.
+type sendLog []sent
 
-// reserve forgets sends an hour or more before now, then checks the limits (a zero
-// limit is off): the newest send must be at least minInterval old, and fewer than
-// perHour may remain. If both hold it records a send at now and returns zero.
-// Otherwise it records nothing and returns how long to wait (always positive) and
-// whether the hourly limit, rather than the interval, refused.
-func (l *sendLog) reserve(now time.Time, minInterval time.Duration, perHour int) (wait time.Duration, hourly bool) {
-	sent := *l
+// sent is one send. id names it for release; it is empty where sends are never released.
+type sent struct {
+	at time.Time
+	id string
+}
+
+// check forgets sends an hour or more before now, then checks the limits (a zero limit
+// is off): the newest send must be at least minInterval old, and fewer than perHour may
+// remain. If both hold it returns zero; otherwise how long to wait (always positive) and
+// whether the hourly limit, rather than the interval, refused. It records nothing.
+func (l *sendLog) check(now time.Time, minInterval time.Duration, perHour int) (wait time.Duration, hourly bool) {
+	log := *l
 	cut := 0
-	for cut < len(sent) && !sent[cut].After(now.Add(-time.Hour)) {
+	for cut < len(log) && !log[cut].at.After(now.Add(-time.Hour)) {
 		cut++
 	}
-	sent = sent[cut:]
-	*l = sent
-	if n := len(sent); n > 0 && minInterval > 0 {
-		if until := sent[n-1].Add(minInterval); now.Before(until) {
+	log = log[cut:]
+	*l = log
+	if n := len(log); n > 0 && minInterval > 0 {
+		if until := log[n-1].at.Add(minInterval); now.Before(until) {
 			return until.Sub(now), false
 		}
 	}
-	if perHour > 0 && len(sent) >= perHour {
-		return sent[len(sent)-perHour].Add(time.Hour).Sub(now), true
+	if perHour > 0 && len(log) >= perHour {
+		return log[len(log)-perHour].at.Add(time.Hour).Sub(now), true
 	}
-	*l = append(sent, now)
 	return 0, false
+}
+
+// record adds a send at now (which must not be before the newest) under id.
+func (l *sendLog) record(now time.Time, id string) { *l = append(*l, sent{now, id}) }
+
+// reserve is check and, if it passes, record.
+func (l *sendLog) reserve(now time.Time, minInterval time.Duration, perHour int, id string) (wait time.Duration, hourly bool) {
+	if wait, hourly = l.check(now, minInterval, perHour); wait == 0 {
+		l.record(now, id)
+	}
+	return wait, hourly
+}
+
+// release forgets the send recorded under id, if it is there.
+func (l *sendLog) release(id string) {
+	*l = slices.DeleteFunc(*l, func(s sent) bool { return s.id == id })
 }

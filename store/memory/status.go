@@ -47,7 +47,7 @@ func (s *Status) ReserveLink(ctx context.Context, subscriber string, lim status.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	log := s.sent[subscriber]
-	wait, hourly := log.reserve(s.now(), lim.MinInterval, lim.PerHour) // now read under mu keeps the log in order
+	wait, hourly := log.reserve(s.now(), lim.MinInterval, lim.PerHour, "") // now read under mu keeps the log in order
 	s.sent[subscriber] = log
 	if wait == 0 {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,11 +165,26 @@ func TestOTPChallenges(t *testing.T, newStore func(t *testing.T, now func() time
 
 // TestOTPRates checks an otp.RateStore: minimum interval, sliding hourly cap, the failure
 // limit and its cooldown, that issuing never resets failures, isolation between
-// subscribers and purposes, and that concurrent reservations never exceed the cap.
+// subscribers and purposes, the per-destination cap, releasing an issue (capacity comes
+// back, other issues and failures stay), and that concurrent reservations never exceed
+// the cap and race cleanly with releases.
 func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time) otp.RateStore) {
 	ctx := context.Background()
 	lim := otp.RateLimits{MinInterval: 30 * time.Second, PerHour: 3, MaxFailures: 4, FailureCooldown: 15 * time.Minute}
 	alice := otp.RateKey{Subscriber: "alice", Purpose: otp.PurposeSignIn}
+	var ids atomic.Int64
+	reserve := func(s otp.RateStore, key otp.RateKey, lim otp.RateLimits) error {
+		return s.ReserveIssue(ctx, otp.Reservation{ID: fmt.Sprint("issue-", ids.Add(1)), Key: key}, lim)
+	}
+	reserveAs := func(s otp.RateStore, id string, key otp.RateKey, dest string, lim otp.RateLimits) error {
+		return s.ReserveIssue(ctx, otp.Reservation{ID: id, Key: key, Destination: dest}, lim)
+	}
+	release := func(t *testing.T, s otp.RateStore, id string) {
+		t.Helper()
+		if err := s.ReleaseIssue(ctx, id); err != nil {
+			t.Fatalf("ReleaseIssue(%s): %v", id, err)
+		}
+	}
 	throttled := func(t *testing.T, err error, reason otp.ThrottleReason, retry time.Duration, what string) {
 		t.Helper()
 		wantThrottled(t, err, otp.ErrThrottled, func(e *otp.ThrottleError) (otp.ThrottleReason, time.Duration) { return e.Reason, e.RetryAfter }, reason, retry, what)
@@ -176,29 +193,29 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 	t.Run("interval and hourly cap", func(t *testing.T) {
 		clk := NewClock()
 		s := newStore(t, clk.Now)
-		if err := s.ReserveIssue(ctx, alice, lim); err != nil {
+		if err := reserve(s, alice, lim); err != nil {
 			t.Fatalf("first issue: %v", err)
 		}
 		clk.Advance(10 * time.Second)
-		throttled(t, s.ReserveIssue(ctx, alice, lim), otp.ThrottleInterval, 20*time.Second, "issue after 10s")
+		throttled(t, reserve(s, alice, lim), otp.ThrottleInterval, 20*time.Second, "issue after 10s")
 		clk.Advance(20 * time.Second)
 		for i := 2; i <= 3; i++ {
-			if err := s.ReserveIssue(ctx, alice, lim); err != nil {
+			if err := reserve(s, alice, lim); err != nil {
 				t.Fatalf("issue %d: %v", i, err)
 			}
 			clk.Advance(time.Minute)
 		}
 		// Issued at 0s, 30s, 90s; now 150s.
-		throttled(t, s.ReserveIssue(ctx, alice, lim), otp.ThrottleHourly, time.Hour-150*time.Second, "fourth issue in an hour")
+		throttled(t, reserve(s, alice, lim), otp.ThrottleHourly, time.Hour-150*time.Second, "fourth issue in an hour")
 		clk.Advance(time.Hour - 150*time.Second)
-		if err := s.ReserveIssue(ctx, alice, lim); err != nil {
+		if err := reserve(s, alice, lim); err != nil {
 			t.Errorf("issue once the first left the hour: %v", err)
 		}
 		// Other subscribers and purposes are unaffected.
-		if err := s.ReserveIssue(ctx, otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}, lim); err != nil {
+		if err := reserve(s, otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}, lim); err != nil {
 			t.Errorf("bob: %v", err)
 		}
-		if err := s.ReserveIssue(ctx, otp.RateKey{Subscriber: "alice", Purpose: otp.PurposeSIMSwap}, lim); err != nil {
+		if err := reserve(s, otp.RateKey{Subscriber: "alice", Purpose: otp.PurposeSIMSwap}, lim); err != nil {
 			t.Errorf("alice, other purpose: %v", err)
 		}
 	})
@@ -211,19 +228,19 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 				t.Fatal(err)
 			}
 		}
-		if err := s.ReserveIssue(ctx, alice, lim); err != nil {
+		if err := reserve(s, alice, lim); err != nil {
 			t.Fatalf("issue below the failure limit: %v", err)
 		}
 		if err := s.RecordFailure(ctx, alice); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Minute)
-		throttled(t, s.ReserveIssue(ctx, alice, lim), otp.ThrottleFailures, 14*time.Minute, "issue at the failure limit")
-		if err := s.ReserveIssue(ctx, otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}, lim); err != nil {
+		throttled(t, reserve(s, alice, lim), otp.ThrottleFailures, 14*time.Minute, "issue at the failure limit")
+		if err := reserve(s, otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}, lim); err != nil {
 			t.Errorf("bob is not limited by alice's failures: %v", err)
 		}
 		clk.Advance(14 * time.Minute)
-		if err := s.ReserveIssue(ctx, alice, lim); err != nil {
+		if err := reserve(s, alice, lim); err != nil {
 			t.Fatalf("issue after the cooldown: %v", err)
 		}
 		// Issuing did not reset anything below the limit: count again from the cooldown.
@@ -233,11 +250,11 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 			}
 		}
 		clk.Advance(time.Minute)
-		throttled(t, s.ReserveIssue(ctx, alice, lim), otp.ThrottleFailures, 14*time.Minute, "issue at the limit again")
+		throttled(t, reserve(s, alice, lim), otp.ThrottleFailures, 14*time.Minute, "issue at the limit again")
 		if err := s.ResetFailures(ctx, alice); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ReserveIssue(ctx, alice, lim); err != nil {
+		if err := reserve(s, alice, lim); err != nil {
 			t.Errorf("issue after ResetFailures: %v", err)
 		}
 	})
@@ -251,12 +268,149 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 			}
 			if i < lim.MaxFailures-1 {
 				clk.Advance(time.Minute)
-				if err := s.ReserveIssue(ctx, alice, otp.RateLimits{MaxFailures: lim.MaxFailures, FailureCooldown: time.Minute}); err != nil {
+				if err := reserve(s, alice, otp.RateLimits{MaxFailures: lim.MaxFailures, FailureCooldown: time.Minute}); err != nil {
 					t.Fatalf("issue after %d failures: %v", i+1, err)
 				}
 			}
 		}
-		throttled(t, s.ReserveIssue(ctx, alice, lim), otp.ThrottleFailures, 15*time.Minute, "issue after failures spread over issues")
+		throttled(t, reserve(s, alice, lim), otp.ThrottleFailures, 15*time.Minute, "issue after failures spread over issues")
+	})
+
+	t.Run("release restores capacity", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, clk.Now)
+		if err := reserveAs(s, "a1", alice, "", lim); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(10 * time.Second)
+		throttled(t, reserve(s, alice, lim), otp.ThrottleInterval, 20*time.Second, "issue 10s after the first")
+		release(t, s, "a1")
+		// With no earlier issue, there is no interval to wait.
+		if err := reserveAs(s, "a2", alice, "", lim); err != nil {
+			t.Fatalf("issue after the only issue was released: %v", err)
+		}
+		for _, id := range []string{"a3", "a4"} {
+			clk.Advance(30 * time.Second)
+			if err := reserveAs(s, id, alice, "", lim); err != nil {
+				t.Fatalf("issue %s: %v", id, err)
+			}
+		}
+		// a2, a3, a4 fill the hour; a4 was just issued.
+		clk.Advance(30 * time.Second)
+		throttled(t, reserve(s, alice, lim), otp.ThrottleHourly, time.Hour-90*time.Second, "fourth issue in an hour: a2 was at 10s, now 100s")
+		release(t, s, "a4")
+		if err := reserveAs(s, "a5", alice, "", lim); err != nil {
+			t.Fatalf("issue after releasing the last of three: %v", err)
+		}
+		clk.Advance(10 * time.Second)
+		throttled(t, reserve(s, alice, lim), otp.ThrottleInterval, 20*time.Second, "issue 10s after a5")
+		release(t, s, "a5")
+		if err := reserve(s, alice, lim); err != nil {
+			t.Errorf("issue after releasing a5 (a3 was 70s ago, two in the hour): %v", err)
+		}
+
+		// Releasing the latest issue moves the interval back to the one before it.
+		bob := otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}
+		interval := otp.RateLimits{MinInterval: 30 * time.Second}
+		if err := reserveAs(s, "b1", bob, "", interval); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(5 * time.Second)
+		if err := reserveAs(s, "b2", bob, "", otp.RateLimits{}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(5 * time.Second)
+		throttled(t, reserve(s, bob, interval), otp.ThrottleInterval, 25*time.Second, "issue 5s after b2")
+		release(t, s, "b2")
+		throttled(t, reserve(s, bob, interval), otp.ThrottleInterval, 20*time.Second, "issue 10s after b1, b2 released")
+	})
+
+	t.Run("release of one issue leaves others", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, clk.Now)
+		bob := otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}
+		burst := otp.RateLimits{PerHour: 3}
+		for _, id := range []string{"a1", "a2", "a3"} {
+			if err := reserveAs(s, id, alice, "", burst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := reserveAs(s, "b1", bob, "", otp.RateLimits{PerHour: 1}); err != nil {
+			t.Fatal(err)
+		}
+		release(t, s, "a2")
+		release(t, s, "a2") // again: a no-op, not a second refund
+		release(t, s, "never-issued")
+		if err := reserveAs(s, "a4", alice, "", burst); err != nil {
+			t.Fatalf("issue after one of three was released: %v", err)
+		}
+		throttled(t, reserve(s, alice, burst), otp.ThrottleHourly, time.Hour, "a1, a3 and a4 still count")
+		throttled(t, reserve(s, bob, otp.RateLimits{PerHour: 1}), otp.ThrottleHourly, time.Hour, "bob's issue is untouched by alice's release")
+	})
+
+	t.Run("release never resets failures", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, clk.Now)
+		if err := reserveAs(s, "a1", alice, "", lim); err != nil {
+			t.Fatal(err)
+		}
+		for range lim.MaxFailures {
+			if err := s.RecordFailure(ctx, alice); err != nil {
+				t.Fatal(err)
+			}
+		}
+		release(t, s, "a1")
+		throttled(t, reserve(s, alice, lim), otp.ThrottleFailures, 15*time.Minute, "issue after release at the failure limit")
+	})
+
+	t.Run("destination cap", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, clk.Now)
+		dlim := otp.RateLimits{MinInterval: 30 * time.Second, PerHour: 5, DestinationPerHour: 2}
+		sub := func(name string) otp.RateKey {
+			return otp.RateKey{Subscriber: name, Purpose: otp.PurposeContactVerification}
+		}
+		if err := reserveAs(s, "a1", sub("alice"), "victim", dlim); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute)
+		if err := reserveAs(s, "b1", otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}, "victim", dlim); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute)
+		throttled(t, reserveAs(s, "c1", sub("carol"), "victim", dlim), otp.ThrottleDestination, time.Hour-2*time.Minute, "third code to one destination")
+		// The refusal recorded nothing for carol: no interval to wait for another destination.
+		if err := reserveAs(s, "c2", sub("carol"), "elsewhere", dlim); err != nil {
+			t.Errorf("carol to another destination: %v", err)
+		}
+		// Subscriber limits are checked first: carol is now within her interval.
+		throttled(t, reserveAs(s, "c3", sub("carol"), "victim", dlim), otp.ThrottleInterval, 30*time.Second, "carol again at once")
+		// An empty destination counts against none.
+		for i := range 3 {
+			if err := reserveAs(s, fmt.Sprint("d", i), sub(fmt.Sprint("dave", i)), "", dlim); err != nil {
+				t.Errorf("issue %d with no destination: %v", i, err)
+			}
+		}
+		release(t, s, "b1")
+		clk.Advance(30 * time.Second)
+		if err := reserveAs(s, "c4", sub("carol"), "victim", dlim); err != nil {
+			t.Fatalf("carol to the destination after bob's issue was released: %v", err)
+		}
+		throttled(t, reserveAs(s, "e1", sub("erin"), "victim", dlim), otp.ThrottleDestination, time.Hour-150*time.Second, "a1 and c4 fill the destination's hour")
+		clk.Advance(time.Hour - 150*time.Second)
+		if err := reserveAs(s, "e2", sub("erin"), "victim", dlim); err != nil {
+			t.Errorf("issue once a1 left the hour: %v", err)
+		}
+	})
+
+	t.Run("duplicate reservation ID", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		if err := reserveAs(s, "x", alice, "", otp.RateLimits{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := reserveAs(s, "x", otp.RateKey{Subscriber: "bob", Purpose: otp.PurposeSignIn}, "", otp.RateLimits{}); err == nil {
+			t.Error("a second reservation with the same ID succeeded")
+		}
 	})
 
 	t.Run("concurrent reservations respect the cap", func(t *testing.T) {
@@ -266,7 +420,7 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 		errs := make(chan error, Contenders)
 		start := make(chan struct{})
 		for range Contenders {
-			go func() { <-start; errs <- s.ReserveIssue(ctx, alice, burst) }()
+			go func() { <-start; errs <- reserve(s, alice, burst) }()
 		}
 		close(start)
 		var ok int
@@ -279,6 +433,46 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 		}
 		if ok != 3 {
 			t.Errorf("%d concurrent reservations succeeded, want 3", ok)
+		}
+	})
+
+	t.Run("concurrent reserve and release", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, clk.Now)
+		burst := otp.RateLimits{PerHour: 3, DestinationPerHour: 3}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range Contenders {
+			wg.Go(func() {
+				<-start
+				key := otp.RateKey{Subscriber: fmt.Sprint("sub", i%2), Purpose: otp.PurposeSignIn}
+				for j := range 20 {
+					id := fmt.Sprintf("r%d-%d", i, j)
+					err := reserveAs(s, id, key, "victim", burst)
+					if err != nil && !errors.Is(err, otp.ErrThrottled) {
+						t.Errorf("ReserveIssue: %v", err)
+						return
+					}
+					if err := s.ReleaseIssue(ctx, id); err != nil {
+						t.Errorf("ReleaseIssue: %v", err)
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		// Everything was released: the destination has its whole hour again.
+		var ok int
+		for i := range Contenders {
+			if err := reserveAs(s, fmt.Sprint("after", i), otp.RateKey{Subscriber: fmt.Sprint("sub", i), Purpose: otp.PurposeSignIn}, "victim", burst); err == nil {
+				ok++
+			} else if !errors.Is(err, otp.ErrThrottled) {
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if ok != 3 {
+			t.Errorf("%d reservations succeeded after every earlier one was released, want 3", ok)
 		}
 	})
 }
