@@ -15,9 +15,12 @@ import (
 )
 
 // failOn is a Publisher that refuses events of the listed types and records the rest.
+// With hangUp set, a refusal also cancels the caller's context first, as when a client
+// disconnects while the outbox is slow: clean-up must not depend on that context.
 type failOn struct {
 	notify.Recorder
-	types []notify.Type
+	types  []notify.Type
+	hangUp context.CancelFunc
 }
 
 var errOutbox = errors.New("outbox unavailable")
@@ -25,10 +28,32 @@ var errOutbox = errors.New("outbox unavailable")
 func (p *failOn) Publish(ctx context.Context, e notify.Event) error {
 	for _, t := range p.types {
 		if e.Type == t {
+			if p.hangUp != nil {
+				p.hangUp()
+				return errors.Join(errOutbox, ctx.Err())
+			}
 			return errOutbox
 		}
 	}
 	return p.Recorder.Publish(ctx, e)
+}
+
+// failures are the two ways publishing fails in these tests: the outbox refuses, or
+// the caller hangs up and the outbox gives up on the cancelled context.
+var failures = []struct {
+	name   string
+	hangUp bool
+}{{"outbox refuses", false}, {"caller hangs up", true}}
+
+// publisher returns a failOn for types and the context to make the request with.
+func publisher(t *testing.T, hangUp bool, types ...notify.Type) (*failOn, context.Context) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p := &failOn{types: types}
+	if hangUp {
+		p.hangUp = cancel
+	}
+	return p, ctx
 }
 
 // An approval the subscriber could not be told about is no approval: the caller, the
@@ -55,38 +80,40 @@ func TestUnpublishedApprovalIsDenied(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			pub := &failOn{types: []notify.Type{tt.approved}}
-			svc, err := protection.New(protection.Config{PINKey: pinKey, Now: f.clock.Now},
-				protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
-			require.NoError(t, err)
-			f.svc = svc
-			cr := tt.request(f)
-			cr.Subscriber, cr.Number, cr.Kind, cr.Risk = "alice", number, tt.kind, protection.RiskLow
+		for _, fail := range failures {
+			t.Run(tt.name+"/"+fail.name, func(t *testing.T) {
+				f := newFixture(t)
+				pub, rctx := publisher(t, fail.hangUp, tt.approved)
+				svc, err := protection.New(protection.Config{PINKey: pinKey, Now: f.clock.Now},
+					protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
+				require.NoError(t, err)
+				f.svc = svc
+				cr := tt.request(f)
+				cr.Subscriber, cr.Number, cr.Kind, cr.Risk = "alice", number, tt.kind, protection.RiskLow
 
-			res, err := f.svc.RequestSIMChange(ctx, cr)
-			require.ErrorIs(t, err, errOutbox)
-			assert.Equal(t, protection.Deny, res.Decision.Outcome)
-			assert.True(t, res.Decision.Reasons.Has(protection.ReasonFault), "reasons %s", res.Decision.Reasons)
-			require.NotEmpty(t, res.RequestID)
+				res, err := f.svc.RequestSIMChange(rctx, cr)
+				require.ErrorIs(t, err, errOutbox)
+				assert.Equal(t, protection.Deny, res.Decision.Outcome)
+				assert.True(t, res.Decision.Reasons.Has(protection.ReasonFault), "reasons %s", res.Decision.Reasons)
+				require.NotEmpty(t, res.RequestID)
 
-			hist, err := f.svc.SIMChangeHistory(ctx, number, time.Time{})
-			require.NoError(t, err)
-			require.NotEmpty(t, hist)
-			last := hist[len(hist)-1]
-			assert.Equal(t, protection.StatusDenied, last.Status, "the FCC record must say what the caller was told")
-			assert.Equal(t, protection.Deny, last.Outcome)
-			assert.True(t, last.Reasons.Has(protection.ReasonFault))
-			for _, h := range hist {
-				assert.NotEqual(t, protection.StatusApproved, h.Status, "no record may call the request approved")
-			}
+				hist, err := f.svc.SIMChangeHistory(ctx, number, time.Time{})
+				require.NoError(t, err)
+				require.NotEmpty(t, hist)
+				last := hist[len(hist)-1]
+				assert.Equal(t, protection.StatusDenied, last.Status, "the FCC record must say what the caller was told")
+				assert.Equal(t, protection.Deny, last.Outcome)
+				assert.True(t, last.Reasons.Has(protection.ReasonFault))
+				for _, h := range hist {
+					assert.NotEqual(t, protection.StatusApproved, h.Status, "no record may call the request approved")
+				}
 
-			assert.ErrorIs(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrNotApproved)
-			_, ok := pub.Last(tt.denied)
-			assert.True(t, ok, "the subscriber, told of the request, hears that it was denied")
-			assert.Zero(t, countType(&pub.Recorder, notify.SIMSwapCompleted)+countType(&pub.Recorder, notify.PortOutCompleted))
-		})
+				assert.ErrorIs(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrNotApproved)
+				_, ok := pub.Last(tt.denied)
+				assert.True(t, ok, "the subscriber, told of the request, hears that it was denied")
+				assert.Zero(t, countType(&pub.Recorder, notify.SIMSwapCompleted)+countType(&pub.Recorder, notify.PortOutCompleted))
+			})
+		}
 	}
 }
 
@@ -130,15 +157,21 @@ func TestHeldApprovalAnnouncedThenRecorded(t *testing.T) {
 // A transfer PIN whose issue could not be announced is never shown, and must not stay
 // live either: the subscriber does not know it exists.
 func TestUnannouncedTransferPINIsRevoked(t *testing.T) {
+	for _, fail := range failures {
+		t.Run(fail.name, func(t *testing.T) { testUnannouncedTransferPIN(t, fail.hangUp) })
+	}
+}
+
+func testUnannouncedTransferPIN(t *testing.T, hangUp bool) {
 	ctx := context.Background()
 	f := newFixture(t)
-	pub := &failOn{types: []notify.Type{notify.TransferPINIssued}}
+	pub, rctx := publisher(t, hangUp, notify.TransferPINIssued)
 	// The same fixed random source twice: both services draw the same PIN.
 	random := func() *bytes.Reader { return bytes.NewReader(bytes.Repeat([]byte{0x01}, 64)) }
 	svc, err := protection.New(protection.Config{PINKey: pinKey, Now: f.clock.Now, Rand: random()},
 		protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
 	require.NoError(t, err)
-	pin, d, err := svc.IssueTransferPIN(ctx, "alice", f.strongApp(), notify.Actor{})
+	pin, d, err := svc.IssueTransferPIN(rctx, "alice", f.strongApp(), notify.Actor{})
 	require.ErrorIs(t, err, errOutbox)
 	assert.Empty(t, pin)
 	assert.Equal(t, protection.Deny, d.Outcome)

@@ -74,7 +74,9 @@ func (s *Service) IssueTransferPIN(ctx context.Context, subscriber string, req R
 		// the subscriber was not told of must not stay usable, so revoke it (best effort;
 		// the failure count and any lockout are kept). A PIN issued concurrently would be
 		// revoked too; the subscriber can issue another.
-		if _, rerr := s.pins.RevokePIN(ctx, subscriber, now); rerr != nil {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if _, rerr := s.pins.RevokePIN(cctx, subscriber, now); rerr != nil {
 			s.log.Error("protection: could not revoke a transfer PIN whose issue was not announced", "error", rerr)
 			err = errors.Join(err, fmt.Errorf("protection: revoking the unannounced transfer PIN: %w", rerr))
 		}
