@@ -511,3 +511,25 @@ func TestResendEmailOtherAddressVerified(t *testing.T) {
 	assert.Equal(t, codeConflict, r.str("code"))
 	assert.NotContains(t, r.Raw, "carol@", "the refusal names no address")
 }
+
+// A timed 2FA lockout tells the client, in Retry-After, how long it really lasts.
+func TestTwoFactorLockoutRetryAfter(t *testing.T) {
+	h := newHarness(t)
+	a := h.secureAccount()
+	r := h.do("POST", "/v1/2fa/challenge", map[string]any{"contact_id": a.emailContact}, bearerH(a.tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	challenge := r.str("challenge_id")
+	for range 10 {
+		r = h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": challenge, "code": "000000"}, bearerH(a.tok))
+		if r.Status != http.StatusForbidden {
+			break
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, r.Status, r.Raw)
+	assert.Equal(t, codeLocked, r.str("code"))
+	assert.Equal(t, "900", r.Header.Get("Retry-After"), "the first lockout lasts 15 minutes")
+	h.clock.Advance(5 * time.Minute)
+	r = h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": challenge, "code": "000000"}, bearerH(a.tok))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, r.Raw)
+	assert.Equal(t, "600", r.Header.Get("Retry-After"))
+}

@@ -39,7 +39,7 @@ func (s *Server) secondFactorProof(c *caller) (twofactor.Proof, bool) {
 	return s.proofs.latest(c.sess.ID)
 }
 
-func twofactorError(err error) error {
+func (s *Server) twofactorError(err error) error {
 	var le *twofactor.LockedError
 	var se *twofactor.SIMChangeError
 	var te *otp.ThrottleError
@@ -48,7 +48,7 @@ func twofactorError(err error) error {
 		if le.Hard {
 			return errorf(http.StatusForbidden, codeLocked, "two-step verification is locked; call support to unlock it")
 		}
-		return errorf(http.StatusTooManyRequests, codeLocked, "too many wrong codes; try again after %s", le.Until.UTC().Format(time.RFC3339))
+		return tooManyRequests(codeLocked, le.Until.Sub(s.now()), "too many wrong codes; try again after %s", le.Until.UTC().Format(time.RFC3339))
 	case errors.As(err, &se):
 		return &apiError{Status: http.StatusConflict, Code: "recent_sim_change", Message: strings.TrimPrefix(se.Error(), "twofactor: ")}
 	case errors.As(err, &te):
@@ -198,7 +198,7 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	// Check the input before deciding, so a typo is not counted as a sensitive request.
 	if _, err := twofactor.ParseContact(kind, req.Value, contactPhones); err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	on, err := s.reauthWhileOff(r.Context(), c)
 	if err != nil {
@@ -214,7 +214,7 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 	pc, err := s.tf.AddContact(r.Context(), twofactor.AddContactRequest{Subscriber: c.account.ID, Kind: kind, Value: req.Value,
 		Proof: proof, Origin: origin()})
 	if err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	s.challenges.issued(pc.ChallengeID, c.account.ID, contactScope(pc.Contact.ID))
 	writeJSON(w, http.StatusCreated, map[string]any{"contact": contactViews([]twofactor.Contact{pc.Contact}, false)[0],
@@ -257,7 +257,7 @@ func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *
 	ct, err := s.tf.VerifyContact(r.Context(), twofactor.VerifyContactRequest{Subscriber: c.account.ID, ChallengeID: req.ChallengeID,
 		Code: req.Code, Proof: proof, Origin: origin()})
 	if err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"contact": contactViews([]twofactor.Contact{ct}, false)[0]})
 	return nil
@@ -291,7 +291,7 @@ func (s *Server) handleRemoveContact(w http.ResponseWriter, r *http.Request, c *
 	}
 	if err := s.tf.RemoveContact(r.Context(), twofactor.RemoveContactRequest{Subscriber: c.account.ID, ContactID: removed.ID,
 		Proof: proof, Origin: origin()}); err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -304,7 +304,7 @@ func (s *Server) handleEnable(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	if err := s.tf.Enable(r.Context(), c.account.ID, origin()); err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"enabled": true})
 	return nil
@@ -319,7 +319,7 @@ func (s *Server) handleDisable(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	proof, _ := s.secondFactorProof(c)
 	if err := s.tf.Disable(r.Context(), c.account.ID, proof, origin()); err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"enabled": false, "decision": dv})
 	return nil
@@ -335,7 +335,7 @@ func (s *Server) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *
 	proof, _ := s.secondFactorProof(c)
 	codes, err := s.tf.GenerateRecoveryCodes(r.Context(), c.account.ID, proof, origin())
 	if err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes, "note": "shown once: store them offline; each works once"})
 	return nil
@@ -366,7 +366,7 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, c *call
 	}
 	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.account.ID, ContactID: req.ContactID, Purpose: purpose})
 	if err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	s.challenges.issued(ch.ID, c.account.ID, sessionScope(c.sess.ID))
 	writeJSON(w, http.StatusOK, challengeView(ch))
@@ -413,7 +413,7 @@ func (s *Server) complete(ctx context.Context, cr twofactor.CompleteRequest, sco
 	}
 	proof, err := s.tf.Complete(ctx, cr)
 	if err != nil {
-		return twofactor.Proof{}, twofactorError(err)
+		return twofactor.Proof{}, s.twofactorError(err)
 	}
 	return proof, nil
 }
@@ -452,7 +452,7 @@ func (s *Server) authenticatorGate(ctx context.Context, c *caller) error {
 		return err
 	}
 	if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
-		return twofactorError(twofactor.ErrProofRequired)
+		return s.twofactorError(twofactor.ErrProofRequired)
 	}
 	return nil
 }
@@ -469,7 +469,7 @@ func (s *Server) handleAuthenticatorEnroll(png bool) authedHandler {
 		label := "•••• " + c.account.Phone[len(c.account.Phone)-4:]
 		e, err := s.auths.Enroll(r.Context(), otp.EnrollRequest{Subscriber: c.account.ID, Account: label})
 		if err != nil {
-			return twofactorError(err)
+			return s.twofactorError(err)
 		}
 		if png {
 			w.Header().Set("Content-Type", "image/png")
@@ -505,7 +505,7 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 		if errors.Is(err, otp.ErrInvalidCode) {
 			return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong; check the app's clock and try the next code")
 		}
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"authenticator": true})
 	return nil
@@ -524,7 +524,7 @@ func (s *Server) handleAuthenticatorRemove(w http.ResponseWriter, r *http.Reques
 		return stepUpError(dv)
 	}
 	if err := s.tf.RemoveAuthenticator(r.Context(), c.account.ID, p, origin()); err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -640,7 +640,7 @@ func (s *Server) handleSigninChallenge(w http.ResponseWriter, r *http.Request) e
 	}
 	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: p.subscriber, ContactID: req.ContactID, Purpose: otp.PurposeSignIn})
 	if err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	s.challenges.issued(ch.ID, p.subscriber, signinScope(req.SigninID))
 	writeJSON(w, http.StatusOK, challengeView(ch))
@@ -697,7 +697,7 @@ func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agen
 	}
 	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: otp.PurposeAccountRecovery})
 	if err != nil {
-		return twofactorError(err)
+		return s.twofactorError(err)
 	}
 	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID))
 	writeJSON(w, http.StatusOK, challengeView(ch))
