@@ -70,19 +70,24 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 	}
 	qs, err := s.questions.Enroll(r.Context(), e)
 	if errors.Is(err, questions.ErrAlreadyEnrolled) {
-		dv, err := s.decide(r.Context(), c, protection.ActionChangeSecurityQuestions)
-		if err != nil {
-			return err
+		dv, derr := s.decide(r.Context(), c, protection.ActionChangeSecurityQuestions)
+		if derr != nil {
+			return derr
 		}
 		proof, ok := s.secondFactorProof(c)
 		if !ok {
 			return stepUpError(dv)
 		}
 		qs, err = s.questions.Change(r.Context(), e, proof)
-		if err != nil {
-			return questionsError(err)
-		}
-	} else if err != nil {
+	}
+	if err != nil && qs != nil {
+		// The questions were stored; what failed came after the write (the event, or
+		// clearing past failures). The change stands, so the answer is success: telling
+		// the subscriber it failed would send them to retry into ErrAlreadyEnrolled.
+		s.log.Error("security questions stored, but a follow-up step failed", "subscriber", c.account.ID, "error", err)
+		err = nil
+	}
+	if err != nil {
 		return questionsError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"questions": questionViews(qs)})

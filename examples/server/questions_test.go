@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/questions"
+	"github.com/carrierguard/carrierguard/store/memory"
 )
 
 var threeQuestions = map[string]any{"choices": []map[string]any{
@@ -91,4 +98,35 @@ func TestRiskFromClient(t *testing.T) {
 		deviceHeader+": stranger-phone", "User-Agent: curl/8")
 	require.Equal(t, 200, r.Status)
 	assert.Contains(t, r.Raw, `"new_device"`)
+}
+
+// refuseSetEvents is a Publisher whose outbox refuses the questions events.
+type refuseSetEvents struct{ notify.Publisher }
+
+func (p refuseSetEvents) Publish(ctx context.Context, e notify.Event) error {
+	if e.Type == notify.SecurityQuestionsSet || e.Type == notify.SecurityQuestionsChanged {
+		return errors.New("outbox unavailable")
+	}
+	return p.Publisher.Publish(ctx, e)
+}
+
+// Questions stored but not announced are answered as stored: the write stands, and a
+// failure reported to the subscriber would send them to a retry that cannot succeed.
+func TestQuestionsStoredButNotAnnounced(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	secret, err := keyring.GenerateKey()
+	require.NoError(t, err)
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: secret}}, Primary: 1})
+	require.NoError(t, err)
+	mo := memory.Options{Now: h.clock.Now}
+	h.srv.questions, err = questions.New(questions.Config{Now: h.clock.Now}, memory.NewQuestionAnswers(mo),
+		memory.NewQuestionAttempts(mo), kr, refuseSetEvents{h.srv.pub}, h.srv.tf)
+	require.NoError(t, err)
+
+	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	r = h.do("GET", "/v1/questions", nil, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	assert.Contains(t, r.Raw, "poem-line")
 }
