@@ -16,7 +16,12 @@ type Status struct {
 	byHash   map[status.LinkHash]string
 	verified map[string]status.Verification
 	sent     map[string]sendLog // by subscriber; Reset leaves it alone
+	reserves int                // ReserveLink calls, to pace sweeps of sent
 }
+
+// statusSweepEvery is how many ReserveLink calls pass between sweeps of send logs that
+// no longer count toward any limit.
+const statusSweepEvery = 256
 
 var _ status.VerificationStore = (*Status)(nil)
 
@@ -46,8 +51,18 @@ func (s *Status) ReserveLink(ctx context.Context, subscriber string, lim status.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now() // read under mu, so that every log stays in time order
+	if s.reserves++; s.reserves%statusSweepEvery == 0 {
+		for sub, l := range s.sent {
+			if l.check(now, 0, 0); len(l) == 0 { // check with no limits only forgets old sends
+				delete(s.sent, sub)
+			} else {
+				s.sent[sub] = l
+			}
+		}
+	}
 	log := s.sent[subscriber]
-	wait, hourly := log.reserve(s.now(), lim.MinInterval, lim.PerHour, "") // now read under mu keeps the log in order
+	wait, hourly := log.reserve(now, lim.MinInterval, lim.PerHour, "")
 	s.sent[subscriber] = log
 	if wait == 0 {
 		return nil
