@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
 	"strings"
 	"testing"
@@ -71,4 +73,54 @@ func FuzzMaskValue(f *testing.F) {
 			t.Fatalf("maskValue not idempotent: %q -> %q -> %q", s, m, mm)
 		}
 	})
+}
+
+// FuzzMaskFastPaths: the shortcuts that skip splitting a value into words (one word
+// for maskValue, a value already on one line for oneLine) give what splitting and
+// joining would.
+func FuzzMaskFastPaths(f *testing.F) {
+	for _, s := range []string{"", " ", "a", "a b", "a  b", " a", "a ", "a\tb", "a\u00a0b", "a\u2028b", "+15551234567", "bob@example.com", "call +15551234567 now", "x\xffy 1234567890", "bob@example.com\t+15551234567"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := oneLine(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("oneLine(%q) = %q, want %q", s, got, want)
+		}
+		want := s
+		if strings.ContainsAny(s, "@0123456789") {
+			fields := strings.Fields(s)
+			changed := false
+			for i, w := range fields {
+				if m := maskWord(w); m != w {
+					fields[i], changed = m, true
+				}
+			}
+			if changed {
+				want = strings.Join(fields, " ")
+			}
+		}
+		if got := maskValue(s); got != want {
+			t.Fatalf("maskValue(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func TestMessageIDStable(t *testing.T) {
+	long := strings.Repeat("x", 300) + "@example.com"
+	h := sha256.Sum256([]byte("evt-2\x00email\x00" + long))
+	tests := []struct {
+		event string
+		r     Recipient
+		want  string
+	}{
+		// Stored IDs must not change from one release to the next.
+		{"evt-1", Recipient{Channel: ChannelSMS, Address: "+15551234567"}, "f5dc2d07a772406ac27263fda1f1f636"},
+		{"", Recipient{}, "96a296d224f285c67bee93c30f8a3091"},
+		{"evt-2", Recipient{Channel: ChannelEmail, Address: long}, hex.EncodeToString(h[:16])},
+	}
+	for _, tt := range tests {
+		if got := MessageID(tt.event, tt.r); got != tt.want {
+			t.Errorf("MessageID(%q, %v) = %s, want %s", tt.event, tt.r, got, tt.want)
+		}
+	}
 }

@@ -94,8 +94,10 @@ func Routes(e Event, p Profile, formerWindow time.Duration) ([]Route, error) {
 	allowed := func(c Channel) bool {
 		return security || len(p.Preferences.Channels) == 0 || slices.Contains(p.Preferences.Channels, c)
 	}
-	var out []Route
-	seen := make(map[Recipient]bool)
+	// Sized for every address the profile has, so neither grows while routing.
+	n := 1 + len(p.Contacts) + len(p.Devices) + len(p.Former)
+	out := make([]Route, 0, n)
+	seen := make(map[Recipient]bool, n)
 	add := func(r Recipient, former bool) {
 		if r.Address == "" || !r.Channel.valid() || seen[r] || !allowed(r.Channel) {
 			return
@@ -116,6 +118,9 @@ func Routes(e Event, p Profile, formerWindow time.Duration) ([]Route, error) {
 				add(f.Recipient, true)
 			}
 		}
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+	"unicode"
 )
 
 //go:embed templates/*.tmpl
@@ -249,7 +250,29 @@ func (t *Templates) Render(e Event, ch Channel, former bool) (Content, error) {
 }
 
 // oneLine collapses all white space, line breaks included, to single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+func oneLine(s string) string {
+	if isOneLine(s) {
+		return s // what splitting and joining would give, without allocating
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// isOneLine reports whether oneLine(s) == s: s has no white space but single spaces
+// between words.
+func isOneLine(s string) bool {
+	prevSpace := true // no space at the start
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
+			prevSpace = false
+			continue
+		}
+		if r != ' ' || prevSpace {
+			return false
+		}
+		prevSpace = true
+	}
+	return !prevSpace || s == ""
+}
 
 func (t *Templates) data(e Event, former bool) TemplateData {
 	at := e.Time.In(t.cfg.Location)

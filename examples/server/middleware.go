@@ -135,14 +135,16 @@ func (s *Server) frame(mux *http.ServeMux) http.Handler {
 			if sw.status >= 500 {
 				level = slog.LevelError
 			}
-			attrs := []slog.Attr{
+			// Room for every attribute below, so the optional ones never grow the slice.
+			attrs := make([]slog.Attr, 0, 10)
+			attrs = append(attrs,
 				slog.String("request_id", info.id),
 				slog.String("method", r.Method),
 				slog.String("route", pattern),
 				slog.Int("status", sw.status),
 				slog.Duration("duration", s.now().Sub(start)),
 				slog.String("ip", info.ip.String()),
-			}
+			)
 			if info.subscriber != "" {
 				attrs = append(attrs, slog.String("subscriber", info.subscriber))
 			}

@@ -98,7 +98,7 @@ func toProtectionLevel(l risk.Level) protection.RiskLevel {
 }
 
 func riskView(a risk.Assessment) riskJSON {
-	v := riskJSON{Level: toProtectionLevel(a.Level).String(), Score: a.Score, Signals: []signalJSON{}}
+	v := riskJSON{Level: toProtectionLevel(a.Level).String(), Score: a.Score, Signals: make([]signalJSON, 0, len(a.Signals))}
 	for _, sg := range a.Signals {
 		v.Signals = append(v.Signals, signalJSON{Name: sg.Name, Value: sg.Value, Reason: sg.Reason})
 	}

@@ -34,12 +34,19 @@ func (s *Notify) Enqueue(ctx context.Context, msgs []notify.Message) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The stored copies share one array, allocated once per call rather than once per
+	// message. Messages are never deleted, so no copy outlives the others.
+	var own []notify.Message
 	for _, m := range msgs {
 		if _, ok := s.msgs[m.ID]; ok {
 			continue
 		}
+		if own == nil {
+			own = make([]notify.Message, 0, len(msgs))
+		}
 		m.State, m.Attempts, m.Lease, m.LeaseUntil, m.LastError = notify.StatePending, 0, "", time.Time{}, ""
-		s.msgs[m.ID] = &m
+		own = append(own, m)
+		s.msgs[m.ID] = &own[len(own)-1]
 		s.pending = append(s.pending, m.ID)
 	}
 	return nil

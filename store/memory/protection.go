@@ -240,11 +240,15 @@ func (p *Protection) PurgeSIMChanges(ctx context.Context, before time.Time) (int
 // append sequence number, which orders records with equal times and defines "latest"
 // for a request (the record appended last, as the compare-and-set in AppendSIMChange
 // requires). Purging, which deletes from anywhere, rebuilds the derived indexes.
+//
+// The indexes share each entry by pointer, and an entry is never changed once added:
+// every record is allocated once, and a number's growing history moves pointers, not
+// records, when it outgrows its array.
 type simHistory struct {
 	seq       uint64
-	byNumber  map[string][]simEntry // by Time, then by seq
-	latest    map[string]simEntry   // by request ID: the highest seq
-	completed map[string]simEntry   // by number: the newest StatusCompleted (Time, then seq)
+	byNumber  map[string][]*simEntry // by Time, then by seq
+	latest    map[string]*simEntry   // by request ID: the highest seq
+	completed map[string]*simEntry   // by number: the newest StatusCompleted (Time, then seq)
 }
 
 type simEntry struct {
@@ -254,16 +258,16 @@ type simEntry struct {
 
 func newSIMHistory() simHistory {
 	return simHistory{
-		byNumber:  make(map[string][]simEntry),
-		latest:    make(map[string]simEntry),
-		completed: make(map[string]simEntry),
+		byNumber:  make(map[string][]*simEntry),
+		latest:    make(map[string]*simEntry),
+		completed: make(map[string]*simEntry),
 	}
 }
 
 // firstAtOrAfter returns the index of the first of recs (sorted by time) at or after t,
 // or len(recs) if there is none.
-func firstAtOrAfter(recs []simEntry, t time.Time) int {
-	i, _ := slices.BinarySearchFunc(recs, t, func(e simEntry, t time.Time) int {
+func firstAtOrAfter(recs []*simEntry, t time.Time) int {
+	i, _ := slices.BinarySearchFunc(recs, t, func(e *simEntry, t time.Time) int {
 		if e.rec.Time.Before(t) {
 			return -1
 		}
@@ -275,12 +279,12 @@ func firstAtOrAfter(recs []simEntry, t time.Time) int {
 // add appends rec; p.mu must be held.
 func (h *simHistory) add(rec protection.SIMChange) {
 	h.seq++
-	e := simEntry{seq: h.seq, rec: rec}
+	e := &simEntry{seq: h.seq, rec: rec}
 	recs := h.byNumber[rec.Number]
 	if n := len(recs); n == 0 || !rec.Time.Before(recs[n-1].rec.Time) {
 		recs = append(recs, e) // the usual case: records arrive in time order
 	} else {
-		i, _ := slices.BinarySearchFunc(recs, rec.Time, func(x simEntry, t time.Time) int {
+		i, _ := slices.BinarySearchFunc(recs, rec.Time, func(x *simEntry, t time.Time) int {
 			if x.rec.Time.After(t) {
 				return 1
 			}
@@ -294,7 +298,7 @@ func (h *simHistory) add(rec protection.SIMChange) {
 
 // index updates the derived indexes with e, which must be newer (by seq) than every
 // entry indexed so far.
-func (h *simHistory) index(e simEntry) {
+func (h *simHistory) index(e *simEntry) {
 	h.latest[e.rec.RequestID] = e
 	if e.rec.Status == protection.StatusCompleted {
 		if c, ok := h.completed[e.rec.Number]; !ok || !e.rec.Time.Before(c.rec.Time) {
@@ -306,7 +310,7 @@ func (h *simHistory) index(e simEntry) {
 // purge deletes the records older than before and returns how many it deleted.
 func (h *simHistory) purge(before time.Time) int {
 	deleted := 0
-	var kept []simEntry
+	var kept []*simEntry
 	for num, recs := range h.byNumber {
 		n := len(recs)
 		// Sorted by time: the records to delete are a prefix.
@@ -327,7 +331,7 @@ func (h *simHistory) purge(before time.Time) int {
 	if deleted == 0 {
 		return 0
 	}
-	slices.SortFunc(kept, func(a, b simEntry) int { return cmp.Compare(a.seq, b.seq) })
+	slices.SortFunc(kept, func(a, b *simEntry) int { return cmp.Compare(a.seq, b.seq) })
 	clear(h.latest)
 	clear(h.completed)
 	for _, e := range kept {
