@@ -25,7 +25,14 @@ func (l *sendLog) check(now time.Time, minInterval time.Duration, perHour int) (
 	for cut < len(log) && !log[cut].at.After(now.Add(-time.Hour)) {
 		cut++
 	}
-	log = log[cut:]
+	if cut > 0 {
+		// Move what is kept to the front rather than reslicing past the forgotten
+		// sends, so the backing array keeps its capacity and record does not have to
+		// grow a new one every few sends.
+		n := copy(log, log[cut:])
+		clear(log[n:]) // drop the moved-out entries' references to their IDs
+		log = log[:n]
+	}
 	*l = log
 	if n := len(log); n > 0 && minInterval > 0 {
 		if until := log[n-1].at.Add(minInterval); now.Before(until) {
