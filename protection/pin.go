@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/carrierguard/carrierguard/internal/cleanup"
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 )
@@ -74,7 +75,7 @@ func (s *Service) IssueTransferPIN(ctx context.Context, subscriber string, req R
 		// the subscriber was not told of must not stay usable, so revoke it (best effort;
 		// the failure count and any lockout are kept). A PIN issued concurrently would be
 		// revoked too; the subscriber can issue another.
-		cctx, cancel := cleanupContext(ctx)
+		cctx, cancel := cleanup.Context(ctx)
 		defer cancel()
 		if _, rerr := s.pins.RevokePIN(cctx, subscriber, now); rerr != nil {
 			s.log.Error("protection: could not revoke a transfer PIN whose issue was not announced", "error", rerr)

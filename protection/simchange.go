@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/carrierguard/carrierguard/internal/cleanup"
 	"github.com/carrierguard/carrierguard/notify"
 )
 
@@ -233,7 +234,7 @@ func (s *Service) approve(ctx context.Context, cr ChangeRequest, rec SIMChange, 
 // (approving → denied) and publishes the denied event, both best effort. If the record
 // cannot be written the request stays approving, which CompleteSIMChange refuses as well.
 func (s *Service) withdrawApproval(ctx context.Context, cr ChangeRequest, rec SIMChange, denied notify.Type, attrs map[string]string, rs ReasonSet) {
-	ctx, cancel := cleanupContext(ctx)
+	ctx, cancel := cleanup.Context(ctx)
 	defer cancel()
 	rec.Status, rec.Time, rec.Outcome, rec.Reasons, rec.HoldUntil = StatusDenied, s.now(), Deny, rs, time.Time{}
 	if err := s.history.AppendSIMChange(ctx, rec, StatusApproving); err != nil {
@@ -248,7 +249,7 @@ func (s *Service) withdrawApproval(ctx context.Context, cr ChangeRequest, rec SI
 // the subscriber was told of the request and must hear how it ended even when the
 // fault was the caller hanging up.
 func (s *Service) notifyDenied(ctx context.Context, cr ChangeRequest, t notify.Type, attrs map[string]string, rs ReasonSet) {
-	ctx, cancel := cleanupContext(ctx)
+	ctx, cancel := cleanup.Context(ctx)
 	defer cancel()
 	a := make(map[string]string, len(attrs)+2)
 	for k, v := range attrs {
@@ -374,16 +375,4 @@ func (s *Service) SIMChangeHistory(ctx context.Context, number string, since tim
 // default) and returns how many it deleted. Run it daily.
 func (s *Service) PurgeHistory(ctx context.Context) (int, error) {
 	return s.history.PurgeSIMChanges(ctx, s.now().Add(-s.retention))
-}
-
-// cleanupTimeout bounds the clean-up after a failed step.
-const cleanupTimeout = 10 * time.Second
-
-// cleanupContext is the context for undoing or correcting a half-made change. The
-// request's context may be what failed (a caller that hung up while the outbox was
-// busy), and a clean-up run on a cancelled context would fail too, leaving a live PIN
-// or an unrecorded denial behind; so it keeps ctx's values but not its cancellation,
-// with a deadline of its own.
-func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }

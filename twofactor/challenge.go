@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carrierguard/carrierguard/internal/cleanup"
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
@@ -271,7 +272,7 @@ func (s *Service) send(ctx context.Context, c Contact, purpose otp.Purpose) (otp
 	if err != nil {
 		err = redact(err, issued.Code)
 		s.log.Warn("twofactor: code not delivered; withdrawn", "kind", string(c.Kind), "purpose", string(purpose), "error", err)
-		cctx, cancel := cleanupContext(ctx)
+		cctx, cancel := cleanup.Context(ctx)
 		defer cancel()
 		if rerr := s.codes.Undelivered(cctx, issued.ChallengeID); rerr != nil {
 			return otp.Issued{}, errors.Join(fmt.Errorf("twofactor: sending code: %w", err), rerr)
@@ -301,18 +302,6 @@ func (e *redactedError) Error() string {
 }
 
 func (e *redactedError) Unwrap() error { return e.err }
-
-// cleanupTimeout bounds the clean-up after a failed step.
-const cleanupTimeout = 10 * time.Second
-
-// cleanupContext is the context for undoing a half-made change. The request's context
-// may be what failed (a client that hung up while the Sender was waiting on a gateway),
-// and a clean-up run on a cancelled context would fail and leave a live code or a
-// pending contact behind; so it keeps ctx's values but not its cancellation, with a
-// deadline of its own.
-func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-}
 
 // challengeHandle joins what Complete needs to check a code: the otp challenge, the
 // contact and the purpose. None of it is secret, and tampering with any part only makes

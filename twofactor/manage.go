@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/carrierguard/carrierguard/internal/cleanup"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 )
@@ -74,7 +75,7 @@ func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (Pendin
 		return PendingContact{}, fmt.Errorf("twofactor: contact store: %w", err)
 	}
 	undo := func(cause error) (PendingContact, error) {
-		cctx, cancel := cleanupContext(ctx)
+		cctx, cancel := cleanup.Context(ctx)
 		defer cancel()
 		// Only while still pending: one its owner has verified meanwhile stays, like any
 		// verified contact removed without a proof.
@@ -89,7 +90,7 @@ func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (Pendin
 	}
 	err = s.publish(ctx, s.event(notify.TrustedContactAdded, c.Subscriber, req.Origin, contactAttrs(c)))
 	if err != nil {
-		cctx, cancel := cleanupContext(ctx)
+		cctx, cancel := cleanup.Context(ctx)
 		defer cancel()
 		// The code went out, so it keeps counting toward the resend limits: Revoke, not
 		// Undelivered.
