@@ -481,20 +481,12 @@ func (s *Service) completeRecovery(ctx context.Context, subscriber, code string)
 	return Proof{}, nil
 }
 
-// ProofSubscriber, ProofMethod and ProofTime describe a Proof in the plain terms other
-// packages use. Package questions names methods as ProofMethod does (in its
-// Config.ProofMethods and its events) and checks each proof it is given with
-// [Service.VerifyProof] first; anyone else reading these must do the same, since the
-// fields mean nothing until the tag is checked.
-
-// ProofSubscriber returns the subscriber who passed the check.
-func (p Proof) ProofSubscriber() string { return p.Subscriber }
-
-// ProofTime returns when the check was passed.
-func (p Proof) ProofTime() time.Time { return p.At }
-
-// ProofMethod names the factor: "totp" for an authenticator app, "recovery_code", and for
-// a trusted-contact code "sms" or "email".
+// ProofMethod names the factor in the plain terms other packages use: "totp" for an
+// authenticator app, "recovery_code", and for a trusted-contact code "sms" or "email".
+// Package questions names methods the same way (in its Config.ProofMethods and its
+// events) and checks each proof it is given with [Service.VerifyProof] first; anyone
+// else reading a Proof must do the same, since its fields mean nothing until the tag is
+// checked.
 func (p Proof) ProofMethod() string {
 	switch {
 	case p.Method == MethodAuthenticator:
