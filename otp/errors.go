@@ -66,7 +66,8 @@ const (
 // code may not be issued yet. errors.Is(err, ErrThrottled) reports true for it.
 type ThrottleError struct {
 	Reason ThrottleReason
-	// RetryAfter is how long until a new code may be issued (at least one second).
+	// RetryAfter is how long until a new code may be issued: whole seconds, rounded up,
+	// at least one, so a caller that waits that long is not refused for being early.
 	RetryAfter time.Duration
 }
 

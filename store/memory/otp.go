@@ -217,7 +217,7 @@ func (s *OTP) sweepIssues(now time.Time) {
 		}
 	}
 	for key, d := range s.dests {
-		if d.check(now, 0, 0); len(*d) == 0 { // check with no limits only forgets old sends
+		if d.forget(now) {
 			delete(s.dests, key)
 		}
 	}
@@ -243,7 +243,7 @@ func (s *OTP) ReleaseIssue(ctx context.Context, id string) error {
 }
 
 func throttle(reason otp.ThrottleReason, d time.Duration) error {
-	return &otp.ThrottleError{Reason: reason, RetryAfter: max(d.Round(time.Second), time.Second)}
+	return &otp.ThrottleError{Reason: reason, RetryAfter: retryAfter(d)}
 }
 
 // RecordFailure implements otp.RateStore.

@@ -20,6 +20,22 @@ type sent struct {
 // remain. If both hold it returns zero; otherwise how long to wait (always positive) and
 // whether the hourly limit, rather than the interval, refused. It records nothing.
 func (l *sendLog) check(now time.Time, minInterval time.Duration, perHour int) (wait time.Duration, hourly bool) {
+	l.forget(now)
+	log := *l
+	if n := len(log); n > 0 && minInterval > 0 {
+		if until := log[n-1].at.Add(minInterval); now.Before(until) {
+			return until.Sub(now), false
+		}
+	}
+	if perHour > 0 && len(log) >= perHour {
+		return log[len(log)-perHour].at.Add(time.Hour).Sub(now), true
+	}
+	return 0, false
+}
+
+// forget drops the sends an hour or more before now, which count toward no limit, and
+// reports whether none is left (so a sweep can drop the whole log).
+func (l *sendLog) forget(now time.Time) (empty bool) {
 	log := *l
 	cut := 0
 	for cut < len(log) && !log[cut].at.After(now.Add(-time.Hour)) {
@@ -34,15 +50,13 @@ func (l *sendLog) check(now time.Time, minInterval time.Duration, perHour int) (
 		log = log[:n]
 	}
 	*l = log
-	if n := len(log); n > 0 && minInterval > 0 {
-		if until := log[n-1].at.Add(minInterval); now.Before(until) {
-			return until.Sub(now), false
-		}
-	}
-	if perHour > 0 && len(log) >= perHour {
-		return log[len(log)-perHour].at.Add(time.Hour).Sub(now), true
-	}
-	return 0, false
+	return len(log) == 0
+}
+
+// retryAfter is a wait as the stores report it: rounded up to whole seconds, at least
+// one, so a client that waits that long is never refused for being early.
+func retryAfter(wait time.Duration) time.Duration {
+	return max(time.Second, (wait + time.Second - 1).Truncate(time.Second))
 }
 
 // record adds a send at now (which must not be before the newest) under id.

@@ -54,7 +54,7 @@ func (s *Status) ReserveLink(ctx context.Context, subscriber string, lim status.
 	now := s.now() // read under mu, so that every log stays in time order
 	if s.reserves++; s.reserves%statusSweepEvery == 0 {
 		for sub, l := range s.sent {
-			if l.check(now, 0, 0); len(l) == 0 { // check with no limits only forgets old sends
+			if l.forget(now) {
 				delete(s.sent, sub)
 			} else {
 				s.sent[sub] = l
@@ -71,8 +71,7 @@ func (s *Status) ReserveLink(ctx context.Context, subscriber string, lim status.
 	if hourly {
 		reason = status.ThrottleHourly
 	}
-	// Round up: a client that waits RetryAfter is never refused for being early.
-	return &status.ThrottleError{Reason: reason, RetryAfter: max(time.Second, (wait + time.Second - 1).Truncate(time.Second))}
+	return &status.ThrottleError{Reason: reason, RetryAfter: retryAfter(wait)}
 }
 
 // PutLink implements status.VerificationStore.

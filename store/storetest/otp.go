@@ -198,7 +198,9 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 		}
 		clk.Advance(10 * time.Second)
 		throttled(t, reserve(s, alice, lim), otp.ThrottleInterval, 20*time.Second, "issue after 10s")
-		clk.Advance(20 * time.Second)
+		clk.Advance(600 * time.Millisecond)
+		throttled(t, reserve(s, alice, lim), otp.ThrottleInterval, 20*time.Second, "RetryAfter rounds up")
+		clk.Advance(19*time.Second + 400*time.Millisecond)
 		for i := 2; i <= 3; i++ {
 			if err := reserve(s, alice, lim); err != nil {
 				t.Fatalf("issue %d: %v", i, err)
