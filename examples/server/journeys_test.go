@@ -33,10 +33,11 @@ func (h *harness) addContact(tok, kind, value string) string {
 	return id
 }
 
-// stepUp proves a second factor in the session with a code to contact (sent to addr).
-func (h *harness) stepUp(tok, contact, addr string) {
+// stepUp proves a second factor in the session with a code to contact (sent to addr)
+// for purpose (account_change, sim_swap, port_out or disable_two_factor).
+func (h *harness) stepUp(tok, contact, addr, purpose string) {
 	h.t.Helper()
-	r := h.do("POST", "/v1/2fa/challenge", map[string]any{"contact_id": contact}, bearerH(tok))
+	r := h.do("POST", "/v1/2fa/challenge", map[string]any{"contact_id": contact, "purpose": purpose}, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
 	r = h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code(addr)}, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
@@ -104,7 +105,7 @@ func TestJourneyStatusTo100(t *testing.T) {
 	assert.Len(t, r.Body["contacts"], 2)
 	assert.NotContains(t, r.Raw, backupEmail) // masked
 	// A third contact is refused.
-	h.stepUp(tok, a.emailContact, backupEmail)
+	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
 	r = h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "third@example.net"}, bearerH(tok))
 	assert.Equal(t, http.StatusConflict, r.Status, r.Raw)
 
@@ -151,7 +152,7 @@ func TestJourneyNeverSIMSwap(t *testing.T) {
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok)).Status)
 
 	// Even with a fresh code, a self-service swap is denied while the flag is on.
-	h.stepUp(tok, a.emailContact, backupEmail)
+	h.stepUp(tok, a.emailContact, backupEmail, "sim_swap")
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "denied", r.str("status"))
@@ -178,7 +179,13 @@ func TestJourneyNeverSIMSwap(t *testing.T) {
 	tok = h.signin2FA("ada@example.com", a.emailContact, backupEmail)
 	r = h.do("GET", "/v1/protection/flags", nil, bearerH(tok))
 	assert.Contains(t, r.Raw, `{"flag":"never_sim_swap","on":false}`)
+	// The sign-in code does not count for a SIM swap: only a code whose message said
+	// it was for one does.
 	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "step_up", r.str("status"), r.Raw)
+	h.stepUp(tok, a.emailContact, backupEmail, "sim_swap")
+	r = h.do("POST", "/v1/sim-swap", map[string]any{"request_id": r.str("request_id")}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "completed", r.str("status"), r.Raw)
 	assert.Equal(t, "allow", r.str("decision", "outcome"))
@@ -221,7 +228,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	a := h.secureAccount()
 	tok := a.tok
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/no_port_out", nil, bearerH(tok)).Status)
-	h.stepUp(tok, a.emailContact, backupEmail)
+	h.stepUp(tok, a.emailContact, backupEmail, "port_out")
 	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	pin := r.str("transfer_pin")
@@ -278,7 +285,7 @@ func TestTwoFactorManagement(t *testing.T) {
 	r = h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(tok))
 	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
 
-	h.stepUp(tok, a.emailContact, backupEmail)
+	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
 	// Bad contacts (2FA is on, so adding one needs the code we now have).
 	for _, body := range []map[string]any{{"kind": "fax", "value": "x"}, {"kind": "email", "value": "not an email"}, {"kind": "phone", "value": "12"},
 		{"kind": "phone", "value": "(415) 555-2671"}} { // national format: contacts are international only
@@ -327,6 +334,9 @@ func TestTwoFactorManagement(t *testing.T) {
 	h.clock.Advance(time.Hour)
 	tok2 := h.signin2FA("ada@example.com", a.emailContact, backupEmail)
 	r = h.do("POST", "/v1/2fa/disable", nil, bearerH(tok2))
+	assert.Equal(t, "step_up_required", r.str("code"), "a sign-in code does not turn 2FA off: %s", r.Raw)
+	h.stepUp(tok2, a.emailContact, backupEmail, "disable_two_factor")
+	r = h.do("POST", "/v1/2fa/disable", nil, bearerH(tok2))
 	require.Equal(t, 200, r.Status, r.Raw)
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok2))
 	assert.Equal(t, false, r.Body["enabled"])
@@ -335,7 +345,7 @@ func TestTwoFactorManagement(t *testing.T) {
 func TestPasswordChangeWithSecondFactor(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
-	h.stepUp(a.tok, a.emailContact, backupEmail)
+	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
 	r := h.do("POST", "/v1/password/change", map[string]any{"current": "not the password at all", "new": "another long passphrase for ada"}, bearerH(a.tok))
 	assert.Equal(t, codeInvalidCreds, r.str("code"), r.Raw)
 	r = h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "password"}, bearerH(a.tok))
@@ -349,7 +359,7 @@ func TestPasswordChangeWithSecondFactor(t *testing.T) {
 func TestChangeQuestionsWithSecondFactor(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
-	h.stepUp(a.tok, a.emailContact, backupEmail)
+	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
 	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(a.tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	h.eventTo("ada@example.com", "questions.changed")
@@ -363,7 +373,7 @@ func TestSIMSwapStepUpThenContinue(t *testing.T) {
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(a.tok))
 	require.Equal(t, "step_up", r.str("status"), r.Raw)
 	id := r.str("request_id")
-	h.stepUp(a.tok, a.emailContact, backupEmail)
+	h.stepUp(a.tok, a.emailContact, backupEmail, "sim_swap")
 
 	other := h.signup("bob@example.com", "+15550100003")
 	r = h.do("POST", "/v1/sim-swap", map[string]any{"request_id": id}, bearerH(other))
@@ -385,7 +395,7 @@ func TestAccountLockdown(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/account_lockdown", nil, bearerH(a.tok)).Status)
-	h.stepUp(a.tok, a.emailContact, backupEmail)
+	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
 	r := h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "another long passphrase for ada"}, bearerH(a.tok))
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	assert.Contains(t, r.Raw, "flag_account_lockdown")
@@ -443,7 +453,7 @@ func TestVerifyContactAddedBeforeTwoFactorNeedsProof(t *testing.T) {
 	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
 
 	h.clock.Advance(31 * time.Second)
-	h.stepUp(tok, emailContact, backupEmail)
+	h.stepUp(tok, emailContact, backupEmail, "account_change")
 	r = h.do("POST", "/v1/2fa/contacts/"+id+"/verify", verify, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, true, r.Body["contact"].(map[string]any)["verified"], r.Raw)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/twofactor"
 	"github.com/stretchr/testify/assert"
 )
@@ -13,7 +15,7 @@ import (
 func TestProofLedger(t *testing.T) {
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	l := newProofLedger(clock.Now)
-	email := twofactor.Proof{Subscriber: "s", Method: twofactor.MethodContactCode, Kind: twofactor.KindEmail, At: clock.Now()}
+	email := twofactor.Proof{Subscriber: "s", Method: twofactor.MethodContactCode, Kind: twofactor.KindEmail, Purpose: otp.PurposeAccountChange, At: clock.Now()}
 	l.add("sess", email)
 	clock.Advance(time.Minute)
 	newer := email
@@ -22,10 +24,10 @@ func TestProofLedger(t *testing.T) {
 	auth := twofactor.Proof{Subscriber: "s", Method: twofactor.MethodAuthenticator, At: clock.Now().Add(-time.Second)}
 	l.add("sess", auth)
 	assert.Len(t, l.get("sess"), 2, "one proof per method and kind")
-	p, ok := l.latest("sess")
+	p, ok := l.latest("sess", otp.PurposeAccountChange)
 	assert.True(t, ok)
 	assert.Equal(t, newer.At, p.At)
-	_, ok = l.latest("other")
+	_, ok = l.latest("other", otp.PurposeAccountChange)
 	assert.False(t, ok)
 
 	// Old sessions are swept as proofs keep coming.
@@ -35,4 +37,71 @@ func TestProofLedger(t *testing.T) {
 	}
 	assert.Empty(t, l.get("sess"))
 	assert.Len(t, l.get("s299"), 1)
+}
+
+// A contact code counts only toward what its message said it was for.
+func TestProofFits(t *testing.T) {
+	code := func(p otp.Purpose) twofactor.Proof {
+		return twofactor.Proof{Method: twofactor.MethodContactCode, Kind: twofactor.KindEmail, Purpose: p}
+	}
+	tests := []struct {
+		name  string
+		proof twofactor.Proof
+		fits  []protection.Action
+		not   []protection.Action
+	}{
+		{"account change code", code(otp.PurposeAccountChange),
+			[]protection.Action{protection.ActionChangePassword, protection.ActionChangePhoneContact, protection.ActionRemoveTrustedContact,
+				protection.ActionChangeSecurityQuestions, protection.ActionDisableFlag},
+			[]protection.Action{protection.ActionSIMSwap, protection.ActionESIMTransfer, protection.ActionPortOut,
+				protection.ActionIssueTransferPIN, protection.ActionDisableTwoFactor}},
+		{"sign-in code", code(otp.PurposeSignIn),
+			[]protection.Action{protection.ActionChangePassword, protection.ActionDisableFlag},
+			[]protection.Action{protection.ActionSIMSwap, protection.ActionPortOut, protection.ActionDisableTwoFactor}},
+		{"SIM swap code", code(otp.PurposeSIMSwap),
+			[]protection.Action{protection.ActionSIMSwap, protection.ActionESIMTransfer},
+			[]protection.Action{protection.ActionPortOut, protection.ActionChangePassword, protection.ActionDisableTwoFactor}},
+		{"port-out code", code(otp.PurposePortOut),
+			[]protection.Action{protection.ActionPortOut, protection.ActionIssueTransferPIN},
+			[]protection.Action{protection.ActionSIMSwap, protection.ActionChangeEmail}},
+		{"disable 2FA code", code(otp.PurposeDisableTwoFactor),
+			[]protection.Action{protection.ActionDisableTwoFactor},
+			[]protection.Action{protection.ActionSIMSwap, protection.ActionChangePassword}},
+		{"account recovery code (agent cases only)", code(otp.PurposeAccountRecovery),
+			nil, protection.Actions()},
+		{"authenticator", twofactor.Proof{Method: twofactor.MethodAuthenticator}, protection.Actions(), nil},
+		{"recovery code", twofactor.Proof{Method: twofactor.MethodRecoveryCode}, protection.Actions(), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, a := range tt.fits {
+				assert.True(t, proofFits(tt.proof, a), "should count toward %s", a)
+			}
+			for _, a := range tt.not {
+				assert.False(t, proofFits(tt.proof, a), "should not count toward %s", a)
+			}
+		})
+	}
+}
+
+// The ledger keeps a proof per purpose: a later code for a routine change does not
+// push out a SIM-swap code, and the newest proof that fits is the one handed out.
+func TestProofLedgerPurposes(t *testing.T) {
+	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	l := newProofLedger(clock.Now)
+	swap := twofactor.Proof{Method: twofactor.MethodContactCode, Kind: twofactor.KindEmail, Purpose: otp.PurposeSIMSwap, At: clock.Now()}
+	l.add("sess", swap)
+	clock.Advance(time.Minute)
+	change := swap
+	change.Purpose, change.At = otp.PurposeAccountChange, clock.Now()
+	l.add("sess", change)
+	assert.Len(t, l.get("sess"), 2)
+	p, ok := l.latest("sess", otp.PurposeSIMSwap)
+	assert.True(t, ok)
+	assert.Equal(t, swap, p)
+	p, ok = l.latest("sess", otp.PurposeAccountChange)
+	assert.True(t, ok)
+	assert.Equal(t, change, p)
+	_, ok = l.latest("sess", otp.PurposeDisableTwoFactor)
+	assert.False(t, ok, "no proof fits")
 }

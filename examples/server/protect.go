@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk"
 	"github.com/carrierguard/carrierguard/status"
@@ -90,11 +91,11 @@ func (l *proofLedger) add(sessionID string, p twofactor.Proof) {
 			}
 		}
 	}
-	// Keep the newest proof of each method and contact kind only.
+	// Keep the newest proof of each method, contact kind and purpose only.
 	list := l.m[sessionID]
 	out := list[:0]
 	for _, q := range list {
-		if q.Method != p.Method || q.Kind != p.Kind {
+		if q.Method != p.Method || q.Kind != p.Kind || q.Purpose != p.Purpose {
 			out = append(out, q)
 		}
 	}
@@ -107,10 +108,61 @@ func (l *proofLedger) get(sessionID string) []twofactor.Proof {
 	return append([]twofactor.Proof(nil), l.m[sessionID]...)
 }
 
-// latest returns the session's newest proof.
-func (l *proofLedger) latest(sessionID string) (twofactor.Proof, bool) {
-	best := newestProof(l.get(sessionID))
+// latest returns the session's newest proof that counts for purpose want (see
+// provesPurpose).
+func (l *proofLedger) latest(sessionID string, want otp.Purpose) (twofactor.Proof, bool) {
+	var best twofactor.Proof
+	for _, p := range l.get(sessionID) {
+		if provesPurpose(p, want) && p.At.After(best.At) {
+			best = p
+		}
+	}
 	return best, !best.IsZero()
+}
+
+// stepUpPurpose is the purpose a contact code must have been sent for to count toward
+// action a: the message that carried the code named it ("It is for SIM swap"), so a
+// subscriber talked into reading out a code for a routine change has not agreed to a
+// SIM swap, a port-out or turning 2FA off. Every other action is an account change.
+func stepUpPurpose(a protection.Action) otp.Purpose {
+	switch a {
+	case protection.ActionSIMSwap, protection.ActionESIMTransfer:
+		return otp.PurposeSIMSwap
+	case protection.ActionPortOut, protection.ActionIssueTransferPIN:
+		return otp.PurposePortOut
+	case protection.ActionDisableTwoFactor:
+		return otp.PurposeDisableTwoFactor
+	}
+	return otp.PurposeAccountChange
+}
+
+// flagPurpose is the step-up purpose for turning flag f off: that of what the flag
+// guards, so the code that a subscriber asks for to swap their SIM also lifts Never
+// SIM Swap (after the cooling-off), and a code for a routine change lifts neither.
+func flagPurpose(f protection.Flags) otp.Purpose {
+	switch f {
+	case protection.NeverSIMSwap:
+		return otp.PurposeSIMSwap
+	case protection.NoPortOut:
+		return otp.PurposePortOut
+	}
+	return otp.PurposeAccountChange
+}
+
+// proofFits reports whether proof p counts toward action a.
+func proofFits(p twofactor.Proof, a protection.Action) bool {
+	return provesPurpose(p, stepUpPurpose(a))
+}
+
+// provesPurpose reports whether proof p counts for purpose want. A contact code counts
+// only for the purpose it was sent for; a sign-in code also counts for account changes,
+// as a second factor just proved at sign-in does. Codes from an authenticator app and
+// recovery codes carry no purpose and count for any.
+func provesPurpose(p twofactor.Proof, want otp.Purpose) bool {
+	if p.Method != twofactor.MethodContactCode {
+		return true
+	}
+	return p.Purpose == want || (want == otp.PurposeAccountChange && p.Purpose == otp.PurposeSignIn)
 }
 
 // newestProof is the most recent of proofs (the zero Proof if there are none).
@@ -139,25 +191,37 @@ func proofEvidence(p twofactor.Proof) protection.Evidence {
 	return protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: p.At}
 }
 
-// evidence is what the signed-in caller has proved: protection.SessionEvidence gives
-// the session, a password entered at sign-in or re-entered since, and the newest second
-// factor, with the times the session registry recorded; the ledger says which second
-// factor that was (and, for an SMS code, the number), and adds older proofs of other
-// kinds still within their freshness.
-func (s *Server) evidence(c *caller) []protection.Evidence {
+// evidence is what the signed-in caller has proved toward action a:
+// protection.SessionEvidence gives the session, a password entered at sign-in or
+// re-entered since, and the newest second factor, with the times the session registry
+// recorded; the ledger says which second factor that was (and, for an SMS code, the
+// number), and adds older proofs of other kinds still within their freshness. A proof
+// that does not count for the action's step-up purpose want (provesPurpose;
+// stepUpPurpose gives it) is left out, the newest included.
+func (s *Server) evidence(c *caller, want otp.Purpose) []protection.Evidence {
 	proofs := s.proofs.get(c.sess.ID)
+	// The registry's second-factor time is that of the session's newest proof; it
+	// stands for the newest proof that fits, if that one is as new (a tie is possible
+	// with a coarse clock).
 	newest := newestProof(proofs)
+	chosen := -1
+	for i, p := range proofs {
+		if provesPurpose(p, want) && !p.At.Before(newest.At) {
+			chosen = i
+			break
+		}
+	}
 	var second protection.Evidence
-	if !newest.IsZero() {
-		second = proofEvidence(newest)
+	if chosen >= 0 {
+		second = proofEvidence(proofs[chosen])
 	}
 	ev, err := protection.SessionEvidence(c.account.ID, c.sess, second)
 	if err != nil {
 		s.log.Error("session evidence", "error", err.Error())
 		return nil // no evidence: the policy asks for more, never less
 	}
-	for _, p := range proofs {
-		if p.At.Before(newest.At) {
+	for i, p := range proofs {
+		if i != chosen && provesPurpose(p, want) {
 			ev = append(ev, proofEvidence(p))
 		}
 	}
@@ -174,7 +238,7 @@ func callerRisk(c *caller) riskInput {
 func (s *Server) decide(ctx context.Context, c *caller, a protection.Action) (decisionJSON, error) {
 	lvl, rj, rreq := s.assess(ctx, c.account.ID, a, protection.ChannelApp, callerRisk(c))
 	d, err := s.protect.Decide(ctx, c.account.ID, protection.Request{Action: a, Channel: protection.ChannelApp,
-		Risk: lvl, Evidence: s.evidence(c), At: s.now()})
+		Risk: lvl, Evidence: s.evidence(c, stepUpPurpose(a)), At: s.now()})
 	if err != nil {
 		return decisionView(d, rj), protectionError(err)
 	}
@@ -267,7 +331,7 @@ func (s *Server) handleFlagDisable(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	lvl, rj, rreq := s.assess(r.Context(), c.account.ID, protection.ActionDisableFlag, protection.ChannelApp, callerRisk(c))
-	req := protection.Request{Channel: protection.ChannelApp, Evidence: s.evidence(c), At: s.now(), Risk: lvl}
+	req := protection.Request{Channel: protection.ChannelApp, Evidence: s.evidence(c, flagPurpose(f)), At: s.now(), Risk: lvl}
 	d, at, err := s.protect.RequestFlagDisable(r.Context(), c.account.ID, f, req, notify.Actor{Kind: notify.ActorSubscriber})
 	if err != nil {
 		return protectionError(err)
@@ -343,7 +407,7 @@ func (s *Server) handleSIMChange(kind protection.ChangeKind) authedHandler {
 			}
 		}
 		cr := protection.ChangeRequest{RequestID: req.RequestID, Subscriber: c.account.ID, Number: number, Kind: kind,
-			Channel: protection.ChannelApp, Actor: notify.Actor{Kind: notify.ActorSubscriber}, Evidence: s.evidence(c)}
+			Channel: protection.ChannelApp, Actor: notify.Actor{Kind: notify.ActorSubscriber}, Evidence: s.evidence(c, stepUpPurpose(actionOf(kind)))}
 		return s.simChange(w, r, cr, req.TransferPIN, callerRisk(c))
 	}
 }
@@ -436,7 +500,7 @@ type simChangeJSON struct {
 // handleTransferPIN issues a transfer PIN, shown once: POST /v1/transfer-pin.
 func (s *Server) handleTransferPIN(w http.ResponseWriter, r *http.Request, c *caller) error {
 	lvl, rj, rreq := s.assess(r.Context(), c.account.ID, protection.ActionIssueTransferPIN, protection.ChannelApp, callerRisk(c))
-	req := protection.Request{Channel: protection.ChannelApp, Evidence: s.evidence(c), At: s.now(), Risk: lvl}
+	req := protection.Request{Channel: protection.ChannelApp, Evidence: s.evidence(c, stepUpPurpose(protection.ActionIssueTransferPIN)), At: s.now(), Risk: lvl}
 	pin, d, err := s.protect.IssueTransferPIN(r.Context(), c.account.ID, req, notify.Actor{Kind: notify.ActorSubscriber})
 	if errors.Is(err, protection.ErrPINLocked) {
 		return errorf(http.StatusForbidden, codeLocked, "the current transfer PIN is locked after wrong tries; a new one can be issued when it expires")

@@ -74,7 +74,7 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 		if derr != nil {
 			return derr
 		}
-		proof, ok := s.secondFactorProof(c)
+		proof, ok := s.secondFactorProof(c, stepUpPurpose(protection.ActionChangeSecurityQuestions))
 		if !ok {
 			return stepUpError(dv)
 		}

@@ -111,7 +111,7 @@ func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 	assert.Equal(t, false, r.Body["authenticator"], r.Raw)
 
 	h.clock.Advance(31 * time.Second) // contact codes are throttled per subscriber
-	h.stepUp(tok, contact, backupEmail)
+	h.stepUp(tok, contact, backupEmail, "account_change")
 	r = confirm()
 	require.Equal(t, 200, r.Status, r.Raw)
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))

@@ -433,13 +433,16 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 
 	// Codes, recovery codes and transfer PINs stay out of the logs too.
 	a := h.secureAccount2(tok)
-	h.stepUp(tok, a.emailContact, backupEmail)
+	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
 	code := h.code(backupEmail)
 	rc := h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(tok))
+	h.stepUp(tok, a.emailContact, backupEmail, "port_out")
+	portOutCode := h.code(backupEmail)
 	pin := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
 	require.NotEmpty(t, pin.str("transfer_pin"), pin.Raw)
 	logs = buf.String()
 	assert.NotContains(t, logs, code)
+	assert.NotContains(t, logs, portOutCode)
 	assert.NotContains(t, logs, pin.str("transfer_pin"))
 	for _, c := range rc.Body["recovery_codes"].([]any) {
 		assert.NotContains(t, logs, c.(string))

@@ -33,10 +33,11 @@ func (s *Server) sendCode(ctx context.Context, m twofactor.Message) error {
 			m.Code, strings.ReplaceAll(string(m.Purpose), "_", " "), m.ExpiresAt.UTC().Format("15:04"))})
 }
 
-// secondFactorProof is the session's newest second-factor proof, for the services that
-// demand a fresh one (twofactor and questions check its freshness and tag themselves).
-func (s *Server) secondFactorProof(c *caller) (twofactor.Proof, bool) {
-	return s.proofs.latest(c.sess.ID)
+// secondFactorProof is the session's newest second-factor proof that counts for
+// purpose want (see provesPurpose), for the services that demand a fresh one
+// (twofactor and questions check its freshness and tag themselves).
+func (s *Server) secondFactorProof(c *caller, want otp.Purpose) (twofactor.Proof, bool) {
+	return s.proofs.latest(c.sess.ID, want)
 }
 
 func (s *Server) twofactorError(err error) error {
@@ -209,7 +210,7 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 		if _, err := s.decide(r.Context(), c, protection.ActionChangePhoneContact); err != nil {
 			return err
 		}
-		proof, _ = s.secondFactorProof(c)
+		proof, _ = s.secondFactorProof(c, stepUpPurpose(protection.ActionChangePhoneContact))
 	}
 	pc, err := s.tf.AddContact(r.Context(), twofactor.AddContactRequest{Subscriber: c.account.ID, Kind: kind, Value: req.Value,
 		Proof: proof, Origin: origin()})
@@ -253,7 +254,7 @@ func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *
 	}
 	// A contact left pending from before 2FA was turned on needs the session's fresh
 	// proof (twofactor checks it only in that case).
-	proof, _ := s.secondFactorProof(c)
+	proof, _ := s.secondFactorProof(c, stepUpPurpose(protection.ActionChangePhoneContact))
 	ct, err := s.tf.VerifyContact(r.Context(), twofactor.VerifyContactRequest{Subscriber: c.account.ID, ChallengeID: req.ChallengeID,
 		Code: req.Code, Proof: proof, Origin: origin()})
 	if err != nil {
@@ -278,7 +279,7 @@ func (s *Server) handleRemoveContact(w http.ResponseWriter, r *http.Request, c *
 	if _, err := s.decide(r.Context(), c, protection.ActionRemoveTrustedContact); err != nil {
 		return err
 	}
-	proof, _ := s.secondFactorProof(c)
+	proof, _ := s.secondFactorProof(c, stepUpPurpose(protection.ActionRemoveTrustedContact))
 	if removed.Verified() {
 		ch := notify.ChannelEmail
 		if removed.Kind == twofactor.KindPhone {
@@ -317,7 +318,7 @@ func (s *Server) handleDisable(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	proof, _ := s.secondFactorProof(c)
+	proof, _ := s.secondFactorProof(c, stepUpPurpose(protection.ActionDisableTwoFactor))
 	if err := s.tf.Disable(r.Context(), c.account.ID, proof, origin()); err != nil {
 		return s.twofactorError(err)
 	}
@@ -332,7 +333,7 @@ func (s *Server) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *
 	if _, err := s.reauthWhileOff(r.Context(), c); err != nil {
 		return err
 	}
-	proof, _ := s.secondFactorProof(c)
+	proof, _ := s.secondFactorProof(c, otp.PurposeAccountChange)
 	codes, err := s.tf.GenerateRecoveryCodes(r.Context(), c.account.ID, proof, origin())
 	if err != nil {
 		return s.twofactorError(err)
@@ -451,7 +452,7 @@ func (s *Server) authenticatorGate(ctx context.Context, c *caller) error {
 	if err != nil || !on {
 		return err
 	}
-	if p, ok := s.secondFactorProof(c); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+	if p, ok := s.secondFactorProof(c, otp.PurposeAccountChange); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
 		return s.twofactorError(twofactor.ErrProofRequired)
 	}
 	return nil
@@ -519,7 +520,7 @@ func (s *Server) handleAuthenticatorRemove(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	p, ok := s.secondFactorProof(c)
+	p, ok := s.secondFactorProof(c, stepUpPurpose(protection.ActionDisableTwoFactor))
 	if !ok || s.tf.CheckProof(c.account.ID, p) != nil {
 		return stepUpError(dv)
 	}

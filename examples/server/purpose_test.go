@@ -1,0 +1,45 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A step-up code counts only toward what its message said it was for: a subscriber
+// talked into reading out a code "for account change" has not agreed to a SIM swap, a
+// port-out, turning 2FA off or lifting a flag.
+func TestStepUpCodeCountsOnlyForItsPurpose(t *testing.T) {
+	h := newHarness(t)
+	a := h.secureAccount()
+	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/no_port_out", nil, bearerH(a.tok)).Status)
+	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
+
+	r := h.do("POST", "/v1/2fa/disable", nil, bearerH(a.tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
+	r = h.do("DELETE", "/v1/2fa/authenticator", nil, bearerH(a.tok))
+	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
+	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(a.tok))
+	assert.Equal(t, "step_up", r.str("status"), r.Raw)
+	assert.Equal(t, []any{"session", "password"}, r.Body["decision"].(map[string]any)["counted_evidence"], "the code is not counted: %s", r.Raw)
+	r = h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
+	assert.Empty(t, r.str("transfer_pin"), r.Raw)
+	r = h.do("DELETE", "/v1/protection/flags/no_port_out", nil, bearerH(a.tok))
+	assert.Equal(t, "not_permitted", r.str("status"), r.Raw)
+	r = h.do("GET", "/v1/2fa", nil, bearerH(a.tok))
+	assert.Equal(t, true, r.Body["enabled"], "2FA stays on")
+
+	// It does count for an account change.
+	r = h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "another long passphrase for ada"}, bearerH(a.tok))
+	assert.Equal(t, http.StatusOK, r.Status, r.Raw)
+
+	// And a code for a SIM swap counts for the SIM swap, not for a port-out.
+	h.stepUp(a.tok, a.emailContact, backupEmail, "sim_swap")
+	r = h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
+	assert.Empty(t, r.str("transfer_pin"), r.Raw)
+	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(a.tok))
+	assert.Equal(t, "completed", r.str("status"), r.Raw)
+}
