@@ -81,11 +81,17 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 		qs, err = s.questions.Change(r.Context(), e, proof)
 	}
 	if err != nil && qs != nil {
-		// The questions were stored; what failed came after the write (the event, or
-		// clearing past failures). The change stands, so the answer is success: telling
-		// the subscriber it failed would send them to retry into ErrAlreadyEnrolled.
+		// The questions were stored and announced; what failed came after (clearing past
+		// failures). The change stands, so the answer is success: telling the subscriber
+		// it failed would send them to retry into ErrAlreadyEnrolled.
 		s.log.Error("security questions stored, but a follow-up step failed", "subscriber", c.account.ID, "error", err)
 		err = nil
+	}
+	if errors.Is(err, questions.ErrUnavailable) {
+		// A store or the outbox is down. If the event could not be published, the write
+		// was undone: questions never change unannounced.
+		s.log.Error("security questions not set", "subscriber", c.account.ID, "error", err)
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "the security questions could not be set just now; try again shortly")
 	}
 	if err != nil {
 		return questionsError(err)
