@@ -117,3 +117,26 @@ func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))
 	assert.Equal(t, true, r.Body["authenticator"], r.Raw)
 }
+
+// Enrolling an authenticator while one is confirmed is a conflict the subscriber can
+// resolve (remove the app first), not an internal error; so is confirming when no
+// enrollment is pending.
+func TestEnrollAuthenticatorWhenConfirmedIsConflict(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	key := h.enrollApp(tok)
+	r := h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+
+	for _, path := range []string{"/v1/2fa/authenticator", "/v1/2fa/authenticator/qr.png"} {
+		r = h.do("POST", path, nil, bearerH(tok))
+		require.Equal(t, http.StatusConflict, r.Status, path+": "+r.Raw)
+		assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+		assert.Contains(t, r.str("message"), "DELETE /v1/2fa/authenticator", r.Raw)
+	}
+	h.clock.Advance(time.Minute) // the next TOTP step
+	r = h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	require.Equal(t, http.StatusConflict, r.Status, r.Raw)
+	assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+	assert.Contains(t, r.str("message"), "POST /v1/2fa/authenticator", r.Raw)
+}

@@ -66,8 +66,10 @@ func (s *Server) twofactorError(err error) error {
 		return errorf(http.StatusConflict, codeConflict, "%s", strings.TrimPrefix(err.Error(), "twofactor: "))
 	case errors.Is(err, twofactor.ErrProofRequired):
 		return errorf(http.StatusForbidden, "step_up_required", "%s: POST /v1/2fa/challenge and /v1/2fa/verify first", strings.TrimPrefix(err.Error(), "twofactor: "))
+	case errors.Is(err, otp.ErrAlreadyEnrolled):
+		return errorf(http.StatusConflict, codeConflict, "an authenticator app is already set up: remove it first (DELETE /v1/2fa/authenticator), then enrol the new one")
 	case errors.Is(err, otp.ErrNotEnrolled):
-		return errorf(http.StatusConflict, codeConflict, "%s", strings.TrimPrefix(err.Error(), "otp: "))
+		return errorf(http.StatusConflict, codeConflict, "no authenticator app is set up")
 	default:
 		return err
 	}
@@ -502,8 +504,11 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	if _, err := s.auths.Confirm(r.Context(), otp.ConfirmRequest{Subscriber: c.account.ID, Code: req.Code, Channel: "app"}); err != nil {
-		if errors.Is(err, otp.ErrInvalidCode) {
+		switch {
+		case errors.Is(err, otp.ErrInvalidCode):
 			return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong; check the app's clock and try the next code")
+		case errors.Is(err, otp.ErrNotEnrolled): // nothing pending, or already confirmed
+			return errorf(http.StatusConflict, codeConflict, "no authenticator app is waiting to be confirmed: enrol one with POST /v1/2fa/authenticator (a confirmed app needs no confirming)")
 		}
 		return s.twofactorError(err)
 	}
