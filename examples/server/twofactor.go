@@ -443,12 +443,13 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller)
 	return nil
 }
 
-// authenticatorGate guards enrolling and confirming an authenticator app: a fresh
-// second factor once 2FA is on (replacing a second factor needs a fresh one, ASVS), a
-// fresh password while it is off. Confirming is checked again because 2FA may have
-// gone on since the key was enrolled: the pending key becomes a second factor only
-// when it is confirmed.
-func (s *Server) authenticatorGate(ctx context.Context, c *caller) error {
+// setupGate guards enrolling and confirming an authenticator app, and setting security
+// questions (which an agent then accepts as proof of identity): a fresh second factor
+// once 2FA is on (replacing a second factor needs a fresh one, ASVS), a fresh password
+// while it is off. Confirming an app is checked again because 2FA may have gone on
+// since the key was enrolled: the pending key becomes a second factor only when it is
+// confirmed.
+func (s *Server) setupGate(ctx context.Context, c *caller) error {
 	on, err := s.reauthWhileOff(ctx, c)
 	if err != nil || !on {
 		return err
@@ -465,7 +466,7 @@ func (s *Server) authenticatorGate(ctx context.Context, c *caller) error {
 // new pending key; confirm it with a code from the app.
 func (s *Server) handleAuthenticatorEnroll(png bool) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
-		if err := s.authenticatorGate(r.Context(), c); err != nil {
+		if err := s.setupGate(r.Context(), c); err != nil {
 			return err
 		}
 		label := "•••• " + c.account.Phone[len(c.account.Phone)-4:]
@@ -500,7 +501,7 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 	if err := required("code", req.Code); err != nil {
 		return err
 	}
-	if err := s.authenticatorGate(r.Context(), c); err != nil {
+	if err := s.setupGate(r.Context(), c); err != nil {
 		return err
 	}
 	if _, err := s.auths.Confirm(r.Context(), otp.ConfirmRequest{Subscriber: c.account.ID, Code: req.Code, Channel: "app"}); err != nil {
