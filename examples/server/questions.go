@@ -53,8 +53,11 @@ type setQuestionsRequest struct {
 	Choices []choiceJSON `json:"choices"`
 }
 
-// handleSetQuestions sets three security questions: PUT /v1/questions. The first
-// time needs the session; changing them is a sensitive action (a fresh second factor).
+// handleSetQuestions sets three security questions: PUT /v1/questions. Setting them
+// is guarded as setting up a second factor is (setupGate: a fresh password while 2FA is
+// off, a fresh second factor once it is on), so a stolen session cannot choose answers
+// its thief knows and pass an agent's verbal check with them. Changing them is also a
+// sensitive action protection decides (a fresh second factor).
 func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req setQuestionsRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -62,6 +65,9 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 	}
 	if len(req.Choices) != questions.QuestionsPerSubscriber {
 		return errorf(http.StatusBadRequest, codeInvalidField, "field \"choices\" must hold exactly %d questions", questions.QuestionsPerSubscriber)
+	}
+	if err := s.setupGate(r.Context(), c); err != nil {
+		return err
 	}
 	e := questions.Enrollment{Subscriber: c.account.ID, Channel: "app",
 		Facts: questions.Facts{Name: c.account.Name, Email: c.account.Email, Phone: c.account.Phone}}

@@ -31,8 +31,8 @@ func requireReauth(t *testing.T, r resp) {
 	assert.Equal(t, []any{[]any{"session", "password"}}, r.Body["details"].(map[string]any)["required_steps"], r.Raw)
 }
 
-// While 2FA is off, setting up a second factor or recovery codes, or turning 2FA on,
-// needs a password entered within protection's password freshness: right after sign-in
+// While 2FA is off, setting up a second factor, recovery codes or security questions,
+// or turning 2FA on, needs a password entered within protection's password freshness: right after sign-in
 // it works; a session older than that gets a step-up to POST /v1/reauth, and works
 // after it. A stolen session cannot enrol its thief's factors and lock the owner out.
 func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
@@ -60,6 +60,9 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 			}
 		}, http.StatusOK},
 		{"recovery codes", post("/v1/2fa/recovery-codes", nil), http.StatusOK},
+		{"set security questions", func(h *harness, tok string) func() resp {
+			return func() resp { return h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)) }
+		}, http.StatusOK},
 		{"enable", func(h *harness, tok string) func() resp {
 			h.addContact(tok, "email", backupEmail)
 			return post("/v1/2fa/enable", nil)(h, tok)
@@ -83,6 +86,7 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 			require.Equal(t, 200, r.Status, r.Raw)
 			assert.Equal(t, false, r.Body["enabled"], "nothing changed")
 			assert.Equal(t, false, r.Body["authenticator"], "nothing changed")
+			assert.Equal(t, http.StatusNotFound, h.do("GET", "/v1/questions", nil, bearerH(tok)).Status, "nothing changed")
 
 			r = h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok))
 			require.Equal(t, 200, r.Status, r.Raw)
@@ -116,4 +120,46 @@ func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 	require.Equal(t, 200, r.Status, r.Raw)
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))
 	assert.Equal(t, true, r.Body["authenticator"], r.Raw)
+}
+
+// Enrolling an authenticator while one is confirmed is a conflict the subscriber can
+// resolve (remove the app first), not an internal error; so is confirming when no
+// enrollment is pending.
+func TestEnrollAuthenticatorWhenConfirmedIsConflict(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	key := h.enrollApp(tok)
+	r := h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+
+	for _, path := range []string{"/v1/2fa/authenticator", "/v1/2fa/authenticator/qr.png"} {
+		r = h.do("POST", path, nil, bearerH(tok))
+		require.Equal(t, http.StatusConflict, r.Status, path+": "+r.Raw)
+		assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+		assert.Contains(t, r.str("message"), "DELETE /v1/2fa/authenticator", r.Raw)
+	}
+	h.clock.Advance(time.Minute) // the next TOTP step
+	r = h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	require.Equal(t, http.StatusConflict, r.Status, r.Raw)
+	assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+	assert.Contains(t, r.str("message"), "POST /v1/2fa/authenticator", r.Raw)
+}
+
+// Once 2FA is on, setting security questions for the first time needs a fresh second
+// factor, as enrolling a factor does: a stolen session must not choose answers its
+// thief knows and then pass an agent's verbal check with them.
+func TestSetQuestionsWhileOnNeedsProof(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	contact := h.addContact(tok, "email", backupEmail)
+	require.Equal(t, 200, h.do("POST", "/v1/2fa/enable", nil, bearerH(tok)).Status)
+
+	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
+	assert.Equal(t, http.StatusNotFound, h.do("GET", "/v1/questions", nil, bearerH(tok)).Status, "nothing set")
+
+	h.stepUp(tok, contact, backupEmail, "account_change")
+	r = h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 }
