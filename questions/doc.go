@@ -68,9 +68,11 @@
 // notify.SecurityQuestionsChanged, naming the method, and lifts a verification lock.
 //
 // Enroll and Change publish their event only after the questions are stored, so a
-// write that fails is never announced. If publishing fails after the write, the change
-// stands, and the error (wrapping [ErrUnavailable]) says that the event was not
-// published.
+// write that fails is never announced, and a write whose event cannot be published is
+// undone (a first enrollment deleted, a change reverted to the previous answers), so
+// questions never change unheard: the subscriber is the one who notices a hostile
+// change. The error wraps [ErrUnavailable]; in the rare case that the undo fails too,
+// it says that the questions stand unannounced.
 //
 // # Storage
 //

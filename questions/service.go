@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/carrierguard/carrierguard/internal/cleanup"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
@@ -152,9 +153,10 @@ const sealedFormat = 1
 // ErrAlreadyEnrolled: use Change. It returns the chosen questions (never answers).
 //
 // The event is published only once the questions are stored, so a failed write is
-// never announced. If publishing then fails, the questions stand: Enroll returns them
-// together with an error wrapping ErrUnavailable that says the event was not
-// published. (Change does the same.)
+// never announced; if publishing then fails, the write is undone and Enroll returns an
+// error wrapping ErrUnavailable, so questions are never set unannounced. (Change does
+// the same.) If publishing works but a later step fails, the questions are returned
+// with the error.
 func (s *Service) Enroll(ctx context.Context, e Enrollment) ([]Question, error) {
 	return s.set(ctx, e, "")
 }
@@ -217,8 +219,9 @@ func (s *Service) set(ctx context.Context, e Enrollment, proofMethod string) ([]
 	}
 
 	// The event announces what was stored, so it goes out only after the write: a
-	// subscriber is never told of a change that did not happen. From here on the change
-	// stands; a failure below is reported with the questions, saying what was left undone.
+	// subscriber is never told of a change that did not happen. Nor does a change happen
+	// unheard: if the event cannot be published, the write is undone. Once it is
+	// published the change stands; a failure below is reported with the questions.
 	ev := notify.Event{
 		ID: notify.NewID(), Type: notify.SecurityQuestionsSet, Subscriber: e.Subscriber, Time: now,
 		Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: e.Channel,
@@ -228,16 +231,50 @@ func (s *Service) set(ctx context.Context, e Enrollment, proofMethod string) ([]
 		ev.Type = notify.SecurityQuestionsChanged
 		ev.Attributes["proof_method"] = proofMethod
 	}
-	var errs []error
 	if err := s.events.Publish(ctx, ev); err != nil {
-		errs = append(errs, fmt.Errorf("%w: questions set, but event %s not published: %w", ErrUnavailable, ev.Type, err))
+		err = fmt.Errorf("%w: event %s not published: %w", ErrUnavailable, ev.Type, err)
+		if uerr := s.withdraw(ctx, rec, prev, change); uerr != nil {
+			return nil, errors.Join(err, fmt.Errorf("%w: undoing the write failed, so the questions stand unannounced: %w", ErrUnavailable, uerr))
+		}
+		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
+	var errs []error
 	if change {
 		if err := s.attempts.Clear(ctx, e.Subscriber); err != nil {
 			errs = append(errs, fmt.Errorf("%w: questions changed, but clearing past failures failed: %w", ErrUnavailable, err))
 		}
 	}
 	return questionsOf(rec), errors.Join(errs...)
+}
+
+// withdraw undoes the write of rec, which replaced prev (a change) or nothing (a first
+// enrollment), after its event could not be published. It runs on a clean-up context:
+// the request's own may be what failed. A first enrollment is deleted. A change is
+// undone by storing prev's answers again as the next version, re-sealed for it (a
+// sealed answer is bound to its version); so the record's history only moves forward,
+// and a change made meanwhile elsewhere is never overwritten (Put reports a conflict).
+func (s *Service) withdraw(ctx context.Context, rec, prev Record, change bool) error {
+	ctx, cancel := cleanup.Context(ctx)
+	defer cancel()
+	if !change {
+		return s.answers.Delete(ctx, rec.Subscriber, rec.Version)
+	}
+	back := Record{Subscriber: prev.Subscriber, Version: rec.Version + 1, UpdatedAt: prev.UpdatedAt,
+		Answers: make([]SealedAnswer, 0, len(prev.Answers))}
+	for _, a := range prev.Answers {
+		pt, err := s.keys.Open(ctx, a.Sealed, answerAD(prev.Subscriber, a.QuestionID, prev.Version))
+		if err != nil {
+			return fmt.Errorf("opening a previous answer: %w", err)
+		}
+		sealed, err := s.keys.Seal(ctx, pt, answerAD(back.Subscriber, a.QuestionID, back.Version))
+		clear(pt)
+		if err != nil {
+			return fmt.Errorf("re-sealing a previous answer: %w", err)
+		}
+		a.Sealed = sealed
+		back.Answers = append(back.Answers, a)
+	}
+	return s.answers.Put(ctx, back)
 }
 
 func questionsOf(rec Record) []Question {

@@ -638,37 +638,114 @@ func TestStoreWriteFailurePublishesNothing(t *testing.T) {
 	}
 }
 
-// When the event cannot be published after the write, the change stands and the error
-// says so: the questions are returned with an error wrapping ErrUnavailable.
-func TestPublisherFailureAfterWrite(t *testing.T) {
+// Questions never change unheard: when the event cannot be published after the
+// write, the write is undone (a first enrollment deleted, a change reverted) and the
+// error says that nothing changed.
+func TestUnannouncedWriteIsUndone(t *testing.T) {
+	ctx := context.Background()
 	e := newEnv(t, questions.Config{})
 	e.events.Err = errors.New("outbox full")
-	qs, err := e.svc.Enroll(context.Background(), enrollment("sub-1", goodChoices()))
+	qs, err := e.svc.Enroll(ctx, enrollment("sub-1", goodChoices()))
 	require.ErrorIs(t, err, questions.ErrUnavailable)
-	assert.Contains(t, err.Error(), "not published")
-	assert.Len(t, qs, questions.QuestionsPerSubscriber, "the questions that were set")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Nil(t, qs)
+	_, err = e.svc.Questions(ctx, "sub-1")
+	require.ErrorIs(t, err, questions.ErrNotEnrolled, "the enrollment was withdrawn")
 	e.events.Err = nil
-	_, err = e.svc.Questions(context.Background(), "sub-1")
-	require.NoError(t, err, "the enrollment stands")
+	original := e.enroll(t, "sub-1")
 
-	// A change clears past failures even when its event cannot be published.
-	_, err = e.verify("sub-1", "poem-line", "Jabberwocky")
+	// A change that cannot be announced leaves the previous answers, and the past
+	// failures, as they were.
+	r, err := e.verify("sub-1", "poem-line", "Jabberwocky")
 	require.NoError(t, err)
+	require.Equal(t, questions.NoMatch, r.Verdict)
+	failuresLeft := r.FailuresLeft
 	p := e.tf.emailProof(t, "sub-1")
 	e.events.Err = errors.New("outbox full")
-	qs, err = e.svc.Change(context.Background(), enrollment("sub-1", newChoices), p)
+	qs, err = e.svc.Change(ctx, enrollment("sub-1", newChoices), p)
 	require.ErrorIs(t, err, questions.ErrUnavailable)
-	assert.Contains(t, err.Error(), "not published")
-	assert.Equal(t, "robot-name", qs[0].ID)
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Nil(t, qs)
 	e.events.Err = nil
-	r, err := e.verify("sub-1", "robot-name", "no idea")
+	got, err := e.svc.Questions(ctx, "sub-1")
 	require.NoError(t, err)
-	assert.Equal(t, 2, r.FailuresLeft, "past failures were cleared")
+	assert.Equal(t, original, got)
+	_, err = e.verify("sub-1", "robot-name", "Mister Clanky")
+	require.ErrorIs(t, err, questions.ErrQuestionNotChosen, "the new questions are not in force")
+	r, err = e.verify("sub-1", "poem-line", "Jabberwocky")
+	require.NoError(t, err)
+	assert.Equal(t, failuresLeft-1, r.FailuresLeft, "past failures were not cleared")
+	r, err = e.verify("sub-1", "poem-line", carrierSpoken)
+	require.NoError(t, err)
+	assert.Equal(t, questions.Match, r.Verdict, "the previous answer still opens: %+v", r)
+	for _, ev := range e.events.Events() {
+		assert.NotEqual(t, notify.SecurityQuestionsChanged, ev.Type)
+	}
 
-	e.events.Err = errors.New("outbox full")
+	// Announced, the same change goes through on top of the restored version.
+	qs, err = e.svc.Change(ctx, enrollment("sub-1", newChoices), p)
+	require.NoError(t, err)
+	assert.Equal(t, "robot-name", qs[0].ID)
 	r, err = e.verify("sub-1", "robot-name", "mister clanky")
+	require.NoError(t, err)
+	assert.Equal(t, questions.Match, r.Verdict)
+}
+
+// cancellingPublisher cancels the caller's context, then fails: a client that hung up
+// while the outbox was slow.
+type cancellingPublisher struct{ cancel context.CancelFunc }
+
+func (c cancellingPublisher) Publish(context.Context, notify.Event) error {
+	c.cancel()
+	return context.Canceled
+}
+
+// The undo runs even when the caller's context is what failed.
+func TestUndoOutlivesCancelledRequest(t *testing.T) {
+	e := newEnv(t, questions.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := questions.New(questions.Config{Now: e.clock.Now}, e.answers, e.attempts, e.keys, cancellingPublisher{cancel}, e.tf.svc)
+	require.NoError(t, err)
+	_, err = svc.Enroll(ctx, enrollment("sub-1", goodChoices()))
 	require.ErrorIs(t, err, questions.ErrUnavailable)
-	assert.Equal(t, questions.NoMatch, r.Verdict, "a match that could not be audited must not count")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	_, err = e.answers.Get(context.Background(), "sub-1")
+	require.ErrorIs(t, err, questions.ErrNotFound)
+}
+
+// failingUndo is an AnswerStore that cannot delete or write a version above 1.
+type failingUndo struct{ questions.AnswerStore }
+
+func (failingUndo) Delete(context.Context, string, uint64) error { return errors.New("db: timeout") }
+
+func (f failingUndo) Put(ctx context.Context, rec questions.Record) error {
+	if rec.Version > 2 {
+		return errors.New("db: timeout")
+	}
+	return f.AnswerStore.Put(ctx, rec)
+}
+
+// If the undo fails too, the error says the questions stand unannounced, and no
+// questions are returned as if it had worked.
+func TestFailedUndoIsReported(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, questions.Config{})
+	svc, err := questions.New(questions.Config{Now: e.clock.Now}, failingUndo{e.answers}, e.attempts, e.keys, e.events, e.tf.svc)
+	require.NoError(t, err)
+	e.events.Err = errors.New("outbox full")
+	qs, err := svc.Enroll(ctx, enrollment("sub-1", goodChoices()))
+	require.ErrorIs(t, err, questions.ErrUnavailable)
+	assert.Contains(t, err.Error(), "stand unannounced")
+	assert.Nil(t, qs)
+
+	e.events.Err = nil
+	e.enroll(t, "sub-2")
+	e.events.Err = errors.New("outbox full")
+	qs, err = svc.Change(ctx, enrollment("sub-2", newChoices), e.tf.emailProof(t, "sub-2"))
+	require.ErrorIs(t, err, questions.ErrUnavailable)
+	assert.Contains(t, err.Error(), "stand unannounced")
+	assert.Nil(t, qs)
 }
 
 func TestVerifyBadInput(t *testing.T) {

@@ -50,6 +50,11 @@ type AnswerStore interface {
 	// record for rec.Subscriber, otherwise the stored version must be rec.Version-1.
 	// Anything else is an error wrapping ErrConflict and changes nothing.
 	Put(ctx context.Context, rec Record) error
+	// Delete removes the subscriber's record if its version is version. With no record
+	// it returns an error wrapping ErrNotFound; with another version stored, one
+	// wrapping ErrConflict, and changes nothing. The service uses it only to withdraw
+	// a first enrollment it could not announce.
+	Delete(ctx context.Context, subscriber string, version uint64) error
 }
 
 // AttemptStore counts verification attempts per subscriber in a sliding window.

@@ -20,6 +20,8 @@ import (
 //	ErrLastContact,
 //	ErrUnknownContact,
 //	ErrContactNotVerified   contact management refused, for a signed-in subscriber.
+//	                        ErrLastContact also refuses removing the authenticator app
+//	                        when it is the only second factor (its message says so).
 //	ErrRecentSIMChange      the number had a SIM change or port recently; a
 //	                        *SIMChangeError names the alternatives. Safe to show.
 //	ErrProofRequired        the operation needs a fresh second-factor proof. Safe to show.
@@ -82,3 +84,17 @@ func (e *SIMChangeError) Error() string {
 
 // Is makes errors.Is(err, ErrRecentSIMChange) true.
 func (e *SIMChangeError) Is(target error) bool { return target == ErrRecentSIMChange }
+
+// lastFactorError refuses to remove a subscriber's only second factor while 2FA is on,
+// in words that name the factor being removed. errors.Is(err, ErrLastContact) reports
+// true, so callers match it as they match a refused contact removal.
+type lastFactorError struct{ msg string }
+
+func (e *lastFactorError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, ErrLastContact) true.
+func (e *lastFactorError) Is(target error) bool { return target == ErrLastContact }
+
+// errLastAuthenticator is RemoveAuthenticator's ErrLastContact: the app is the only
+// second factor left.
+var errLastAuthenticator error = &lastFactorError{msg: "twofactor: the authenticator app cannot be removed while 2FA is on and no verified contact is left; add and verify a contact, or disable 2FA, first"}

@@ -462,7 +462,7 @@ func (s *Service) RemoveAuthenticator(ctx context.Context, subscriber string, pr
 		return err
 	}
 	if st.Enabled && st.verified() == 0 {
-		return fmt.Errorf("%w: add and verify a contact, or disable 2FA, before removing the authenticator app", ErrLastContact)
+		return errLastAuthenticator
 	}
 	err = s.auths.Remove(ctx, otp.RemoveRequest{Subscriber: subscriber, Actor: o.Actor, Channel: o.Channel})
 	if err != nil {

@@ -772,8 +772,10 @@ func TestRemoveAuthenticator(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.ErrorIs(t, h.svc.RemoveAuthenticator(h.ctx, "alice", twofactor.Proof{}, twofactor.Origin{}), twofactor.ErrProofRequired)
-	assert.ErrorIs(t, h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{}), twofactor.ErrLastContact,
-		"the only factor of an account with 2FA on stays")
+	err = h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{})
+	assert.ErrorIs(t, err, twofactor.ErrLastContact, "the only factor of an account with 2FA on stays")
+	assert.EqualError(t, err, "twofactor: the authenticator app cannot be removed while 2FA is on and no verified contact is left; add and verify a contact, or disable 2FA, first",
+		"the message names what is being removed")
 	h.addVerified("alice", twofactor.KindEmail, "alice@example.com", p)
 	require.NoError(t, h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{}))
 	_, ok := h.events.Last(notify.AuthenticatorRemoved)

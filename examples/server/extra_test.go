@@ -83,6 +83,8 @@ func TestRemoveLastAuthenticatorRefused(t *testing.T) {
 	r = h.do("DELETE", "/v1/2fa/authenticator", nil, bearerH(tok))
 	assert.Equal(t, http.StatusConflict, r.Status, r.Raw)
 	assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+	assert.Contains(t, r.str("message"), "authenticator app cannot be removed", r.Raw)
+	assert.NotContains(t, r.str("message"), "last verified contact", r.Raw)
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))
 	assert.Equal(t, true, r.Body["enabled"])
 	assert.Equal(t, true, r.Body["authenticator"], "the only second factor stays")

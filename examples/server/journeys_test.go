@@ -76,9 +76,11 @@ func (h *harness) secureAccount() secured {
 	a.emailContact = h.addContact(tok, "email", backupEmail)
 	h.clock.Advance(31 * time.Second) // contact codes are throttled per subscriber
 	a.phoneContact = h.addContact(tok, "phone", mobile)
-	r := h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
+	// The questions go first, while 2FA is off and the sign-in's password is fresh, so
+	// the account is left with no second-factor proof in its session.
+	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
-	r = h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	r = h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
 	return a
 }
@@ -138,8 +140,14 @@ func (h *harness) secureAccount2(tok string) secured {
 	a.phoneContact = h.addContact(tok, "phone", mobile)
 	r := h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
+	// As in the README: with 2FA on, setting the questions needs a fresh second factor.
+	r = h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(h.t, http.StatusForbidden, r.Status, r.Raw)
+	require.Equal(h.t, "step_up_required", r.str("code"), r.Raw)
+	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
 	r = h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
+	h.clock.Advance(31 * time.Second) // step-up codes are throttled per subscriber
 	return a
 }
 

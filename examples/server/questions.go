@@ -53,8 +53,11 @@ type setQuestionsRequest struct {
 	Choices []choiceJSON `json:"choices"`
 }
 
-// handleSetQuestions sets three security questions: PUT /v1/questions. The first
-// time needs the session; changing them is a sensitive action (a fresh second factor).
+// handleSetQuestions sets three security questions: PUT /v1/questions. Setting them
+// is guarded as setting up a second factor is (setupGate: a fresh password while 2FA is
+// off, a fresh second factor once it is on), so a stolen session cannot choose answers
+// its thief knows and pass an agent's verbal check with them. Changing them is also a
+// sensitive action protection decides (a fresh second factor).
 func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req setQuestionsRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -62,6 +65,9 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 	}
 	if len(req.Choices) != questions.QuestionsPerSubscriber {
 		return errorf(http.StatusBadRequest, codeInvalidField, "field \"choices\" must hold exactly %d questions", questions.QuestionsPerSubscriber)
+	}
+	if err := s.setupGate(r.Context(), c); err != nil {
+		return err
 	}
 	e := questions.Enrollment{Subscriber: c.account.ID, Channel: "app",
 		Facts: questions.Facts{Name: c.account.Name, Email: c.account.Email, Phone: c.account.Phone}}
@@ -81,11 +87,17 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 		qs, err = s.questions.Change(r.Context(), e, proof)
 	}
 	if err != nil && qs != nil {
-		// The questions were stored; what failed came after the write (the event, or
-		// clearing past failures). The change stands, so the answer is success: telling
-		// the subscriber it failed would send them to retry into ErrAlreadyEnrolled.
+		// The questions were stored and announced; what failed came after (clearing past
+		// failures). The change stands, so the answer is success: telling the subscriber
+		// it failed would send them to retry into ErrAlreadyEnrolled.
 		s.log.Error("security questions stored, but a follow-up step failed", "subscriber", c.account.ID, "error", err)
 		err = nil
+	}
+	if errors.Is(err, questions.ErrUnavailable) {
+		// A store or the outbox is down. If the event could not be published, the write
+		// was undone: questions never change unannounced.
+		s.log.Error("security questions not set", "subscriber", c.account.ID, "error", err)
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "the security questions could not be set just now; try again shortly")
 	}
 	if err != nil {
 		return questionsError(err)

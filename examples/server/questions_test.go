@@ -110,9 +110,9 @@ func (p refuseSetEvents) Publish(ctx context.Context, e notify.Event) error {
 	return p.Publisher.Publish(ctx, e)
 }
 
-// Questions stored but not announced are answered as stored: the write stands, and a
-// failure reported to the subscriber would send them to a retry that cannot succeed.
-func TestQuestionsStoredButNotAnnounced(t *testing.T) {
+// Questions that cannot be announced are not set: the library undoes the write, and
+// the subscriber is told to try again (503), not that it worked.
+func TestQuestionsNotAnnouncedAreNotSet(t *testing.T) {
 	h := newHarness(t)
 	tok := h.signup("ada@example.com", "+15550100002")
 	secret, err := keyring.GenerateKey()
@@ -125,8 +125,8 @@ func TestQuestionsStoredButNotAnnounced(t *testing.T) {
 	require.NoError(t, err)
 
 	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
-	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	require.Equal(t, http.StatusServiceUnavailable, r.Status, r.Raw)
+	assert.Equal(t, codeUnavailable, r.str("code"), r.Raw)
 	r = h.do("GET", "/v1/questions", nil, bearerH(tok))
-	require.Equal(t, http.StatusOK, r.Status, r.Raw)
-	assert.Contains(t, r.Raw, "poem-line")
+	assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
 }

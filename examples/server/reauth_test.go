@@ -38,8 +38,8 @@ type setupAttempt struct {
 	took func(t *testing.T, want bool)
 }
 
-// While 2FA is off, setting up a second factor or recovery codes, or turning 2FA on,
-// needs a password entered within protection's password freshness: right after sign-in
+// While 2FA is off, setting up a second factor, recovery codes or security questions,
+// or turning 2FA on, needs a password entered within protection's password freshness: right after sign-in
 // it works; a session older than that gets a step-up to POST /v1/reauth, and works
 // after it. A stolen session cannot enrol its thief's factors and lock the owner out.
 // A refused request has no effect: each case checks its own.
@@ -55,7 +55,7 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 		return r
 	}
 	// enrolled checks for a pending authenticator key: confirming a wrong code is
-	// refused as a wrong code with one, as "not enrolled" without.
+	// refused as a wrong code with one, as "nothing waiting to be confirmed" without.
 	enrolled := func(h *harness, tok string) func(t *testing.T, want bool) {
 		return func(t *testing.T, want bool) {
 			r := h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": "000000"}, bearerH(tok))
@@ -65,7 +65,7 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 				return
 			}
 			assert.Equal(t, http.StatusConflict, r.Status, "no pending key: %s", r.Raw)
-			assert.Contains(t, r.str("message"), "no authenticator enrolled", r.Raw)
+			assert.Contains(t, r.str("message"), "no authenticator app is waiting to be confirmed", r.Raw)
 		}
 	}
 	enroll := func(path string) func(h *harness, tok string) setupAttempt {
@@ -135,6 +135,19 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 				},
 			}
 		}, http.StatusOK},
+		{"set security questions", func(h *harness, tok string) setupAttempt {
+			return setupAttempt{
+				call: func() resp { return h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)) },
+				took: func(t *testing.T, want bool) {
+					r := h.do("GET", "/v1/questions", nil, bearerH(tok))
+					if want {
+						assert.Equal(t, http.StatusOK, r.Status, r.Raw)
+						return
+					}
+					assert.Equal(t, http.StatusNotFound, r.Status, "no questions set: %s", r.Raw)
+				},
+			}
+		}, http.StatusOK},
 		{"enable", func(h *harness, tok string) setupAttempt {
 			h.addContact(tok, "email", backupEmail)
 			return setupAttempt{
@@ -194,4 +207,46 @@ func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 	require.Equal(t, 200, r.Status, r.Raw)
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))
 	assert.Equal(t, true, r.Body["authenticator"], r.Raw)
+}
+
+// Enrolling an authenticator while one is confirmed is a conflict the subscriber can
+// resolve (remove the app first), not an internal error; so is confirming when no
+// enrollment is pending.
+func TestEnrollAuthenticatorWhenConfirmedIsConflict(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	key := h.enrollApp(tok)
+	r := h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+
+	for _, path := range []string{"/v1/2fa/authenticator", "/v1/2fa/authenticator/qr.png"} {
+		r = h.do("POST", path, nil, bearerH(tok))
+		require.Equal(t, http.StatusConflict, r.Status, path+": "+r.Raw)
+		assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+		assert.Contains(t, r.str("message"), "DELETE /v1/2fa/authenticator", r.Raw)
+	}
+	h.clock.Advance(time.Minute) // the next TOTP step
+	r = h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	require.Equal(t, http.StatusConflict, r.Status, r.Raw)
+	assert.Equal(t, codeConflict, r.str("code"), r.Raw)
+	assert.Contains(t, r.str("message"), "POST /v1/2fa/authenticator", r.Raw)
+}
+
+// Once 2FA is on, setting security questions for the first time needs a fresh second
+// factor, as enrolling a factor does: a stolen session must not choose answers its
+// thief knows and then pass an agent's verbal check with them.
+func TestSetQuestionsWhileOnNeedsProof(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	contact := h.addContact(tok, "email", backupEmail)
+	require.Equal(t, 200, h.do("POST", "/v1/2fa/enable", nil, bearerH(tok)).Status)
+
+	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
+	assert.Equal(t, http.StatusNotFound, h.do("GET", "/v1/questions", nil, bearerH(tok)).Status, "nothing set")
+
+	h.stepUp(tok, contact, backupEmail, "account_change")
+	r = h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 }

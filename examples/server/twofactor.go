@@ -67,8 +67,10 @@ func (s *Server) twofactorError(err error) error {
 		return errorf(http.StatusConflict, codeConflict, "%s", strings.TrimPrefix(err.Error(), "twofactor: "))
 	case errors.Is(err, twofactor.ErrProofRequired):
 		return errorf(http.StatusForbidden, "step_up_required", "%s: POST /v1/2fa/challenge and /v1/2fa/verify first", strings.TrimPrefix(err.Error(), "twofactor: "))
+	case errors.Is(err, otp.ErrAlreadyEnrolled):
+		return errorf(http.StatusConflict, codeConflict, "an authenticator app is already set up: remove it first (DELETE /v1/2fa/authenticator), then enrol the new one")
 	case errors.Is(err, otp.ErrNotEnrolled):
-		return errorf(http.StatusConflict, codeConflict, "%s", strings.TrimPrefix(err.Error(), "otp: "))
+		return errorf(http.StatusConflict, codeConflict, "no authenticator app is set up")
 	default:
 		return err
 	}
@@ -442,12 +444,13 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller)
 	return nil
 }
 
-// authenticatorGate guards enrolling and confirming an authenticator app: a fresh
-// second factor once 2FA is on (replacing a second factor needs a fresh one, ASVS), a
-// fresh password while it is off. Confirming is checked again because 2FA may have
-// gone on since the key was enrolled: the pending key becomes a second factor only
-// when it is confirmed.
-func (s *Server) authenticatorGate(ctx context.Context, c *caller) error {
+// setupGate guards enrolling and confirming an authenticator app, and setting security
+// questions (which an agent then accepts as proof of identity): a fresh second factor
+// once 2FA is on (replacing a second factor needs a fresh one, ASVS), a fresh password
+// while it is off. Confirming an app is checked again because 2FA may have gone on
+// since the key was enrolled: the pending key becomes a second factor only when it is
+// confirmed.
+func (s *Server) setupGate(ctx context.Context, c *caller) error {
 	on, err := s.reauthWhileOff(ctx, c)
 	if err != nil || !on {
 		return err
@@ -464,7 +467,7 @@ func (s *Server) authenticatorGate(ctx context.Context, c *caller) error {
 // new pending key; confirm it with a code from the app.
 func (s *Server) handleAuthenticatorEnroll(png bool) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
-		if err := s.authenticatorGate(r.Context(), c); err != nil {
+		if err := s.setupGate(r.Context(), c); err != nil {
 			return err
 		}
 		label := "•••• " + c.account.Phone[len(c.account.Phone)-4:]
@@ -499,12 +502,15 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 	if err := required("code", req.Code); err != nil {
 		return err
 	}
-	if err := s.authenticatorGate(r.Context(), c); err != nil {
+	if err := s.setupGate(r.Context(), c); err != nil {
 		return err
 	}
 	if _, err := s.auths.Confirm(r.Context(), otp.ConfirmRequest{Subscriber: c.account.ID, Code: req.Code, Channel: "app"}); err != nil {
-		if errors.Is(err, otp.ErrInvalidCode) {
+		switch {
+		case errors.Is(err, otp.ErrInvalidCode):
 			return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong; check the app's clock and try the next code")
+		case errors.Is(err, otp.ErrNotEnrolled): // nothing pending, or already confirmed
+			return errorf(http.StatusConflict, codeConflict, "no authenticator app is waiting to be confirmed: enrol one with POST /v1/2fa/authenticator (a confirmed app needs no confirming)")
 		}
 		return s.twofactorError(err)
 	}

@@ -66,6 +66,24 @@ func (s *QuestionAnswers) Put(ctx context.Context, rec questions.Record) error {
 	return nil
 }
 
+// Delete removes the subscriber's record if it is at version.
+func (s *QuestionAnswers) Delete(ctx context.Context, subscriber string, version uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.recs[subscriber]
+	switch {
+	case !ok:
+		return questions.ErrNotFound
+	case cur.Version != version:
+		return fmt.Errorf("%w: stored version is %d, not %d", questions.ErrConflict, cur.Version, version)
+	}
+	delete(s.recs, subscriber)
+	return nil
+}
+
 // QuestionAttempts is an in-memory questions.AttemptStore.
 type QuestionAttempts struct {
 	mu       sync.Mutex

@@ -27,8 +27,9 @@ func questionRecord(sub string, version uint64) questions.Record {
 }
 
 // TestQuestionAnswers checks a questions.AnswerStore: the ErrNotFound miss, versioned
-// puts with ErrConflict, copies in and out, isolation between subscribers, and that of
-// many concurrent puts of the same next version exactly one wins.
+// puts with ErrConflict, copies in and out, isolation between subscribers, deletes of
+// one version only, and that of many concurrent puts of the same next version exactly
+// one wins.
 func TestQuestionAnswers(t *testing.T, newStore func(t *testing.T, now func() time.Time) questions.AnswerStore) {
 	ctx := context.Background()
 
@@ -117,6 +118,44 @@ func TestQuestionAnswers(t *testing.T, newStore func(t *testing.T, now func() ti
 			t.Fatal(err)
 		}
 		assertRecord(t, got, a)
+	})
+
+	t.Run("DeleteOnlyThatVersion", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		if err := s.Delete(ctx, "sub-1", 1); !errors.Is(err, questions.ErrNotFound) {
+			t.Fatalf("Delete with no record: err = %v, want ErrNotFound", err)
+		}
+		v1, other := questionRecord("sub-1", 1), questionRecord("sub-2", 1)
+		for _, r := range []questions.Record{v1, other} {
+			if err := s.Put(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, v := range []uint64{0, 2} {
+			if err := s.Delete(ctx, "sub-1", v); !errors.Is(err, questions.ErrConflict) {
+				t.Fatalf("Delete v%d over v1: err = %v, want ErrConflict", v, err)
+			}
+		}
+		got, err := s.Get(ctx, "sub-1")
+		if err != nil {
+			t.Fatalf("Get after refused deletes: %v", err)
+		}
+		assertRecord(t, got, v1)
+		if err := s.Delete(ctx, "sub-1", 1); err != nil {
+			t.Fatalf("Delete v1: %v", err)
+		}
+		if _, err := s.Get(ctx, "sub-1"); !errors.Is(err, questions.ErrNotFound) {
+			t.Fatalf("Get after Delete: err = %v, want ErrNotFound", err)
+		}
+		if got, err := s.Get(ctx, "sub-2"); err != nil {
+			t.Fatalf("Get of another subscriber after Delete: %v", err)
+		} else {
+			assertRecord(t, got, other)
+		}
+		// A deleted record can be enrolled again from version 1.
+		if err := s.Put(ctx, v1); err != nil {
+			t.Fatalf("Put v1 after Delete: %v", err)
+		}
 	})
 
 	t.Run("ConcurrentPutOnce", func(t *testing.T) {
