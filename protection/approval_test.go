@@ -56,22 +56,49 @@ func publisher(t *testing.T, hangUp bool, types ...notify.Type) (*failOn, contex
 	return p, ctx
 }
 
+// holdHighRiskSwaps is a policy in which a high-risk SIM swap in the app or on the web
+// is held for a day instead of being sent to a store (the default), so that tests can
+// reach the Hold outcome for a SIM change.
+func holdHighRiskSwaps(t *testing.T, now func() time.Time) *protection.Policy {
+	t.Helper()
+	rules := protection.DefaultRules()
+	swap := rules[protection.ActionSIMSwap]
+	extra := protection.Kinds(protection.EvidencePassword, protection.EvidenceAuthenticator)
+	swap.Risk = map[protection.RiskLevel]protection.RiskOverlay{
+		protection.RiskMedium: {AddOneOf: extra},
+		protection.RiskHigh: {AddOneOf: extra, Hold: []protection.Channel{protection.ChannelApp, protection.ChannelWeb},
+			HoldFor: 24 * time.Hour},
+	}
+	rules[protection.ActionSIMSwap] = swap
+	p, err := protection.NewPolicy(protection.PolicyConfig{Rules: rules, Now: now})
+	require.NoError(t, err)
+	return p
+}
+
 // An approval the subscriber could not be told about is no approval: the caller, the
-// history and CompleteSIMChange must all agree that the request was denied.
+// history and CompleteSIMChange must all agree that the request was denied, for an
+// immediate approval (Allow) and for a held one (Hold), also once the hold would have
+// ended.
 func TestUnpublishedApprovalIsDenied(t *testing.T) {
 	ctx := context.Background()
 	const number = "+15550104477"
 	tests := []struct {
 		name     string
 		kind     protection.ChangeKind
+		risk     protection.RiskLevel
+		hold     bool // decided Hold (with holdHighRiskSwaps) rather than Allow
 		approved notify.Type
 		denied   notify.Type
 		request  func(f *fixture) protection.ChangeRequest
 	}{
-		{"SIM swap", protection.ChangeSIMSwap, notify.SIMSwapApproved, notify.SIMSwapDenied, func(f *fixture) protection.ChangeRequest {
+		{"SIM swap", protection.ChangeSIMSwap, protection.RiskLow, false, notify.SIMSwapApproved, notify.SIMSwapDenied, func(f *fixture) protection.ChangeRequest {
 			return protection.ChangeRequest{Channel: protection.ChannelApp, Evidence: []protection.Evidence{session(t0), emailCode(t0)}}
 		}},
-		{"port-out", protection.ChangePortOut, notify.PortOutApproved, notify.PortOutDenied, func(f *fixture) protection.ChangeRequest {
+		{"held SIM swap", protection.ChangeSIMSwap, protection.RiskHigh, true, notify.SIMSwapApproved, notify.SIMSwapDenied, func(f *fixture) protection.ChangeRequest {
+			return protection.ChangeRequest{Channel: protection.ChannelApp, Evidence: []protection.Evidence{
+				session(t0), emailCode(t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}}}
+		}},
+		{"port-out", protection.ChangePortOut, protection.RiskLow, false, notify.PortOutApproved, notify.PortOutDenied, func(f *fixture) protection.ChangeRequest {
 			pin, _, err := f.svc.IssueTransferPIN(ctx, "alice", f.strongApp(), notify.Actor{})
 			require.NoError(t, err)
 			ev, err := f.svc.VerifyTransferPIN(ctx, "alice", pin)
@@ -84,12 +111,22 @@ func TestUnpublishedApprovalIsDenied(t *testing.T) {
 			t.Run(tt.name+"/"+fail.name, func(t *testing.T) {
 				f := newFixture(t)
 				pub, rctx := publisher(t, fail.hangUp, tt.approved)
-				svc, err := protection.New(protection.Config{PINKey: pinKey, Now: f.clock.Now},
-					protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
+				cfg := protection.Config{PINKey: pinKey, Now: f.clock.Now}
+				if tt.hold {
+					cfg.Policy = holdHighRiskSwaps(t, f.clock.Now)
+				}
+				svc, err := protection.New(cfg, protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
 				require.NoError(t, err)
 				f.svc = svc
 				cr := tt.request(f)
-				cr.Subscriber, cr.Number, cr.Kind, cr.Risk = "alice", number, tt.kind, protection.RiskLow
+				cr.Subscriber, cr.Number, cr.Kind, cr.Risk = "alice", number, tt.kind, tt.risk
+				if tt.hold {
+					// The case is meaningful: the policy does hold this request.
+					d, err := f.svc.Decide(ctx, cr.Subscriber, protection.Request{Action: protection.ActionSIMSwap,
+						Channel: cr.Channel, Risk: cr.Risk, Evidence: cr.Evidence, At: t0})
+					require.NoError(t, err)
+					require.Equal(t, protection.Hold, d.Outcome)
+				}
 
 				res, err := f.svc.RequestSIMChange(rctx, cr)
 				require.ErrorIs(t, err, errOutbox)
@@ -109,6 +146,12 @@ func TestUnpublishedApprovalIsDenied(t *testing.T) {
 				}
 
 				assert.ErrorIs(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrNotApproved)
+				// Nor later: a held approval must not become completable when its hold ends.
+				f.clock.Advance(25 * time.Hour)
+				assert.ErrorIs(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrNotApproved)
+				latest, err := f.store.LatestForRequest(ctx, res.RequestID)
+				require.NoError(t, err)
+				assert.Equal(t, protection.StatusDenied, latest.Status)
 				_, ok := pub.Last(tt.denied)
 				assert.True(t, ok, "the subscriber, told of the request, hears that it was denied")
 				assert.Zero(t, countType(&pub.Recorder, notify.SIMSwapCompleted)+countType(&pub.Recorder, notify.PortOutCompleted))
@@ -117,36 +160,56 @@ func TestUnpublishedApprovalIsDenied(t *testing.T) {
 	}
 }
 
-// A held approval is recorded as approved only once announced, and the hold still
-// keeps it from being completed early.
+// atPublish is a Publisher that calls look with each event before recording it, so a
+// test can see what the store held at the moment the event went out.
+type atPublish struct {
+	notify.Recorder
+	look func(notify.Event)
+}
+
+func (p *atPublish) Publish(ctx context.Context, e notify.Event) error {
+	p.look(e)
+	return p.Recorder.Publish(ctx, e)
+}
+
+// A held approval is announced first and recorded as approved only after: when the
+// approved event goes out the request is still approving (which CompleteSIMChange
+// refuses), and the hold still keeps it from being completed early.
 func TestHeldApprovalAnnouncedThenRecorded(t *testing.T) {
 	ctx := context.Background()
-	rules := protection.DefaultRules()
-	swap := rules[protection.ActionSIMSwap]
-	extra := protection.Kinds(protection.EvidencePassword, protection.EvidenceAuthenticator)
-	swap.Risk = map[protection.RiskLevel]protection.RiskOverlay{
-		protection.RiskMedium: {AddOneOf: extra},
-		protection.RiskHigh: {AddOneOf: extra, Hold: []protection.Channel{protection.ChannelApp, protection.ChannelWeb},
-			HoldFor: 24 * time.Hour},
-	}
-	rules[protection.ActionSIMSwap] = swap
-	f := newFixture(t, func(c *protection.Config) {
-		p, err := protection.NewPolicy(protection.PolicyConfig{Rules: rules, Now: c.Now})
-		require.NoError(t, err)
-		c.Policy = p
-	})
+	f := newFixture(t)
+	var (
+		announced   bool
+		statusAtPub protection.ChangeStatus
+	)
+	pub := &atPublish{look: func(e notify.Event) {
+		if e.Type != notify.SIMSwapApproved {
+			return
+		}
+		announced = true
+		latest, err := f.store.LatestForRequest(ctx, e.Attributes["request"])
+		if assert.NoError(t, err) {
+			statusAtPub = latest.Status
+		}
+	}}
+	svc, err := protection.New(protection.Config{PINKey: pinKey, Now: f.clock.Now, Policy: holdHighRiskSwaps(t, f.clock.Now)},
+		protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
+	require.NoError(t, err)
+	f.svc = svc
 	const number = "+15550104477"
 	res, err := f.svc.RequestSIMChange(ctx, protection.ChangeRequest{Subscriber: "alice", Number: number,
 		Kind: protection.ChangeSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskHigh,
 		Evidence: []protection.Evidence{session(t0), emailCode(t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}}})
 	require.NoError(t, err)
 	require.Equal(t, protection.Hold, res.Decision.Outcome)
-	e, ok := f.rec.Last(notify.SIMSwapApproved)
+	require.True(t, announced, "the approval is announced")
+	assert.Equal(t, protection.StatusApproving, statusAtPub, "announced before it is recorded as approved")
+	e, ok := pub.Last(notify.SIMSwapApproved)
 	require.True(t, ok)
 	assert.Equal(t, t0.Add(24*time.Hour).Format(time.RFC3339), e.Attributes["hold_until"])
 	latest, err := f.store.LatestForRequest(ctx, res.RequestID)
 	require.NoError(t, err)
-	assert.Equal(t, protection.StatusApproved, latest.Status)
+	assert.Equal(t, protection.StatusApproved, latest.Status, "recorded as approved once announced")
 	assert.Equal(t, t0.Add(24*time.Hour), latest.HoldUntil)
 
 	assert.ErrorIs(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}), protection.ErrHeld)

@@ -51,6 +51,19 @@ func (s *Service) checkProof(p twofactor.Proof, subscriber string, now time.Time
 	if err := s.proofs.VerifyProof(subscriber, p); err != nil {
 		return fmt.Errorf("%w: %w", ErrProofRequired, err)
 	}
+	// The verifier checks these too; a verifier that is wrapped or replaced must not be
+	// the only thing between another subscriber's proof, or one that says nothing of how
+	// it was given (ProofMethod would call it email), and a change.
+	if p.Subscriber != subscriber {
+		return fmt.Errorf("%w: the proof is for another subscriber", ErrProofRequired)
+	}
+	switch p.Method {
+	case twofactor.MethodContactCode, twofactor.MethodAuthenticator, twofactor.MethodRecoveryCode:
+	case "":
+		return fmt.Errorf("%w: the proof names no method", ErrProofRequired)
+	default:
+		return fmt.Errorf("%w: the proof names an unknown method %q", ErrProofRequired, p.Method)
+	}
 	if m := p.ProofMethod(); !slices.Contains(s.cfg.ProofMethods, m) {
 		return fmt.Errorf("%w: method %q is not accepted for changing security questions (accepted: %v)", ErrProofRequired, m, s.cfg.ProofMethods)
 	}

@@ -3,6 +3,7 @@ package questions_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -156,4 +157,62 @@ func TestChangeProofMethods(t *testing.T) {
 	ev, ok := e2.events.Last(notify.SecurityQuestionsChanged)
 	require.True(t, ok)
 	assert.Equal(t, questions.ProofRecoveryCode, ev.Attributes["proof_method"])
+}
+
+// anyProof is a ProofVerifier that accepts every proof, so the checks that questions
+// makes itself are the only ones left to refuse one.
+type anyProof struct{}
+
+func (anyProof) VerifyProof(string, twofactor.Proof) error { return nil }
+
+// Change's own checks on a proof refuse it even when the verifier does not: no time,
+// dated more than a minute ahead (a little clock skew is allowed), no or an unknown
+// method, or for another subscriber. The service accepts proofs of any age, so neither check on the
+// time is covered by the one on age.
+func TestChangeChecksProofItself(t *testing.T) {
+	e := newEnv(t, questions.Config{})
+	svc, err := questions.New(questions.Config{Now: e.clock.Now, ProofMaxAge: time.Duration(math.MaxInt64)},
+		e.answers, e.attempts, e.keys, e.events, anyProof{})
+	require.NoError(t, err)
+	e.svc = svc
+	e.enroll(t, "sub-1")
+	en := enrollment("sub-1", newChoices)
+	now := e.clock.Now()
+	tag := bytes.Repeat([]byte{1}, 32) // anyProof does not look at it
+	proof := func(edit func(*twofactor.Proof)) twofactor.Proof {
+		p := twofactor.Proof{Subscriber: "sub-1", Method: twofactor.MethodAuthenticator, At: now, Tag: tag}
+		edit(&p)
+		return p
+	}
+	bad := []struct {
+		name  string
+		proof twofactor.Proof
+		why   string
+	}{
+		{"none", twofactor.Proof{}, "none given"},
+		{"no time", proof(func(p *twofactor.Proof) { p.At = time.Time{} }), "no time"},
+		{"two minutes ahead", proof(func(p *twofactor.Proof) { p.At = now.Add(2 * time.Minute) }), "dated in the future"},
+		{"no method", proof(func(p *twofactor.Proof) { p.Method = "" }), "no method"},
+		{"unknown method", proof(func(p *twofactor.Proof) { p.Method = "push" }), "unknown method"},
+		{"another subscriber's", proof(func(p *twofactor.Proof) { p.Subscriber = "sub-2" }), "another subscriber"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.svc.Change(context.Background(), en, tt.proof)
+			require.ErrorIs(t, err, questions.ErrProofRequired)
+			assert.Contains(t, err.Error(), tt.why)
+		})
+	}
+	_, ok := e.events.Last(notify.SecurityQuestionsChanged)
+	assert.False(t, ok, "a refused change published an event")
+	rec, err := e.answers.Get(context.Background(), "sub-1")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), rec.Version, "a refused change was stored")
+
+	// Thirty seconds ahead is clock skew, not the future: accepted.
+	_, err = e.svc.Change(context.Background(), en, proof(func(p *twofactor.Proof) { p.At = now.Add(30 * time.Second) }))
+	require.NoError(t, err)
+	rec, err = e.answers.Get(context.Background(), "sub-1")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), rec.Version)
 }

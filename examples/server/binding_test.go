@@ -73,32 +73,38 @@ func TestChallengesAreBoundToTheirFlow(t *testing.T) {
 	a := h.secureAccount()
 	h.clock.Advance(time.Minute)
 
+	// The helpers take the subtest's harness (see harness.in), so that a failure is
+	// reported against the subtest, from its own goroutine.
 	// issue returns a challenge (and its code) from each flow, for the email contact.
 	type issued struct{ id, code string }
-	stepUp := func(tok string) issued {
+	stepUp := func(h *harness, tok string) issued {
+		h.t.Helper()
 		r := h.do("POST", "/v1/2fa/challenge", map[string]any{"contact_id": a.emailContact}, bearerH(tok))
-		require.Equal(t, 200, r.Status, r.Raw)
+		require.Equal(h.t, 200, r.Status, r.Raw)
 		return issued{r.str("challenge_id"), h.code(backupEmail)}
 	}
-	signin := func() (string, issued) {
+	signin := func(h *harness) (string, issued) {
+		h.t.Helper()
 		r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword})
-		require.Equal(t, "second_factor_required", r.str("status"), r.Raw)
+		require.Equal(h.t, "second_factor_required", r.str("status"), r.Raw)
 		sid := r.str("signin_id")
 		r = h.do("POST", "/v1/signin/challenge", map[string]any{"signin_id": sid, "contact_id": a.emailContact})
-		require.Equal(t, 200, r.Status, r.Raw)
+		require.Equal(h.t, 200, r.Status, r.Raw)
 		return sid, issued{r.str("challenge_id"), h.code(backupEmail)}
 	}
-	openCase := func() string {
+	openCase := func(h *harness) string {
+		h.t.Helper()
 		r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "phone"})
-		require.Equal(t, http.StatusCreated, r.Status, r.Raw)
+		require.Equal(h.t, http.StatusCreated, r.Status, r.Raw)
 		return r.str("case_id")
 	}
-	caseCode := func(id string) issued {
+	caseCode := func(h *harness, id string) issued {
+		h.t.Helper()
 		r := h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
-		require.Equal(t, 200, r.Status, r.Raw)
+		require.Equal(h.t, 200, r.Status, r.Raw)
 		return issued{r.str("challenge_id"), h.code(backupEmail)}
 	}
-	refused := func(name string, r resp) {
+	refused := func(t *testing.T, name string, r resp) {
 		t.Helper()
 		assert.Equal(t, http.StatusForbidden, r.Status, "%s: %s", name, r.Raw)
 		assert.Equal(t, codeInvalidCode, r.str("code"), "%s: %s", name, r.Raw)
@@ -106,42 +112,48 @@ func TestChallengesAreBoundToTheirFlow(t *testing.T) {
 	next := func() { h.clock.Advance(31 * time.Second) } // resends are throttled
 
 	t.Run("step-up from another session", func(t *testing.T) {
+		h := h.in(t)
 		other := h.signin2FA("ada@example.com", a.emailContact, backupEmail)
 		next()
-		ch := stepUp(other)
-		refused("step-up", h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": ch.id, "code": ch.code}, bearerH(a.tok)))
+		ch := stepUp(h, other)
+		refused(t, "step-up", h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": ch.id, "code": ch.code}, bearerH(a.tok)))
 		next()
 	})
 	t.Run("sign-in code as a step-up", func(t *testing.T) {
-		_, ch := signin()
-		refused("step-up", h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": ch.id, "code": ch.code}, bearerH(a.tok)))
+		h := h.in(t)
+		_, ch := signin(h)
+		refused(t, "step-up", h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": ch.id, "code": ch.code}, bearerH(a.tok)))
 		next()
 	})
 	t.Run("step-up code for a sign-in", func(t *testing.T) {
-		sid, _ := signin()
+		h := h.in(t)
+		sid, _ := signin(h)
 		next()
-		ch := stepUp(a.tok)
-		refused("sign-in", h.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": ch.id, "code": ch.code}))
+		ch := stepUp(h, a.tok)
+		refused(t, "sign-in", h.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": ch.id, "code": ch.code}))
 		next()
 	})
 	t.Run("another sign-in's code", func(t *testing.T) {
-		_, ch := signin()
+		h := h.in(t)
+		_, ch := signin(h)
 		next()
-		sid, _ := signin()
-		refused("sign-in", h.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": ch.id, "code": ch.code}))
+		sid, _ := signin(h)
+		refused(t, "sign-in", h.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": ch.id, "code": ch.code}))
 		next()
 	})
 	t.Run("subscriber's step-up read out to an agent", func(t *testing.T) {
-		id := openCase()
-		ch := stepUp(a.tok)
-		refused("case", h.agent("POST", "/agent/v1/cases/"+id+"/verify/code", map[string]any{"challenge_id": ch.id, "code": ch.code}))
+		h := h.in(t)
+		id := openCase(h)
+		ch := stepUp(h, a.tok)
+		refused(t, "case", h.agent("POST", "/agent/v1/cases/"+id+"/verify/code", map[string]any{"challenge_id": ch.id, "code": ch.code}))
 		assert.Equal(t, []any{}, h.agent("GET", "/agent/v1/cases/"+id, nil).Body["verified_with"])
 		next()
 	})
 	t.Run("another case's code", func(t *testing.T) {
-		first, second := openCase(), openCase()
-		ch := caseCode(first)
-		refused("case", h.agent("POST", "/agent/v1/cases/"+second+"/verify/code", map[string]any{"challenge_id": ch.id, "code": ch.code}))
+		h := h.in(t)
+		first, second := openCase(h), openCase(h)
+		ch := caseCode(h, first)
+		refused(t, "case", h.agent("POST", "/agent/v1/cases/"+second+"/verify/code", map[string]any{"challenge_id": ch.id, "code": ch.code}))
 		assert.Equal(t, []any{}, h.agent("GET", "/agent/v1/cases/"+second, nil).Body["verified_with"])
 		// In its own case it still works.
 		r := h.agent("POST", "/agent/v1/cases/"+first+"/verify/code", map[string]any{"challenge_id": ch.id, "code": ch.code})

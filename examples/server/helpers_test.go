@@ -41,6 +41,13 @@ func newHarness(t *testing.T, mod ...func(*Options)) *harness {
 	return &harness{t: t, srv: srv, clock: clock}
 }
 
+// in returns h for subtest t: the same server and clock, with failures (including the
+// require.* calls in the harness's helpers) reported to t, from t's goroutine.
+func (h *harness) in(t *testing.T) *harness {
+	t.Helper()
+	return &harness{t: t, srv: h.srv, clock: h.clock}
+}
+
 // resp is a decoded response.
 type resp struct {
 	Status int

@@ -31,67 +31,154 @@ func requireReauth(t *testing.T, r resp) {
 	assert.Equal(t, []any{[]any{"session", "password"}}, r.Body["details"].(map[string]any)["required_steps"], r.Raw)
 }
 
+// setupAttempt is one setup request tried by TestSetupWhileOffNeedsFreshPassword: call
+// makes the request, and took checks whether its effect is there (want) or not.
+type setupAttempt struct {
+	call func() resp
+	took func(t *testing.T, want bool)
+}
+
 // While 2FA is off, setting up a second factor, recovery codes or security questions,
 // or turning 2FA on, needs a password entered within protection's password freshness: right after sign-in
 // it works; a session older than that gets a step-up to POST /v1/reauth, and works
 // after it. A stolen session cannot enrol its thief's factors and lock the owner out.
+// A refused request has no effect: each case checks its own.
 func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 	post := func(path string, body any) func(h *harness, tok string) func() resp {
 		return func(h *harness, tok string) func() resp {
 			return func() resp { return h.do("POST", path, body, bearerH(tok)) }
 		}
 	}
+	status := func(h *harness, tok string) resp {
+		r := h.do("GET", "/v1/2fa", nil, bearerH(tok))
+		require.Equal(h.t, 200, r.Status, r.Raw)
+		return r
+	}
+	// enrolled checks for a pending authenticator key: confirming a wrong code is
+	// refused as a wrong code with one, as "nothing waiting to be confirmed" without.
+	enrolled := func(h *harness, tok string) func(t *testing.T, want bool) {
+		return func(t *testing.T, want bool) {
+			r := h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": "000000"}, bearerH(tok))
+			if want {
+				assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+				assert.Equal(t, codeInvalidCode, r.str("code"), r.Raw)
+				return
+			}
+			assert.Equal(t, http.StatusConflict, r.Status, "no pending key: %s", r.Raw)
+			assert.Contains(t, r.str("message"), "no authenticator app is waiting to be confirmed", r.Raw)
+		}
+	}
+	enroll := func(path string) func(h *harness, tok string) setupAttempt {
+		return func(h *harness, tok string) setupAttempt {
+			return setupAttempt{call: post(path, nil)(h, tok), took: enrolled(h, tok)}
+		}
+	}
 	// Each case's prepare runs while the sign-in is fresh and returns the request to try;
 	// the stale case then moves the clock just past the sign-in's password freshness.
+	// took is checked after the refusal and the re-entered password (confirming a key
+	// needs a fresh password itself), then after the request is retried.
 	cases := []struct {
 		name    string
-		prepare func(h *harness, tok string) func() resp
+		prepare func(h *harness, tok string) setupAttempt
 		ok      int
 	}{
-		{"add contact", post("/v1/2fa/contacts", map[string]any{"kind": "email", "value": backupEmail}), http.StatusCreated},
-		{"enroll authenticator", post("/v1/2fa/authenticator", nil), http.StatusOK},
-		{"enroll authenticator (QR)", post("/v1/2fa/authenticator/qr.png", nil), http.StatusOK},
-		{"confirm authenticator", func(h *harness, tok string) func() resp {
+		{"add contact", func(h *harness, tok string) setupAttempt {
+			return setupAttempt{
+				call: post("/v1/2fa/contacts", map[string]any{"kind": "email", "value": backupEmail})(h, tok),
+				took: func(t *testing.T, want bool) {
+					h.flush()
+					if want {
+						assert.Len(t, status(h, tok).Body["contacts"], 1)
+						assert.NotEmpty(t, h.srv.mail.list(backupEmail), "the new contact gets its code")
+						return
+					}
+					assert.Empty(t, status(h, tok).Body["contacts"], "no contact added")
+					assert.Empty(t, h.srv.mail.list(backupEmail), "no code sent to the refused address")
+				},
+			}
+		}, http.StatusCreated},
+		{"enroll authenticator", enroll("/v1/2fa/authenticator"), http.StatusOK},
+		{"enroll authenticator (QR)", enroll("/v1/2fa/authenticator/qr.png"), http.StatusOK},
+		{"confirm authenticator", func(h *harness, tok string) setupAttempt {
 			// Enrol late in the window, so the pending key outlives the password.
 			h.clock.Advance(passwordFreshness() - 2*time.Minute)
 			key := h.enrollApp(tok)
-			return func() resp {
-				return h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+			return setupAttempt{
+				call: func() resp {
+					return h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
+				},
+				took: func(t *testing.T, want bool) { assert.Equal(t, want, status(h, tok).Body["authenticator"]) },
 			}
 		}, http.StatusOK},
-		{"recovery codes", post("/v1/2fa/recovery-codes", nil), http.StatusOK},
-		{"set security questions", func(h *harness, tok string) func() resp {
-			return func() resp { return h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)) }
+		{"recovery codes", func(h *harness, tok string) setupAttempt {
+			// A set made while fresh, one code used: 9 left. A new set would have 10,
+			// and the old codes would stop working.
+			r := h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(tok))
+			require.Equal(h.t, 200, r.Status, r.Raw)
+			old := r.Body["recovery_codes"].([]any)
+			useOld := func(i int) resp {
+				return h.do("POST", "/v1/2fa/verify", map[string]any{"method": "recovery_code", "code": old[i]}, bearerH(tok))
+			}
+			require.Equal(h.t, 200, useOld(0).Status)
+			return setupAttempt{
+				call: post("/v1/2fa/recovery-codes", nil)(h, tok),
+				took: func(t *testing.T, want bool) {
+					left := status(h, tok).Body["recovery_codes_left"]
+					r := useOld(1)
+					if want {
+						assert.Equal(t, float64(10), left, "a new set")
+						assert.Equal(t, http.StatusForbidden, r.Status, "the old set is replaced: %s", r.Raw)
+						return
+					}
+					assert.Equal(t, float64(9), left, "the old set, not a new one")
+					assert.Equal(t, 200, r.Status, "an old code still works: %s", r.Raw)
+				},
+			}
 		}, http.StatusOK},
-		{"enable", func(h *harness, tok string) func() resp {
+		{"set security questions", func(h *harness, tok string) setupAttempt {
+			return setupAttempt{
+				call: func() resp { return h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)) },
+				took: func(t *testing.T, want bool) {
+					r := h.do("GET", "/v1/questions", nil, bearerH(tok))
+					if want {
+						assert.Equal(t, http.StatusOK, r.Status, r.Raw)
+						return
+					}
+					assert.Equal(t, http.StatusNotFound, r.Status, "no questions set: %s", r.Raw)
+				},
+			}
+		}, http.StatusOK},
+		{"enable", func(h *harness, tok string) setupAttempt {
 			h.addContact(tok, "email", backupEmail)
-			return post("/v1/2fa/enable", nil)(h, tok)
+			return setupAttempt{
+				call: post("/v1/2fa/enable", nil)(h, tok),
+				took: func(t *testing.T, want bool) { assert.Equal(t, want, status(h, tok).Body["enabled"]) },
+			}
 		}, http.StatusOK},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+"/fresh sign-in", func(t *testing.T) {
 			h := newHarness(t)
 			tok := h.signup("ada@example.com", "+15550100002")
-			r := tc.prepare(h, tok)()
+			a := tc.prepare(h, tok)
+			r := a.call()
 			require.Equal(t, tc.ok, r.Status, r.Raw)
+			a.took(t, true)
 		})
 		t.Run(tc.name+"/stale session", func(t *testing.T) {
 			h := newHarness(t)
 			tok := h.signup("ada@example.com", "+15550100002")
 			signedIn := h.clock.Now()
-			call := tc.prepare(h, tok)
+			a := tc.prepare(h, tok)
 			h.clock.Advance(signedIn.Add(passwordFreshness() + time.Second).Sub(h.clock.Now()))
-			requireReauth(t, call())
-			r := h.do("GET", "/v1/2fa", nil, bearerH(tok))
-			require.Equal(t, 200, r.Status, r.Raw)
-			assert.Equal(t, false, r.Body["enabled"], "nothing changed")
-			assert.Equal(t, false, r.Body["authenticator"], "nothing changed")
-			assert.Equal(t, http.StatusNotFound, h.do("GET", "/v1/questions", nil, bearerH(tok)).Status, "nothing changed")
+			requireReauth(t, a.call())
 
-			r = h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok))
+			r := h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok))
 			require.Equal(t, 200, r.Status, r.Raw)
-			r = call()
+			a.took(t, false)
+			r = a.call()
 			require.Equal(t, tc.ok, r.Status, r.Raw)
+			a.took(t, true)
 		})
 	}
 }
