@@ -61,8 +61,9 @@ type Proof struct {
 	Method     Method
 	// Purpose is what the code was requested for (contact codes only). The message that
 	// carried the code named it, so count such a proof only toward actions of that
-	// purpose: a code sent "for account change" is no consent to a SIM swap. The
-	// services here accept any fresh proof; the caller matches purposes (as
+	// purpose: a code sent "for account change" is no consent to a SIM swap. Disable
+	// and RemoveAuthenticator take a contact-code proof only for
+	// otp.PurposeDisableTwoFactor; elsewhere the caller matches purposes (as
 	// examples/server does) or protection's policy decides what is enough.
 	Purpose otp.Purpose
 	// ContactID and Kind name the contact a code went to (MethodContactCode only).

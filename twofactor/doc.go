@@ -50,8 +50,11 @@
 // key derived from Config.HashKey. Keep it server-side (in the session record, say) and
 // pass it back: removing a verified contact, disabling 2FA, and, once 2FA is on, adding a
 // contact or regenerating recovery codes all require one no older than
-// Config.ProofMaxAge (5 minutes), checked by [Service.CheckProof]. A proof a client
-// makes up or alters fails the tag. The last verified contact cannot be removed while
+// Config.ProofMaxAge (5 minutes), checked by [Service.CheckProof]. A proof by a contact
+// code carries the purpose its message named: disabling 2FA and removing the
+// authenticator app take such a proof only if it was sent for
+// otp.PurposeDisableTwoFactor, and callers should likewise count it only toward
+// actions of its purpose. A proof a client makes up or alters fails the tag. The last verified contact cannot be removed while
 // 2FA is on ([ErrLastContact]); to replace it, add and verify the new one first. A
 // contact left pending from before 2FA was turned on needs a proof to be verified
 // (VerifyContactRequest.Proof). protection.EvidenceFromProof checks a proof with

@@ -156,6 +156,17 @@ func (h *harness) signIn(sub, contactID string) twofactor.Proof {
 	return p
 }
 
+// proveFor runs Begin for purpose and Complete with the code the contact received.
+func (h *harness) proveFor(sub, contactID string, purpose otp.Purpose) twofactor.Proof {
+	h.t.Helper()
+	h.tick()
+	ch, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: contactID, Purpose: purpose})
+	require.NoError(h.t, err)
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: h.sender.last(h.t).Code})
+	require.NoError(h.t, err)
+	return p
+}
+
 // enrollApp starts an authenticator enrollment for sub and returns the app's key, as
 // a phone would read it from the QR code. The enrollment is still pending.
 func (h *harness) enrollApp(sub string) *otp.Key {

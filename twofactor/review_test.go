@@ -91,7 +91,7 @@ func TestSenderFailureOnCancelledContextLeavesNothing(t *testing.T) {
 	assert.ErrorIs(t, err, otp.ErrInvalidCode, "the undelivered code must have been revoked")
 
 	// AddContact: the pending contact must be removed again.
-	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.signIn("alice", phone.ID), twofactor.Origin{}))
+	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.proveFor("alice", phone.ID, otp.PurposeDisableTwoFactor), twofactor.Origin{}))
 	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: h.signIn("alice", phone.ID)}))
 	h.tick()
 	ctx, cancel = context.WithCancel(h.ctx)

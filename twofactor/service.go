@@ -379,7 +379,10 @@ func (s *Service) Enable(ctx context.Context, subscriber string, o Origin) error
 	return errors.Join(s.publish(ctx, s.event(notify.TwoFactorEnabled, subscriber, o, attrs)), serr)
 }
 
-// Disable turns 2FA off. It needs a fresh proof (see CheckProof) for the subscriber.
+// Disable turns 2FA off. It needs a fresh proof (see CheckProof) for the subscriber,
+// and a code sent to a contact counts only if it was sent for this
+// (otp.PurposeDisableTwoFactor): its message said what it was for, and a subscriber who
+// read out a sign-in code or one "for account change" has not agreed to lose 2FA.
 // Contacts, recovery codes and the authenticator stay, ready for re-enabling. Publishes
 // notify.TwoFactorDisabled; disabling when already off does nothing.
 func (s *Service) Disable(ctx context.Context, subscriber string, proof Proof, o Origin) error {
@@ -389,7 +392,7 @@ func (s *Service) Disable(ctx context.Context, subscriber string, proof Proof, o
 	if err := s.checkOrigin(o); err != nil {
 		return err
 	}
-	if err := s.CheckProof(subscriber, proof); err != nil {
+	if err := s.checkDisableProof(subscriber, proof); err != nil {
 		return err
 	}
 	changed, err := s.states.SetEnabled(ctx, subscriber, false, s.cfg.Now(), false)
@@ -400,6 +403,20 @@ func (s *Service) Disable(ctx context.Context, subscriber string, proof Proof, o
 		return nil
 	}
 	return s.publish(ctx, s.event(notify.TwoFactorDisabled, subscriber, o, map[string]string{"method": string(proof.Method)}))
+}
+
+// checkDisableProof is CheckProof for taking a second factor away: a contact code must
+// have been sent for otp.PurposeDisableTwoFactor. Authenticator and recovery codes
+// carry no purpose.
+func (s *Service) checkDisableProof(subscriber string, p Proof) error {
+	if err := s.CheckProof(subscriber, p); err != nil {
+		return err
+	}
+	if p.Method == MethodContactCode && p.Purpose != otp.PurposeDisableTwoFactor {
+		return fmt.Errorf("%w: a code sent for %s does not take a second factor away; send one for %s",
+			ErrProofRequired, p.Purpose, otp.PurposeDisableTwoFactor)
+	}
+	return nil
 }
 
 // Unlock lifts a lockout, timed or hard, and resets the failure count. It is for support
@@ -440,10 +457,10 @@ func (s *Service) newID() (string, error) {
 }
 
 // RemoveAuthenticator removes the subscriber's authenticator app (through
-// otp.Authenticators.Remove, which publishes notify.AuthenticatorRemoved). Like removing
-// a contact it needs a fresh proof, and while 2FA is on it is refused with
-// ErrLastContact if the subscriber has no verified contact to fall back on. Enrolling
-// and confirming an app is otp.Authenticators' job.
+// otp.Authenticators.Remove, which publishes notify.AuthenticatorRemoved). It needs the
+// proof Disable does (a contact code only if sent for otp.PurposeDisableTwoFactor), and
+// while 2FA is on it is refused with ErrLastContact if the subscriber has no verified
+// contact to fall back on. Enrolling and confirming an app is otp.Authenticators' job.
 func (s *Service) RemoveAuthenticator(ctx context.Context, subscriber string, proof Proof, o Origin) error {
 	if err := checkSubscriber(subscriber); err != nil {
 		return err
@@ -454,7 +471,7 @@ func (s *Service) RemoveAuthenticator(ctx context.Context, subscriber string, pr
 	if s.auths == nil {
 		return fmt.Errorf("%w: no authenticator service is configured (Deps.Authenticators)", ErrInvalidRequest)
 	}
-	if err := s.CheckProof(subscriber, proof); err != nil {
+	if err := s.checkDisableProof(subscriber, proof); err != nil {
 		return err
 	}
 	st, err := s.state(ctx, subscriber)

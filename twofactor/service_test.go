@@ -279,9 +279,11 @@ func TestContactChangesNeedProofOnce2FAIsOn(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: pc.Contact.ID}))
 
-	// Disabling needs a proof; then the last contact can go (with a proof).
+	// Disabling needs a proof for that purpose; then the last contact can go (with a proof).
 	assert.ErrorIs(t, h.svc.Disable(h.ctx, "alice", twofactor.Proof{}, twofactor.Origin{}), twofactor.ErrProofRequired)
-	require.NoError(t, h.svc.Disable(h.ctx, "alice", p, twofactor.Origin{Channel: "web"}))
+	require.Equal(t, otp.PurposeSignIn, p.Purpose)
+	assert.ErrorIs(t, h.svc.Disable(h.ctx, "alice", p, twofactor.Origin{}), twofactor.ErrProofRequired, "a sign-in code does not turn 2FA off")
+	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.proveFor("alice", newPhone.ID, otp.PurposeDisableTwoFactor), twofactor.Origin{Channel: "web"}))
 	ev, _ = h.events.Last(notify.TwoFactorDisabled)
 	assert.Equal(t, "web", ev.Channel)
 	assert.Equal(t, "contact_code", ev.Attributes["method"])
@@ -349,7 +351,7 @@ func TestSenderFailure(t *testing.T) {
 	h.signIn("alice", phone.ID)
 
 	// Adding a contact whose code cannot be sent leaves nothing behind.
-	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.signIn("alice", phone.ID), twofactor.Origin{}))
+	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.proveFor("alice", phone.ID, otp.PurposeDisableTwoFactor), twofactor.Origin{}))
 	email := h.addVerified("bob", twofactor.KindEmail, "bob@example.com", twofactor.Proof{})
 	h.sender.fail = errGateway
 	h.tick()
@@ -820,4 +822,37 @@ func TestRecipientsForNotify(t *testing.T) {
 	contacts, _, err = h.svc.Recipients(h.ctx, "alice")
 	require.NoError(t, err)
 	assert.Len(t, contacts, 1)
+}
+
+// Taking a second factor away (turning 2FA off, removing the app) with a contact code
+// needs a code sent for that: the message named its purpose, and a subscriber who read
+// out a sign-in code or one for an account change has not agreed to lose 2FA.
+func TestTakingAFactorAwayNeedsItsPurpose(t *testing.T) {
+	h := newHarness(t, twofactor.Config{})
+	app := h.enrollApp("alice")
+	_, err := h.auths.Confirm(h.ctx, otp.ConfirmRequest{Subscriber: "alice", Code: app.TOTP(h.clk.Now())})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Enable(h.ctx, "alice", twofactor.Origin{}))
+	h.clk.Advance(30 * time.Second)
+	byApp, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: app.TOTP(h.clk.Now())})
+	require.NoError(t, err)
+	phone := h.addVerified("alice", twofactor.KindPhone, "07400 123456", byApp)
+
+	for _, purpose := range []otp.Purpose{otp.PurposeSignIn, otp.PurposeAccountChange, otp.PurposeSIMSwap, otp.PurposePortOut} {
+		p := h.proveFor("alice", phone.ID, purpose)
+		assert.ErrorIs(t, h.svc.Disable(h.ctx, "alice", p, twofactor.Origin{}), twofactor.ErrProofRequired, "disable with a code for %s", purpose)
+		assert.ErrorIs(t, h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{}), twofactor.ErrProofRequired, "remove the app with a code for %s", purpose)
+	}
+	st, err := h.svc.Status(h.ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, st.Enabled)
+	assert.True(t, st.Authenticator)
+
+	p := h.proveFor("alice", phone.ID, otp.PurposeDisableTwoFactor)
+	require.NoError(t, h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{}))
+	require.NoError(t, h.svc.Disable(h.ctx, "alice", p, twofactor.Origin{}))
+	st, err = h.svc.Status(h.ctx, "alice")
+	require.NoError(t, err)
+	assert.False(t, st.Enabled)
+	assert.False(t, st.Authenticator)
 }
