@@ -167,6 +167,20 @@ func (h *harness) proveFor(sub, contactID string, purpose otp.Purpose) twofactor
 	return p
 }
 
+// appOnly gives sub a confirmed authenticator app as their only factor, turns 2FA on,
+// and returns a fresh proof by the app.
+func (h *harness) appOnly(sub string) twofactor.Proof {
+	h.t.Helper()
+	app := h.enrollApp(sub)
+	_, err := h.auths.Confirm(h.ctx, otp.ConfirmRequest{Subscriber: sub, Code: app.TOTP(h.clk.Now())})
+	require.NoError(h.t, err)
+	require.NoError(h.t, h.svc.Enable(h.ctx, sub, twofactor.Origin{}))
+	h.clk.Advance(30 * time.Second)
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: sub, Method: twofactor.MethodAuthenticator, Code: app.TOTP(h.clk.Now())})
+	require.NoError(h.t, err)
+	return p
+}
+
 // enrollApp starts an authenticator enrollment for sub and returns the app's key, as
 // a phone would read it from the QR code. The enrollment is still pending.
 func (h *harness) enrollApp(sub string) *otp.Key {

@@ -765,16 +765,10 @@ func TestStoreErrorsFailClosed(t *testing.T) {
 
 func TestRemoveAuthenticator(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
-	app := h.enrollApp("alice")
-	_, err := h.auths.Confirm(h.ctx, otp.ConfirmRequest{Subscriber: "alice", Code: app.TOTP(h.clk.Now())})
-	require.NoError(t, err)
-	require.NoError(t, h.svc.Enable(h.ctx, "alice", twofactor.Origin{}))
-	h.clk.Advance(30 * time.Second)
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: app.TOTP(h.clk.Now())})
-	require.NoError(t, err)
+	p := h.appOnly("alice")
 
 	assert.ErrorIs(t, h.svc.RemoveAuthenticator(h.ctx, "alice", twofactor.Proof{}, twofactor.Origin{}), twofactor.ErrProofRequired)
-	err = h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{})
+	err := h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{})
 	assert.ErrorIs(t, err, twofactor.ErrLastContact, "the only factor of an account with 2FA on stays")
 	assert.EqualError(t, err, "twofactor: the authenticator app cannot be removed while 2FA is on and no verified contact is left; add and verify a contact, or disable 2FA, first",
 		"the message names what is being removed")
@@ -829,14 +823,7 @@ func TestRecipientsForNotify(t *testing.T) {
 // out a sign-in code or one for an account change has not agreed to lose 2FA.
 func TestTakingAFactorAwayNeedsItsPurpose(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
-	app := h.enrollApp("alice")
-	_, err := h.auths.Confirm(h.ctx, otp.ConfirmRequest{Subscriber: "alice", Code: app.TOTP(h.clk.Now())})
-	require.NoError(t, err)
-	require.NoError(t, h.svc.Enable(h.ctx, "alice", twofactor.Origin{}))
-	h.clk.Advance(30 * time.Second)
-	byApp, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: app.TOTP(h.clk.Now())})
-	require.NoError(t, err)
-	phone := h.addVerified("alice", twofactor.KindPhone, "07400 123456", byApp)
+	phone := h.addVerified("alice", twofactor.KindPhone, "07400 123456", h.appOnly("alice"))
 
 	for _, purpose := range []otp.Purpose{otp.PurposeSignIn, otp.PurposeAccountChange, otp.PurposeSIMSwap, otp.PurposePortOut} {
 		p := h.proveFor("alice", phone.ID, purpose)
