@@ -233,7 +233,11 @@ func (s *Service) set(ctx context.Context, e Enrollment, proofMethod string) ([]
 	}
 	if err := s.events.Publish(ctx, ev); err != nil {
 		err = fmt.Errorf("%w: event %s not published: %w", ErrUnavailable, ev.Type, err)
-		if uerr := s.withdraw(ctx, rec, prev, change); uerr != nil {
+		switch uerr := s.withdraw(ctx, rec, prev, change); {
+		case errors.Is(uerr, ErrConflict):
+			// Another write got there first: what stands is its doing, not this one's.
+			return nil, errors.Join(err, fmt.Errorf("undoing the write conflicted with a change made meanwhile elsewhere; reload the questions: %w", uerr))
+		case uerr != nil:
 			return nil, errors.Join(err, fmt.Errorf("%w: undoing the write failed, so the questions stand unannounced: %w", ErrUnavailable, uerr))
 		}
 		return nil, fmt.Errorf("%w; nothing was changed", err)

@@ -812,3 +812,53 @@ func TestNoMethodReturnsAnswers(t *testing.T) {
 		}
 	}
 }
+
+// A match that cannot be audited does not count: when the verification event cannot
+// be published, the verdict is NoMatch and the error wraps ErrUnavailable.
+func TestUnauditedMatchDoesNotCount(t *testing.T) {
+	e := newEnv(t, questions.Config{})
+	e.enroll(t, "sub-1")
+	e.events.Err = errors.New("outbox full")
+	r, err := e.verify("sub-1", "poem-line", carrierSpoken)
+	require.ErrorIs(t, err, questions.ErrUnavailable)
+	assert.Equal(t, questions.NoMatch, r.Verdict)
+	e.events.Err = nil
+	r, err = e.verify("sub-1", "poem-line", carrierSpoken)
+	require.NoError(t, err)
+	assert.Equal(t, questions.Match, r.Verdict, "the same answer matches once it can be audited")
+}
+
+// racingPublisher stores another version of the record, as a change made elsewhere
+// would, then fails to publish.
+type racingPublisher struct {
+	answers *memory.QuestionAnswers
+}
+
+func (p racingPublisher) Publish(ctx context.Context, e notify.Event) error {
+	rec, err := p.answers.Get(ctx, e.Subscriber)
+	if err != nil {
+		return err
+	}
+	rec.Version++
+	if err := p.answers.Put(ctx, rec); err != nil {
+		return err
+	}
+	return errors.New("outbox full")
+}
+
+// An undo never overwrites a change made meanwhile elsewhere: it reports the conflict.
+func TestUndoYieldsToAChangeMadeMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, questions.Config{})
+	e.enroll(t, "sub-1")
+	svc, err := questions.New(questions.Config{Now: e.clock.Now}, e.answers, e.attempts, e.keys, racingPublisher{e.answers}, e.tf.svc)
+	require.NoError(t, err)
+	qs, err := svc.Change(ctx, enrollment("sub-1", newChoices), e.tf.emailProof(t, "sub-1"))
+	require.ErrorIs(t, err, questions.ErrUnavailable)
+	require.ErrorIs(t, err, questions.ErrConflict)
+	assert.Contains(t, err.Error(), "made meanwhile elsewhere")
+	assert.Nil(t, qs)
+	rec, err := e.answers.Get(ctx, "sub-1")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), rec.Version, "the other change stands")
+}

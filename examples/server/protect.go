@@ -29,6 +29,10 @@ type decisionJSON struct {
 	Counted       []string   `json:"counted_evidence"`
 	Risk          riskJSON   `json:"risk"`
 	HoldUntil     *time.Time `json:"hold_until,omitempty"`
+	// CodePurpose, on a step-up in the app that a contact code would satisfy, is the
+	// purpose to ask that code for (POST /v1/2fa/challenge): a code counts only toward
+	// the purpose its message named.
+	CodePurpose string `json:"code_purpose,omitempty"`
 }
 
 func kindNames(ks protection.EvidenceKinds) []string {
@@ -49,6 +53,9 @@ func decisionView(d protection.Decision, rj riskJSON) decisionJSON {
 	if d.Outcome == protection.StepUp {
 		for _, m := range d.Missing() {
 			v.RequiredSteps = append(v.RequiredSteps, kindNames(m))
+			if d.Channel == protection.ChannelApp && m.Has(protection.EvidenceContactCode) {
+				v.CodePurpose = codePurposeName(stepUpPurpose(d.Action))
+			}
 		}
 	}
 	if !d.HoldUntil.IsZero() {
@@ -147,6 +154,17 @@ func flagPurpose(f protection.Flags) otp.Purpose {
 		return otp.PurposePortOut
 	}
 	return otp.PurposeAccountChange
+}
+
+// codePurposeName is the API's name for a step-up purpose (the inverse of
+// stepUpPurposes).
+func codePurposeName(p otp.Purpose) string {
+	for name, q := range stepUpPurposes {
+		if q == p && name != "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // proofFits reports whether proof p counts toward action a.
@@ -337,7 +355,11 @@ func (s *Server) handleFlagDisable(w http.ResponseWriter, r *http.Request, c *ca
 		return protectionError(err)
 	}
 	s.recordDecision(r.Context(), rreq, d)
-	out := map[string]any{"flag": f.String(), "decision": decisionView(d, rj)}
+	dv := decisionView(d, rj)
+	if dv.CodePurpose != "" {
+		dv.CodePurpose = codePurposeName(flagPurpose(f))
+	}
+	out := map[string]any{"flag": f.String(), "decision": dv}
 	if d.Outcome.Permits() {
 		out["disable_at"] = at
 		out["status"] = "cooling_off"

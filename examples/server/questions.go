@@ -95,7 +95,8 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 	}
 	if errors.Is(err, questions.ErrUnavailable) {
 		// A store or the outbox is down. If the event could not be published, the write
-		// was undone: questions never change unannounced.
+		// was undone, so questions do not change unannounced; in the rare case that the
+		// undo failed too, the error (logged here) says the new questions stand.
 		s.log.Error("security questions not set", "subscriber", c.account.ID, "error", err)
 		return errorf(http.StatusServiceUnavailable, codeUnavailable, "the security questions could not be set just now; try again shortly")
 	}
