@@ -217,8 +217,11 @@ func (l *limiters) allow(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastSweep) > time.Minute {
+		// Forget a key only once its bucket would be full again anyway (at least 10
+		// minutes idle): forgetting it sooner would hand back a full burst early.
+		idle := max(10*time.Minute, time.Duration(float64(l.burst)/float64(l.every)*float64(time.Second)))
 		for k, e := range l.m {
-			if now.Sub(e.seen) > 10*time.Minute {
+			if now.Sub(e.seen) > idle {
 				delete(l.m, k)
 			}
 		}

@@ -97,8 +97,11 @@ type Server struct {
 
 	ipLimits  *limiters
 	subLimits *limiters
-	cases     *caseBook
-	proofs    *proofLedger
+	// noticeLimits paces the "someone tried to sign up with your address" notices per
+	// address, so repeated sign-ups cannot bomb a subscriber or pump SMS to their number.
+	noticeLimits *limiters
+	cases        *caseBook
+	proofs       *proofLedger
 	// challenges binds each one-time-code challenge to the flow that issued it.
 	challenges *challengeBook
 	handler    http.Handler
@@ -132,6 +135,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.ipLimits = newLimiters(defaultRate(opts.IPRate, 20), defaultBurst(opts.IPBurst, 40), s.now)
 	s.subLimits = newLimiters(defaultRate(opts.SubscriberRate, 10), defaultBurst(opts.SubscriberBurst, 20), s.now)
+	s.noticeLimits = newLimiters(1/signupNoticeEvery.Seconds(), 1, s.now)
 	mo := memory.Options{Now: s.now}
 	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireAccounts, s.wireRisk, s.wireFactors, s.wireStatus} {
 		if err := wire(mo); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -535,4 +536,45 @@ func TestTwoFactorLockoutRetryAfter(t *testing.T) {
 	r = h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": challenge, "code": "000000"}, bearerH(a.tok))
 	require.Equal(t, http.StatusTooManyRequests, r.Status, r.Raw)
 	assert.Equal(t, "600", r.Header.Get("Retry-After"))
+}
+
+// Repeated sign-ups with a subscriber's address or number notify the owner at most
+// once an hour per address: sign-up cannot be used to bomb them or pump SMS to them.
+func TestSignupNoticesArePaced(t *testing.T) {
+	h := newHarness(t)
+	h.signup("ada@example.com", "+15550100002")
+	count := func(to, subject string) int {
+		h.flush()
+		n := 0
+		for _, m := range h.srv.mail.list(to) {
+			if strings.Contains(m.Subject, subject) {
+				n++
+			}
+		}
+		return n
+	}
+	try := func(email, phone string) {
+		r := h.do("POST", "/v1/signup", map[string]any{"email": email, "password": testPassword, "name": "Eve", "phone": phone})
+		require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
+	}
+	for i := range 3 {
+		try("ada@example.com", "+1555010009"+strconv.Itoa(i))
+		try("eve"+strconv.Itoa(i)+"@example.com", "+15550100002")
+	}
+	assert.Equal(t, 1, count("ada@example.com", "Someone tried to sign up"))
+	assert.Equal(t, 1, count("+15550100002", "Someone tried to sign up"))
+
+	// Still one after half an hour of quiet (the pace outlives the limiter's sweep).
+	h.clock.Advance(30 * time.Minute)
+	try("ada@example.com", "+15550100080")
+	try("eve9@example.com", "+15550100002")
+	assert.Equal(t, 1, count("ada@example.com", "Someone tried to sign up"))
+	assert.Equal(t, 1, count("+15550100002", "Someone tried to sign up"))
+
+	// An hour on, the owner hears again.
+	h.clock.Advance(31 * time.Minute)
+	try("ada@example.com", "+15550100081")
+	try("eve8@example.com", "+15550100002")
+	assert.Equal(t, 2, count("ada@example.com", "Someone tried to sign up"))
+	assert.Equal(t, 2, count("+15550100002", "Someone tried to sign up"))
 }

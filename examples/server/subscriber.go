@@ -65,12 +65,18 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 		if _, err := s.passwords.Hasher().Hash(r.Context(), req.Password); err != nil {
 			return err
 		}
+		// The owner hears of it, at most once per signupNoticeEvery per address, and the
+		// answer is the same either way.
 		if existing, ok := s.dir.byEmailAddr(email); ok {
-			s.send(r.Context(), message{Channel: "email", To: existing.Email, Subject: "Someone tried to sign up with your address",
-				Body: "Someone tried to create an account with this email address. You already have one: sign in instead. If it was not you, you need do nothing."})
+			if s.noticeLimits.allow("email:" + existing.Email) {
+				s.send(r.Context(), message{Channel: "email", To: existing.Email, Subject: "Someone tried to sign up with your address",
+					Body: "Someone tried to create an account with this email address. You already have one: sign in instead. If it was not you, you need do nothing."})
+			}
 		} else if existing, ok := s.dir.byNumber(phone); ok {
-			s.send(r.Context(), message{Channel: "sms", To: existing.Phone, Subject: "Someone tried to sign up with your number",
-				Body: "Someone tried to open an account with your number. If it was not you, you need do nothing; we never move a number without your proof."})
+			if s.noticeLimits.allow("sms:" + existing.Phone) {
+				s.send(r.Context(), message{Channel: "sms", To: existing.Phone, Subject: "Someone tried to sign up with your number",
+					Body: "Someone tried to open an account with your number. If it was not you, you need do nothing; we never move a number without your proof."})
+			}
 		}
 		writeJSON(w, http.StatusAccepted, accepted)
 		return nil
@@ -84,6 +90,10 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusAccepted, accepted)
 	return nil
 }
+
+// signupNoticeEvery is the least time between two "someone tried to sign up" notices
+// to one address.
+const signupNoticeEvery = time.Hour
 
 // passwordError turns a policy result into a 422 listing every reason.
 func passwordError(res password.Result, err error) error {
