@@ -120,6 +120,15 @@ func (h *harness) mailTo(to, sub string) message {
 	return message{}
 }
 
+// openCase opens an agent case for the subscriber on phone, on channel, and returns
+// its path (/agent/v1/cases/{case}).
+func (h *harness) openCase(phone, channel string) string {
+	h.t.Helper()
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": phone, "channel": channel})
+	require.Equal(h.t, http.StatusCreated, r.Status, r.Raw)
+	return "/agent/v1/cases/" + r.str("case_id")
+}
+
 // signup creates and verifies an account and returns a session token.
 func (h *harness) signup(email, phone string) string {
 	h.t.Helper()

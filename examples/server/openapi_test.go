@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"regexp"
@@ -168,10 +169,8 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 	t.Run("agent code", func(t *testing.T) {
 		h := newHarness(t)
 		a := h.secureAccount()
-		r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "phone"})
-		require.Equal(t, http.StatusCreated, r.Status, r.Raw)
-		base := "/agent/v1/cases/" + r.str("case_id")
-		r = h.agent("POST", base+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
+		base := h.openCase("+15550100002", "phone")
+		r := h.agent("POST", base+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
 		require.Equal(t, 200, r.Status, r.Raw)
 		ch := r.str("challenge_id")
 		check(t, "POST", "/agent/v1/cases/{case}/verify/code/send", http.StatusNotFound,
@@ -181,6 +180,53 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 		check(t, "POST", "/agent/v1/cases/{case}/verify/code", http.StatusTooManyRequests, untilNot(t, 20, http.StatusForbidden, func() resp {
 			return h.agent("POST", base+"/verify/code", map[string]any{"challenge_id": ch, "code": "000000"})
 		}))
+	})
+
+	// A one-time code the gateway does not take is a 503 the client can retry at once
+	// (twofactor withdrew the code, so no resend allowance was used), not a 500.
+	t.Run("code sender down", func(t *testing.T) {
+		h := newHarness(t)
+		a := h.secureAccount()
+		caseBase := h.openCase("+15550100002", "phone")
+		r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword})
+		require.Equal(t, http.StatusOK, r.Status, r.Raw)
+		sid := r.str("signin_id")
+		fresh := h.signup("bob@example.com", "+15550100003")
+		h.clock.Advance(time.Minute)
+		gateway := func(err error) {
+			h.srv.mail.mu.Lock()
+			h.srv.mail.fail = err
+			h.srv.mail.mu.Unlock()
+		}
+		gateway(errors.New("gateway down"))
+		calls := []struct {
+			method, doc string
+			do          func() resp
+		}{
+			{"POST", "/v1/2fa/challenge", func() resp {
+				return h.do("POST", "/v1/2fa/challenge", map[string]any{"contact_id": a.emailContact}, bearerH(a.tok))
+			}},
+			{"POST", "/v1/signin/challenge", func() resp {
+				return h.do("POST", "/v1/signin/challenge", map[string]any{"signin_id": sid, "contact_id": a.emailContact})
+			}},
+			{"POST", "/v1/2fa/contacts", func() resp {
+				return h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "bob.backup@example.org"}, bearerH(fresh))
+			}},
+			{"POST", "/agent/v1/cases/{case}/verify/code/send", func() resp {
+				return h.agent("POST", caseBase+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
+			}},
+		}
+		for _, c := range calls {
+			r := c.do()
+			check(t, c.method, c.doc, http.StatusServiceUnavailable, r)
+			assert.Equal(t, codeUnavailable, r.str("code"), r.Raw)
+		}
+		// Nothing was used up: each succeeds at once when the gateway is back.
+		gateway(nil)
+		for _, c := range calls {
+			r := c.do()
+			assert.Less(t, r.Status, 300, "%s %s after the gateway came back: %s", c.method, c.doc, r.Raw)
+		}
 	})
 
 	t.Run("authenticator", func(t *testing.T) {

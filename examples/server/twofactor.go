@@ -19,6 +19,11 @@ import (
 	"github.com/carrierguard/carrierguard/twofactor"
 )
 
+// errCodeNotSent marks a one-time code the courier did not take. twofactor has already
+// withdrawn the code and given back its place in the resend limits, so the client may
+// simply try again: the answer is 503, not an internal fault.
+var errCodeNotSent = errors.New("the code could not be sent")
+
 // sendCode is twofactor's Sender: it delivers a one-time code at once, straight to the
 // courier (codes never sit in the notification outbox). The code is in the message
 // body only; the log courier never logs bodies.
@@ -27,6 +32,13 @@ func (s *Server) sendCode(ctx context.Context, m twofactor.Message) error {
 	if m.Kind == twofactor.KindPhone {
 		channel = "sms"
 	}
+	if err := s.deliverCode(ctx, channel, m); err != nil {
+		return fmt.Errorf("%w: %w", errCodeNotSent, err)
+	}
+	return nil
+}
+
+func (s *Server) deliverCode(ctx context.Context, channel string, m twofactor.Message) error {
 	return s.courier.deliver(ctx, message{ID: notify.NewID(), Time: s.now(), Channel: channel, To: m.To,
 		Subject: "Your security code",
 		Body: fmt.Sprintf("Your code is %s. It is for %s and expires at %s UTC. We will never ask you for it: do not share it.",
@@ -71,6 +83,8 @@ func (s *Server) twofactorError(err error) error {
 		return errorf(http.StatusConflict, codeConflict, "an authenticator app is already set up: remove it first (DELETE /v1/2fa/authenticator), then enrol the new one")
 	case errors.Is(err, otp.ErrNotEnrolled):
 		return errorf(http.StatusConflict, codeConflict, "no authenticator app is set up")
+	case errors.Is(err, errCodeNotSent):
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "the code could not be sent just now; nothing was used up, so try again shortly")
 	default:
 		return err
 	}
