@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"net/url"
 	"testing"
 	"time"
 
@@ -248,12 +249,15 @@ func TestAuthenticatorAlgorithms(t *testing.T) {
 	for _, alg := range []otp.Algorithm{otp.SHA1, otp.SHA256, otp.SHA512} {
 		for _, digits := range []int{6, 8} {
 			e := newAuth(t, otp.AuthenticatorConfig{Algorithm: alg, Digits: digits, SecretSize: 32})
-			_, a := e.enroll(t, "alice", otp.TOTP)
+			en, a := e.enroll(t, "alice", otp.TOTP)
+			u, err := url.Parse(en.URI)
+			require.NoError(t, err)
+			assert.NotContains(t, u.Query().Get("secret"), "=", "a 32-byte secret, base32 without padding")
 			assert.Equal(t, alg, a.uri.Params.Algorithm)
 			assert.Equal(t, digits, a.uri.Params.Digits)
 			code := a.totp(e.clk.Now())
 			assert.Len(t, code, digits)
-			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
 			assert.NoError(t, err, "%s/%d", alg, digits)
 		}
 	}
