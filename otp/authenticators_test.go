@@ -349,3 +349,94 @@ func TestConfirmRacingReEnrollment(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, st.Confirmed)
 }
+
+// failingAuthStore fails one AuthenticatorStore operation once fail is set, to show
+// every store error fails closed.
+type failingAuthStore struct {
+	*memory.OTP
+	fail string // "get" or "advance"
+}
+
+func (f *failingAuthStore) GetAuthenticator(ctx context.Context, subscriber string) (otp.Authenticator, error) {
+	if f.fail == "get" {
+		return otp.Authenticator{}, errStore
+	}
+	return f.OTP.GetAuthenticator(ctx, subscriber)
+}
+
+func (f *failingAuthStore) AdvanceAuthenticator(ctx context.Context, subscriber, id string, step int64, confirmedAt time.Time) error {
+	if f.fail == "advance" {
+		return errStore
+	}
+	return f.OTP.AdvanceAuthenticator(ctx, subscriber, id, step, confirmedAt)
+}
+
+// A store error in Confirm, Verify or Resync is an error of its own, never success and
+// never a code error, and nothing is accepted: the code still works once the store does.
+func TestAuthenticatorsStoreFailClosed(t *testing.T) {
+	ctx := context.Background()
+	newFailing := func(t *testing.T, kind otp.Kind, confirm bool) (*failingAuthStore, authEnv, app) {
+		t.Helper()
+		e := newAuth(t, otp.AuthenticatorConfig{})
+		fs := &failingAuthStore{OTP: e.store}
+		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+		require.NoError(t, err)
+		e.auth, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: e.clk.Now}, fs, kr, e.rec)
+		require.NoError(t, err)
+		_, a := e.enroll(t, "alice", kind)
+		if confirm {
+			code := a.totp(e.clk.Now())
+			if kind == otp.HOTP {
+				code = a.key.HOTP(0)
+			}
+			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			require.NoError(t, err)
+			e.clk.Advance(30 * time.Second)
+		}
+		return fs, e, a
+	}
+	unchanged := func(t *testing.T, e authEnv, want otp.Authenticator, events int) {
+		t.Helper()
+		got, err := e.store.GetAuthenticator(ctx, "alice")
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "nothing accepted")
+		assert.Len(t, e.rec.Events(), events, "nothing published")
+	}
+	for _, op := range []string{"get", "advance"} {
+		t.Run("confirm/"+op, func(t *testing.T) {
+			fs, e, a := newFailing(t, otp.TOTP, false)
+			before, _ := e.store.GetAuthenticator(ctx, "alice")
+			fs.fail = op
+			code := a.totp(e.clk.Now())
+			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			assert.ErrorIs(t, err, errStore)
+			unchanged(t, e, before, 0)
+			fs.fail = ""
+			_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			assert.NoError(t, err, "the code was not used up")
+		})
+		t.Run("verify/"+op, func(t *testing.T) {
+			fs, e, a := newFailing(t, otp.TOTP, true)
+			before, _ := e.store.GetAuthenticator(ctx, "alice")
+			fs.fail = op
+			code := a.totp(e.clk.Now())
+			_, err := e.auth.Verify(ctx, "alice", code)
+			assert.ErrorIs(t, err, errStore)
+			unchanged(t, e, before, 1)
+			fs.fail = ""
+			_, err = e.auth.Verify(ctx, "alice", code)
+			assert.NoError(t, err, "the code was not used up")
+		})
+		t.Run("resync/"+op, func(t *testing.T) {
+			fs, e, a := newFailing(t, otp.HOTP, true)
+			before, _ := e.store.GetAuthenticator(ctx, "alice")
+			fs.fail = op
+			_, err := e.auth.Resync(ctx, "alice", a.key.HOTP(60), a.key.HOTP(61))
+			assert.ErrorIs(t, err, errStore)
+			unchanged(t, e, before, 1)
+			fs.fail = ""
+			_, err = e.auth.Resync(ctx, "alice", a.key.HOTP(60), a.key.HOTP(61))
+			assert.NoError(t, err, "the codes were not used up")
+		})
+	}
+}
