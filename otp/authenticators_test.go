@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"net/url"
 	"testing"
@@ -438,5 +439,37 @@ func TestAuthenticatorsStoreFailClosed(t *testing.T) {
 			_, err = e.auth.Resync(ctx, "alice", a.key.HOTP(60), a.key.HOTP(61))
 			assert.NoError(t, err, "the codes were not used up")
 		})
+	}
+}
+
+// AuthenticatorConfig.Skew is how many steps either side of now are accepted: zero
+// means 1, negative means the current step only.
+func TestAuthenticatorSkew(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		skew     int
+		accepted int // steps back (and ahead) that are accepted; one more is not
+	}{
+		{-1, 0},
+		{0, 1},
+		{2, 2},
+	}
+	for _, tt := range tests {
+		for _, dir := range []int{-1, 1} {
+			t.Run(fmt.Sprintf("skew %d, direction %d", tt.skew, dir), func(t *testing.T) {
+				e := newAuth(t, otp.AuthenticatorConfig{Skew: tt.skew})
+				_, a := e.enroll(t, "alice", otp.TOTP)
+				_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now())})
+				require.NoError(t, err)
+				e.clk.Advance(10 * 30 * time.Second)
+				at := func(steps int) string { return a.totp(e.clk.Now().Add(time.Duration(dir*steps) * 30 * time.Second)) }
+
+				_, err = e.auth.Verify(ctx, "alice", at(tt.accepted+1))
+				assert.ErrorIs(t, err, otp.ErrInvalidCode, "%d steps off", tt.accepted+1)
+				m, err := e.auth.Verify(ctx, "alice", at(tt.accepted))
+				require.NoError(t, err, "%d steps off", tt.accepted)
+				assert.Equal(t, a.key.Step(e.clk.Now())+int64(dir*tt.accepted), m.Step)
+			})
+		}
 	}
 }
