@@ -473,3 +473,57 @@ func TestAuthenticatorSkew(t *testing.T) {
 		}
 	}
 }
+
+// staleStore answers GetAuthenticator with the record as it was when it was captured,
+// as a Confirm sees it when another Confirm wins between its read and its write.
+type staleStore struct {
+	*memory.OTP
+	stale otp.Authenticator
+}
+
+func (s staleStore) GetAuthenticator(context.Context, string) (otp.Authenticator, error) {
+	return s.stale, nil
+}
+
+// Only the Confirm that confirmed the enrollment succeeds and publishes
+// notify.AuthenticatorEnrolled, even when two read it pending with codes from
+// different steps.
+func TestConfirmOnlyOnce(t *testing.T) {
+	ctx := context.Background()
+	t.Run("interleaved", func(t *testing.T) {
+		e := newAuth(t, otp.AuthenticatorConfig{})
+		_, a := e.enroll(t, "alice", otp.TOTP)
+		pending, err := e.store.GetAuthenticator(ctx, "alice")
+		require.NoError(t, err)
+		_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now().Add(-30 * time.Second))})
+		require.NoError(t, err)
+
+		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+		require.NoError(t, err)
+		late, err := otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: e.clk.Now}, staleStore{e.store, pending}, kr, e.rec)
+		require.NoError(t, err)
+		_, err = late.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now())})
+		assert.ErrorIs(t, err, otp.ErrNotEnrolled, "the enrollment was confirmed meanwhile")
+		assert.Len(t, e.rec.Events(), 1, "one AuthenticatorEnrolled")
+		rec, err := e.store.GetAuthenticator(ctx, "alice")
+		require.NoError(t, err)
+		assert.Equal(t, a.key.Step(e.clk.Now())-1, rec.LastStep, "the losing confirmation changed nothing")
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		e := newAuth(t, otp.AuthenticatorConfig{Skew: 5})
+		_, a := e.enroll(t, "alice", otp.TOTP)
+		var codes []string // eleven distinct valid codes, steps -5 to +5
+		for d := -5; d <= 5; d++ {
+			codes = append(codes, a.totp(e.clk.Now().Add(time.Duration(d)*30*time.Second)))
+		}
+		for _, err := range storetest.ExactlyOnce(t, storetest.Contenders, func(i int) error {
+			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: codes[i%len(codes)]})
+			return err
+		}) {
+			if !errors.Is(err, otp.ErrNotEnrolled) && !errors.Is(err, otp.ErrReplay) {
+				t.Errorf("losing Confirm: %v", err)
+			}
+		}
+		assert.Len(t, e.rec.Events(), 1, "one AuthenticatorEnrolled")
+	})
+}
