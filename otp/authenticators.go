@@ -222,7 +222,8 @@ type ConfirmRequest struct {
 
 // Confirm activates a pending enrollment with a valid code and publishes
 // notify.AuthenticatorEnrolled. ErrNotEnrolled if nothing is pending (or the subscriber
-// is already confirmed), ErrExpired if the enrollment lapsed; code errors as for Verify.
+// is already confirmed, also by a racing Confirm: only one succeeds and publishes),
+// ErrExpired if the enrollment lapsed; code errors as for Verify.
 func (a *Authenticators) Confirm(ctx context.Context, req ConfirmRequest) (Match, error) {
 	rec, err := a.get(ctx, req.Subscriber)
 	if err != nil {
@@ -395,6 +396,8 @@ func (a *Authenticators) advance(ctx context.Context, rec Authenticator, step in
 	case errors.Is(err, ErrReplay):
 		return Match{}, ErrReplay
 	case errors.Is(err, ErrNotFound): // removed or re-enrolled meanwhile
+		return Match{}, ErrNotEnrolled
+	case errors.Is(err, ErrAlreadyEnrolled): // another Confirm won
 		return Match{}, ErrNotEnrolled
 	case err != nil:
 		return Match{}, fmt.Errorf("otp: authenticator store: %w", err)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
+	"net/url"
 	"testing"
 	"time"
 
@@ -248,12 +250,15 @@ func TestAuthenticatorAlgorithms(t *testing.T) {
 	for _, alg := range []otp.Algorithm{otp.SHA1, otp.SHA256, otp.SHA512} {
 		for _, digits := range []int{6, 8} {
 			e := newAuth(t, otp.AuthenticatorConfig{Algorithm: alg, Digits: digits, SecretSize: 32})
-			_, a := e.enroll(t, "alice", otp.TOTP)
+			en, a := e.enroll(t, "alice", otp.TOTP)
+			u, err := url.Parse(en.URI)
+			require.NoError(t, err)
+			assert.NotContains(t, u.Query().Get("secret"), "=", "a 32-byte secret, base32 without padding")
 			assert.Equal(t, alg, a.uri.Params.Algorithm)
 			assert.Equal(t, digits, a.uri.Params.Digits)
 			code := a.totp(e.clk.Now())
 			assert.Len(t, code, digits)
-			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
 			assert.NoError(t, err, "%s/%d", alg, digits)
 		}
 	}
@@ -344,4 +349,181 @@ func TestConfirmRacingReEnrollment(t *testing.T) {
 	st, err := e.auth.Status(ctx, "alice")
 	require.NoError(t, err)
 	assert.False(t, st.Confirmed)
+}
+
+// failingAuthStore fails one AuthenticatorStore operation once fail is set, to show
+// every store error fails closed.
+type failingAuthStore struct {
+	*memory.OTP
+	fail string // "get" or "advance"
+}
+
+func (f *failingAuthStore) GetAuthenticator(ctx context.Context, subscriber string) (otp.Authenticator, error) {
+	if f.fail == "get" {
+		return otp.Authenticator{}, errStore
+	}
+	return f.OTP.GetAuthenticator(ctx, subscriber)
+}
+
+func (f *failingAuthStore) AdvanceAuthenticator(ctx context.Context, subscriber, id string, step int64, confirmedAt time.Time) error {
+	if f.fail == "advance" {
+		return errStore
+	}
+	return f.OTP.AdvanceAuthenticator(ctx, subscriber, id, step, confirmedAt)
+}
+
+// A store error in Confirm, Verify or Resync is an error of its own, never success and
+// never a code error, and nothing is accepted: the code still works once the store does.
+func TestAuthenticatorsStoreFailClosed(t *testing.T) {
+	ctx := context.Background()
+	newFailing := func(t *testing.T, kind otp.Kind, confirm bool) (*failingAuthStore, authEnv, app) {
+		t.Helper()
+		e := newAuth(t, otp.AuthenticatorConfig{})
+		fs := &failingAuthStore{OTP: e.store}
+		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+		require.NoError(t, err)
+		e.auth, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: e.clk.Now}, fs, kr, e.rec)
+		require.NoError(t, err)
+		_, a := e.enroll(t, "alice", kind)
+		if confirm {
+			code := a.totp(e.clk.Now())
+			if kind == otp.HOTP {
+				code = a.key.HOTP(0)
+			}
+			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			require.NoError(t, err)
+			e.clk.Advance(30 * time.Second)
+		}
+		return fs, e, a
+	}
+	unchanged := func(t *testing.T, e authEnv, want otp.Authenticator, events int) {
+		t.Helper()
+		got, err := e.store.GetAuthenticator(ctx, "alice")
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "nothing accepted")
+		assert.Len(t, e.rec.Events(), events, "nothing published")
+	}
+	for _, op := range []string{"get", "advance"} {
+		t.Run("confirm/"+op, func(t *testing.T) {
+			fs, e, a := newFailing(t, otp.TOTP, false)
+			before, _ := e.store.GetAuthenticator(ctx, "alice")
+			fs.fail = op
+			code := a.totp(e.clk.Now())
+			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			assert.ErrorIs(t, err, errStore)
+			unchanged(t, e, before, 0)
+			fs.fail = ""
+			_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			assert.NoError(t, err, "the code was not used up")
+		})
+		t.Run("verify/"+op, func(t *testing.T) {
+			fs, e, a := newFailing(t, otp.TOTP, true)
+			before, _ := e.store.GetAuthenticator(ctx, "alice")
+			fs.fail = op
+			code := a.totp(e.clk.Now())
+			_, err := e.auth.Verify(ctx, "alice", code)
+			assert.ErrorIs(t, err, errStore)
+			unchanged(t, e, before, 1)
+			fs.fail = ""
+			_, err = e.auth.Verify(ctx, "alice", code)
+			assert.NoError(t, err, "the code was not used up")
+		})
+		t.Run("resync/"+op, func(t *testing.T) {
+			fs, e, a := newFailing(t, otp.HOTP, true)
+			before, _ := e.store.GetAuthenticator(ctx, "alice")
+			fs.fail = op
+			_, err := e.auth.Resync(ctx, "alice", a.key.HOTP(60), a.key.HOTP(61))
+			assert.ErrorIs(t, err, errStore)
+			unchanged(t, e, before, 1)
+			fs.fail = ""
+			_, err = e.auth.Resync(ctx, "alice", a.key.HOTP(60), a.key.HOTP(61))
+			assert.NoError(t, err, "the codes were not used up")
+		})
+	}
+}
+
+// AuthenticatorConfig.Skew is how many steps either side of now are accepted: zero
+// means 1, negative means the current step only.
+func TestAuthenticatorSkew(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		skew     int
+		accepted int // steps back (and ahead) that are accepted; one more is not
+	}{
+		{-1, 0},
+		{0, 1},
+		{2, 2},
+	}
+	for _, tt := range tests {
+		for _, dir := range []int{-1, 1} {
+			t.Run(fmt.Sprintf("skew %d, direction %d", tt.skew, dir), func(t *testing.T) {
+				e := newAuth(t, otp.AuthenticatorConfig{Skew: tt.skew})
+				_, a := e.enroll(t, "alice", otp.TOTP)
+				_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now())})
+				require.NoError(t, err)
+				e.clk.Advance(10 * 30 * time.Second)
+				at := func(steps int) string { return a.totp(e.clk.Now().Add(time.Duration(dir*steps) * 30 * time.Second)) }
+
+				_, err = e.auth.Verify(ctx, "alice", at(tt.accepted+1))
+				assert.ErrorIs(t, err, otp.ErrInvalidCode, "%d steps off", tt.accepted+1)
+				m, err := e.auth.Verify(ctx, "alice", at(tt.accepted))
+				require.NoError(t, err, "%d steps off", tt.accepted)
+				assert.Equal(t, a.key.Step(e.clk.Now())+int64(dir*tt.accepted), m.Step)
+			})
+		}
+	}
+}
+
+// staleStore answers GetAuthenticator with the record as it was when it was captured,
+// as a Confirm sees it when another Confirm wins between its read and its write.
+type staleStore struct {
+	*memory.OTP
+	stale otp.Authenticator
+}
+
+func (s staleStore) GetAuthenticator(context.Context, string) (otp.Authenticator, error) {
+	return s.stale, nil
+}
+
+// Only the Confirm that confirmed the enrollment succeeds and publishes
+// notify.AuthenticatorEnrolled, even when two read it pending with codes from
+// different steps.
+func TestConfirmOnlyOnce(t *testing.T) {
+	ctx := context.Background()
+	t.Run("interleaved", func(t *testing.T) {
+		e := newAuth(t, otp.AuthenticatorConfig{})
+		_, a := e.enroll(t, "alice", otp.TOTP)
+		pending, err := e.store.GetAuthenticator(ctx, "alice")
+		require.NoError(t, err)
+		_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now().Add(-30 * time.Second))})
+		require.NoError(t, err)
+
+		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+		require.NoError(t, err)
+		late, err := otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: e.clk.Now}, staleStore{e.store, pending}, kr, e.rec)
+		require.NoError(t, err)
+		_, err = late.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now())})
+		assert.ErrorIs(t, err, otp.ErrNotEnrolled, "the enrollment was confirmed meanwhile")
+		assert.Len(t, e.rec.Events(), 1, "one AuthenticatorEnrolled")
+		rec, err := e.store.GetAuthenticator(ctx, "alice")
+		require.NoError(t, err)
+		assert.Equal(t, a.key.Step(e.clk.Now())-1, rec.LastStep, "the losing confirmation changed nothing")
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		e := newAuth(t, otp.AuthenticatorConfig{Skew: 5})
+		_, a := e.enroll(t, "alice", otp.TOTP)
+		var codes []string // eleven distinct valid codes, steps -5 to +5
+		for d := -5; d <= 5; d++ {
+			codes = append(codes, a.totp(e.clk.Now().Add(time.Duration(d)*30*time.Second)))
+		}
+		for _, err := range storetest.ExactlyOnce(t, storetest.Contenders, func(i int) error {
+			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: codes[i%len(codes)]})
+			return err
+		}) {
+			if !errors.Is(err, otp.ErrNotEnrolled) && !errors.Is(err, otp.ErrReplay) {
+				t.Errorf("losing Confirm: %v", err)
+			}
+		}
+		assert.Len(t, e.rec.Events(), 1, "one AuthenticatorEnrolled")
+	})
 }

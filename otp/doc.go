@@ -12,16 +12,19 @@
 // [Codes] issues a code for a subscriber, a [Purpose] and a [Destination], returns the
 // plaintext once for the caller to send, and stores only a keyed hash:
 //
+//	// hashKey: 32 or more random bytes from configuration (keyring.GenerateKey makes
+//	// them once); publisher: your notify.Publisher.
 //	store := memory.NewOTP(memory.Options{})
-//	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key}, store, store, publisher)
+//	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hashKey}, store, store, publisher)
+//	dest := otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"}
 //	issued, err := codes.Issue(ctx, otp.IssueRequest{
-//		Subscriber: "sub-42", Purpose: otp.PurposeSIMSwap,
-//		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"},
+//		Subscriber: "sub-42", Purpose: otp.PurposeSIMSwap, Destination: dest,
 //	})
-//	// send issued.Code; keep issued.ChallengeID (if the sender refused it:
-//	// codes.Undelivered(ctx, issued.ChallengeID))
-//	v, err := codes.Verify(ctx, otp.VerifyRequest{ChallengeID: id, Subscriber: "sub-42",
-//		Purpose: otp.PurposeSIMSwap, Destination: dest, Code: typed})
+//	// Send issued.Code to dest and keep issued.ChallengeID (if the sender refused the
+//	// message: codes.Undelivered(ctx, issued.ChallengeID)). Later, with typed what the
+//	// subscriber entered:
+//	v, err := codes.Verify(ctx, otp.VerifyRequest{ChallengeID: issued.ChallengeID,
+//		Subscriber: "sub-42", Purpose: otp.PurposeSIMSwap, Destination: dest, Code: typed})
 //
 // The policy, and why:
 //
@@ -68,7 +71,16 @@
 // parameter) and a QR code PNG drawn by github.com/pquerna/otp. The secret is sealed with
 // a [keyring.Keyring] whose associated data binds it to the subscriber and the enrollment,
 // so a sealed secret copied to another row does not open. The enrollment stays pending
-// until [Authenticators.Confirm] sees a valid code from the app.
+// until [Authenticators.Confirm] sees a valid code from the app:
+//
+//	// keys: a keyring.Keyring (keyring.NewLocal, or your KMS); store and publisher as above.
+//	auth, err := otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile"}, store, keys, publisher)
+//	en, err := auth.Enroll(ctx, otp.EnrollRequest{Subscriber: "sub-42", Account: "•••• 0123"})
+//	// Show en.QRCodePNG (or en.Secret) once, over the signed-in session; first is the
+//	// app's first code.
+//	_, err = auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "sub-42", Code: first})
+//	// At each sign-in, with typed what the subscriber entered:
+//	m, err := auth.Verify(ctx, "sub-42", typed)
 //
 // Verification accepts TOTP codes within ±1 step of 30 s by default (AuthenticatorConfig.Skew)
 // and HOTP codes up to 10 counters ahead, with [Authenticators.Resync] for tokens that

@@ -1,6 +1,7 @@
 package otp_test
 
 import (
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -100,4 +101,24 @@ func FuzzParseKeyURI(f *testing.F) {
 			t.Fatalf("String not stable: %q then %q", out, out2)
 		}
 	})
+}
+
+// The secret parameter is base32 without padding for every secret length, not only the
+// multiples of 5 bytes (such as the default 20) that never need any, and reads back.
+func TestKeyURIStringSecretUnpadded(t *testing.T) {
+	for _, n := range []int{16, 20, 21, 32, 33, 64} {
+		secret := make([]byte, n)
+		for i := range secret {
+			secret[i] = byte(i*7 + 1)
+		}
+		k := otp.KeyURI{Kind: otp.TOTP, Issuer: "Carrier", Account: "alice", Secret: secret, Params: otp.Params{Algorithm: otp.SHA1, Digits: 6, Period: 30 * time.Second}}
+		u, err := url.Parse(k.String())
+		require.NoError(t, err)
+		param := u.Query().Get("secret")
+		assert.NotContains(t, param, "=", "%d-byte secret", n)
+		assert.Len(t, param, (n*8+4)/5, "%d-byte secret", n)
+		got, err := otp.ParseKeyURI(k.String())
+		require.NoError(t, err)
+		assert.Equal(t, k, got, "%d-byte secret", n)
+	}
 }

@@ -317,11 +317,14 @@ func (s *OTP) AdvanceAuthenticator(ctx context.Context, subscriber, id string, s
 	if !ok || a.ID != id {
 		return otp.ErrNotFound
 	}
+	if !confirmedAt.IsZero() && a.Confirmed() {
+		return otp.ErrAlreadyEnrolled
+	}
 	if step <= a.LastStep {
 		return otp.ErrReplay
 	}
 	a.LastStep = step
-	if !confirmedAt.IsZero() && !a.Confirmed() {
+	if !confirmedAt.IsZero() {
 		a.ConfirmedAt = confirmedAt
 	}
 	s.auths[subscriber] = a

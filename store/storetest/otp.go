@@ -481,7 +481,8 @@ func TestOTPRates(t *testing.T, newStore func(t *testing.T, now func() time.Time
 
 // TestOTPAuthenticators checks an otp.AuthenticatorStore: pending replacement, refusal to
 // overwrite a confirmed record, the monotonic step (replay protection) under Contenders
-// goroutines, confirmation, ID binding, deletion and isolation.
+// goroutines, confirmation (once, however many race for it), ID binding, deletion and
+// isolation.
 func TestOTPAuthenticators(t *testing.T, newStore func(t *testing.T, now func() time.Time) otp.AuthenticatorStore) {
 	ctx := context.Background()
 	rec := func(id, subscriber string) otp.Authenticator {
@@ -517,12 +518,13 @@ func TestOTPAuthenticators(t *testing.T, newStore func(t *testing.T, now func() 
 		wantErr(t, s.PutAuthenticator(ctx, rec("e3", "alice")), otp.ErrAlreadyEnrolled, "PutAuthenticator over a confirmed one")
 		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e2", 10, time.Time{}), otp.ErrReplay, "same step again")
 		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e2", 9, time.Time{}), otp.ErrReplay, "earlier step")
-		if err := s.AdvanceAuthenticator(ctx, "alice", "e2", 11, Epoch.Add(time.Hour)); err != nil {
+		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e2", 11, Epoch.Add(time.Hour)), otp.ErrAlreadyEnrolled, "confirming a confirmed record")
+		if err := s.AdvanceAuthenticator(ctx, "alice", "e2", 11, time.Time{}); err != nil {
 			t.Fatalf("later step: %v", err)
 		}
 		got, _ = s.GetAuthenticator(ctx, "alice")
 		if !got.ConfirmedAt.Equal(Epoch) || got.LastStep != 11 {
-			t.Errorf("a later confirmation time must not move ConfirmedAt: %+v", got)
+			t.Errorf("a refused confirmation must change nothing: %+v", got)
 		}
 		if _, err := s.GetAuthenticator(ctx, "bob"); !errors.Is(err, otp.ErrNotFound) {
 			t.Errorf("bob sees alice's record: %v", err)
@@ -545,6 +547,22 @@ func TestOTPAuthenticators(t *testing.T, newStore func(t *testing.T, now func() 
 			return s.AdvanceAuthenticator(ctx, "alice", "e1", 100, time.Time{})
 		}) {
 			wantErr(t, err, otp.ErrReplay, "losing advance")
+		}
+	})
+
+	t.Run("concurrent confirmations at different steps", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		if err := s.PutAuthenticator(ctx, rec("e1", "alice")); err != nil {
+			t.Fatal(err)
+		}
+		for _, err := range ExactlyOnce(t, Contenders, func(i int) error {
+			return s.AdvanceAuthenticator(ctx, "alice", "e1", int64(100+i), Epoch.Add(time.Duration(i)*time.Second))
+		}) {
+			wantErr(t, err, otp.ErrAlreadyEnrolled, "losing confirmation")
+		}
+		got, err := s.GetAuthenticator(ctx, "alice")
+		if err != nil || !got.Confirmed() || !got.ConfirmedAt.Equal(Epoch.Add(time.Duration(got.LastStep-100)*time.Second)) {
+			t.Errorf("after racing confirmations: %+v, %v; want the winner's step and time", got, err)
 		}
 	})
 
