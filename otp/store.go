@@ -161,10 +161,11 @@ type AuthenticatorStore interface {
 	GetAuthenticator(ctx context.Context, subscriber string) (Authenticator, error)
 	// AdvanceAuthenticator atomically sets LastStep to step if the stored record has this
 	// id and step is greater than its LastStep. A non-zero confirmedAt confirms a pending
-	// record as well (sets ConfirmedAt); if the record is already confirmed it returns
-	// ErrAlreadyEnrolled, so of racing confirmations exactly one succeeds. ErrNotFound if
-	// the subscriber has no record with this id; ErrReplay if step is not greater than
-	// LastStep. The checks are made in that order and a refused call changes nothing.
+	// record as well (sets ConfirmedAt). The checks, in this order: ErrNotFound if the
+	// subscriber has no record with this id; ErrAlreadyEnrolled if confirmedAt is
+	// non-zero and the record is already confirmed (so of racing confirmations exactly
+	// one succeeds); ErrReplay if step is not greater than LastStep. A refused call
+	// changes nothing.
 	AdvanceAuthenticator(ctx context.Context, subscriber, id string, step int64, confirmedAt time.Time) error
 	// DeleteAuthenticator removes the subscriber's authenticator, or returns ErrNotFound.
 	DeleteAuthenticator(ctx context.Context, subscriber string) error

@@ -218,8 +218,13 @@ func (l *limiters) allow(key string) bool {
 	defer l.mu.Unlock()
 	if now.Sub(l.lastSweep) > time.Minute {
 		// Forget a key only once its bucket would be full again anyway (at least 10
-		// minutes idle): forgetting it sooner would hand back a full burst early.
-		idle := max(10*time.Minute, time.Duration(float64(l.burst)/float64(l.every)*float64(time.Second)))
+		// minutes idle): forgetting it sooner would hand back a full burst early. A day
+		// at most, so that a very slow limit cannot make the map keep every key it sees.
+		refill := float64(l.burst) / float64(l.every) * float64(time.Second)
+		idle := 24 * time.Hour
+		if refill < float64(idle) {
+			idle = max(10*time.Minute, time.Duration(refill))
+		}
 		for k, e := range l.m {
 			if now.Sub(e.seen) > idle {
 				delete(l.m, k)

@@ -65,17 +65,18 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 		if _, err := s.passwords.Hasher().Hash(r.Context(), req.Password); err != nil {
 			return err
 		}
-		// The owner hears of it, at most once per signupNoticeEvery per address, and the
-		// answer is the same either way.
+		// The owner hears of it by email (never by SMS: a number given at sign-up is not
+		// proved, and an SMS to it would let sign-ups pump messages to numbers of the
+		// caller's choosing), at most once per signupNoticeEvery per address or number.
 		if existing, ok := s.dir.byEmailAddr(email); ok {
-			if s.noticeLimits.allow("email:" + existing.Email) {
+			if s.noticeLimits.allow(noticeKeyEmail(existing.Email)) {
 				s.send(r.Context(), message{Channel: "email", To: existing.Email, Subject: "Someone tried to sign up with your address",
 					Body: "Someone tried to create an account with this email address. You already have one: sign in instead. If it was not you, you need do nothing."})
 			}
 		} else if existing, ok := s.dir.byNumber(phone); ok {
-			if s.noticeLimits.allow("sms:" + existing.Phone) {
-				s.send(r.Context(), message{Channel: "sms", To: existing.Phone, Subject: "Someone tried to sign up with your number",
-					Body: "Someone tried to open an account with your number. If it was not you, you need do nothing; we never move a number without your proof."})
+			if s.noticeLimits.allow(noticeKeyNumber(existing.Phone)) {
+				s.send(r.Context(), message{Channel: "email", To: existing.Email, Subject: "Someone tried to sign up with your number",
+					Body: "Someone tried to open an account with your mobile number. If it was not you, you need do nothing; we never move a number without your proof."})
 			}
 		}
 		writeJSON(w, http.StatusAccepted, accepted)
@@ -84,6 +85,11 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.passwords.Enroll(r.Context(), a.ID, req.Password, subject); err != nil {
 		return err // the password passed Check a moment ago: anything now is a fault
 	}
+	// A new account starts its addresses' notice pacing as a notice would: otherwise a
+	// second sign-up with the same number would send a message where one for a number
+	// registered earlier sends none, and the difference in timing would tell them apart.
+	s.noticeLimits.allow(noticeKeyEmail(a.Email))
+	s.noticeLimits.allow(noticeKeyNumber(a.Phone))
 	if err := s.sendVerification(r.Context(), a); err != nil {
 		return err
 	}
@@ -92,8 +98,11 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 }
 
 // signupNoticeEvery is the least time between two "someone tried to sign up" notices
-// to one address.
+// about one address or number.
 const signupNoticeEvery = time.Hour
+
+func noticeKeyEmail(addr string) string  { return "email:" + addr }
+func noticeKeyNumber(e164 string) string { return "number:" + e164 }
 
 // passwordError turns a policy result into a 422 listing every reason.
 func passwordError(res password.Result, err error) error {

@@ -19,9 +19,9 @@ import (
 	"github.com/carrierguard/carrierguard/twofactor"
 )
 
-// errCodeNotSent marks a one-time code the courier did not take. twofactor has already
-// withdrawn the code and given back its place in the resend limits, so the client may
-// simply try again: the answer is 503, not an internal fault.
+// errCodeNotSent marks a one-time code the courier did not take. twofactor withdraws the
+// code and gives back its place in the resend limits, so the client may simply try
+// again: the answer is 503, not an internal fault.
 var errCodeNotSent = errors.New("the code could not be sent")
 
 // sendCode is twofactor's Sender: it delivers a one-time code at once, straight to the
@@ -84,7 +84,11 @@ func (s *Server) twofactorError(err error) error {
 	case errors.Is(err, otp.ErrNotEnrolled):
 		return errorf(http.StatusConflict, codeConflict, "no authenticator app is set up")
 	case errors.Is(err, errCodeNotSent):
-		return errorf(http.StatusServiceUnavailable, codeUnavailable, "the code could not be sent just now; nothing was used up, so try again shortly")
+		// Logged in full: twofactor's undo (withdrawing the code, removing a pending
+		// contact) may have failed too, and the 503 says nothing of it. The code itself
+		// is already redacted from the sender's error by twofactor.
+		s.log.Error("one-time code not sent", "error", err.Error())
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "the code could not be sent just now; try again shortly")
 	default:
 		return err
 	}

@@ -519,6 +519,8 @@ func TestOTPAuthenticators(t *testing.T, newStore func(t *testing.T, now func() 
 		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e2", 10, time.Time{}), otp.ErrReplay, "same step again")
 		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e2", 9, time.Time{}), otp.ErrReplay, "earlier step")
 		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e2", 11, Epoch.Add(time.Hour)), otp.ErrAlreadyEnrolled, "confirming a confirmed record")
+		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e3", 11, Epoch.Add(time.Hour)), otp.ErrNotFound, "confirming another id: the id is checked first")
+		wantErr(t, s.AdvanceAuthenticator(ctx, "alice", "e2", 10, Epoch.Add(time.Hour)), otp.ErrAlreadyEnrolled, "confirming with a used step: confirmation is checked before the step")
 		if err := s.AdvanceAuthenticator(ctx, "alice", "e2", 11, time.Time{}); err != nil {
 			t.Fatalf("later step: %v", err)
 		}
