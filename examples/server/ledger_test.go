@@ -75,10 +75,10 @@ func TestProofFits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, a := range tt.fits {
-				assert.True(t, proofFits(tt.proof, a), "should count toward %s", a)
+				assert.True(t, provesPurpose(tt.proof, stepUpPurpose(a)), "should count toward %s", a)
 			}
 			for _, a := range tt.not {
-				assert.False(t, proofFits(tt.proof, a), "should not count toward %s", a)
+				assert.False(t, provesPurpose(tt.proof, stepUpPurpose(a)), "should not count toward %s", a)
 			}
 		})
 	}

@@ -167,11 +167,6 @@ func codePurposeName(p otp.Purpose) string {
 	return ""
 }
 
-// proofFits reports whether proof p counts toward action a.
-func proofFits(p twofactor.Proof, a protection.Action) bool {
-	return provesPurpose(p, stepUpPurpose(a))
-}
-
 // provesPurpose reports whether proof p counts for purpose want. A contact code counts
 // only for the purpose it was sent for; a sign-in code also counts for account changes,
 // as a second factor just proved at sign-in does. Codes from an authenticator app and

@@ -32,17 +32,14 @@ func (s *Server) sendCode(ctx context.Context, m twofactor.Message) error {
 	if m.Kind == twofactor.KindPhone {
 		channel = "sms"
 	}
-	if err := s.deliverCode(ctx, channel, m); err != nil {
-		return fmt.Errorf("%w: %w", errCodeNotSent, err)
-	}
-	return nil
-}
-
-func (s *Server) deliverCode(ctx context.Context, channel string, m twofactor.Message) error {
-	return s.courier.deliver(ctx, message{ID: notify.NewID(), Time: s.now(), Channel: channel, To: m.To,
+	err := s.courier.deliver(ctx, message{ID: notify.NewID(), Time: s.now(), Channel: channel, To: m.To,
 		Subject: "Your security code",
 		Body: fmt.Sprintf("Your code is %s. It is for %s and expires at %s UTC. We will never ask you for it: do not share it.",
 			m.Code, strings.ReplaceAll(string(m.Purpose), "_", " "), m.ExpiresAt.UTC().Format("15:04"))})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errCodeNotSent, err)
+	}
+	return nil
 }
 
 // secondFactorProof is the session's newest second-factor proof that counts for
