@@ -18,6 +18,10 @@ const (
 	PurposeAccountChange       Purpose = "account_change"
 	PurposeAccountRecovery     Purpose = "account_recovery"
 	PurposeDisableTwoFactor    Purpose = "disable_two_factor"
+	// PurposeAddFactor is a code that approves adding a sign-in factor (a trusted
+	// contact, an authenticator app, a new set of recovery codes) or turning 2FA on. It is
+	// sent to a factor the subscriber already has, never to the one being added.
+	PurposeAddFactor Purpose = "add_factor"
 )
 
 // Validate reports whether p is a well-formed purpose.

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"strings"
 	"time"
+
+	"github.com/carrierguard/carrierguard/otp"
 )
 
 // Action is a sensitive request the policy decides on. The zero value is not an action.
@@ -375,6 +377,14 @@ type Evidence struct {
 	// SIM is what is known about recent SIM changes of Destination. An SMS or voice code
 	// counts only when it is SIMStatusStable.
 	SIM SIMStatus
+	// Purpose is what a second-factor proof (contact code, authenticator code, recovery
+	// code) was requested for: the purpose its message named, or the step-up it was
+	// entered for. Empty for evidence kinds that carry no purpose (session, password,
+	// security questions, transfer PIN, government ID).
+	Purpose otp.Purpose
+	// FactorAddedAt is when the factor behind a second-factor proof was added or last
+	// changed (twofactor.Proof.FactorAddedAt). Zero means unknown.
+	FactorAddedAt time.Time
 }
 
 // clip bounds caller input echoed in error messages.

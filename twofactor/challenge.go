@@ -75,8 +75,14 @@ type Proof struct {
 	// Masked is the contact as shown to people ("•••• 2671"), for audit and UIs.
 	Masked string
 	// At is when the proof was given.
-	At  time.Time
-	Tag []byte
+	At time.Time
+	// FactorAddedAt is when the factor that gave the proof was added or last changed:
+	// the contact's verification, the authenticator's confirmation, or the generation of
+	// the recovery-code set. Verifiers treat a factor added within a probation period as
+	// not yet established (see package protection). Zero means unknown, which verifiers
+	// treat as not established.
+	FactorAddedAt time.Time
+	Tag           []byte
 }
 
 // String describes the proof for logs and audit: the masked contact, never the tag (with
@@ -110,8 +116,16 @@ func (p Proof) IsZero() bool { return p.Method == "" && p.Subscriber == "" && le
 func (s *Service) proofTag(p Proof) []byte {
 	m := hmac.New(sha256.New, s.proofMK)
 	m.Write(keyring.AssociatedData(p.Subscriber, string(p.Method), string(p.Purpose), p.ContactID, string(p.Kind),
-		p.Destination, p.Masked, strconv.FormatInt(p.At.UnixNano(), 10)))
+		p.Destination, p.Masked, strconv.FormatInt(p.At.UnixNano(), 10), unixNanoOrZero(p.FactorAddedAt)))
 	return m.Sum(nil)
+}
+
+// unixNanoOrZero formats t for a proof tag; the zero time is "0".
+func unixNanoOrZero(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.UnixNano(), 10)
 }
 
 // CheckProof reports whether p is a genuine proof, made by a service with the same
