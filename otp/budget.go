@@ -50,7 +50,10 @@ type SMSBudgets struct {
 	// Window is how long a sent code counts against the budgets. Default 1 hour.
 	Window time.Duration `validate:"omitempty,min=1m,max=24h"`
 	// Global is how many SMS and voice codes the service sends per Window in all.
-	// Default 2000.
+	// Default 2000. It bounds what a flood from many clients (a botnet) can cost, and
+	// the price is that such a flood, once it has spent the budget, holds up every
+	// subscriber's SMS codes until the window slides: size it well above your peak
+	// hour, and offer authenticator apps, which need no SMS.
 	Global int `validate:"omitempty,min=1,max=100000000"`
 	// PerClient is how many codes one client (an IPv4 address, or an IPv6 /64) may ask
 	// for per Window, whoever they are for. Default 20. Behind carrier-grade NAT one
@@ -135,6 +138,9 @@ type budgetPolicy struct {
 	// codes says, for each calling code with a listed region, whether all, some or
 	// none of its regions are allowed and home. A calling code not in it has none.
 	codes map[int]codeRule
+	// countryKeys is each calling code's budget key, made once so issuing a code
+	// builds no string for it.
+	countryKeys map[int]string
 }
 
 // codeRule is what the lists say of one calling code's regions.
@@ -176,6 +182,10 @@ func newBudgetPolicy(b SMSBudgets) (budgetPolicy, error) {
 		}
 	}
 	p.listed = len(p.allow) > 0
+	p.countryKeys = map[int]string{0: "country/0"}
+	for cc := range phonenumbers.GetSupportedCallingCodes() {
+		p.countryKeys[cc] = "country/" + strconv.Itoa(cc)
+	}
 	for r := range p.allow {
 		cc := phonenumbers.GetCountryCodeForRegion(r)
 		if _, done := p.codes[cc]; done {
@@ -240,7 +250,7 @@ func (p *budgetPolicy) classify(addr string) (destination, error) {
 // 0. Calling codes are prefix-free (ITU-T E.164), so the first 1 to 3 digits that form
 // an assigned code are the code.
 func callingCode(addr string) int {
-	if len(addr) < 2 || addr[0] != '+' {
+	if len(addr) < 2 || addr[0] != '+' || addr[1] == '0' {
 		return 0
 	}
 	for i := 1; i < len(addr); i++ {
@@ -292,7 +302,7 @@ func (s *Codes) budgetCounters(now time.Time, d destination, client netkey.Keys,
 		}
 	}
 	if !d.home {
-		out = append(out, BudgetCounter{Limit: BudgetCountry, Key: "country/" + strconv.Itoa(d.callingCode), Max: p.PerCountry, Since: since})
+		out = append(out, BudgetCounter{Limit: BudgetCountry, Key: p.countryKeys[d.callingCode], Max: p.PerCountry, Since: since})
 	}
 	return append(out, BudgetCounter{Limit: BudgetGlobal, Key: "global", Max: p.Global, Since: since})
 }
