@@ -2,6 +2,7 @@ package otp
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -291,10 +292,10 @@ func regionOf(addr string) string {
 // refusal is reported: client, network, country, global. The client keys are keyed
 // hashes of the prefix (the store never sees an address); the country key is the
 // calling code.
-func (s *Codes) budgetCounters(now time.Time, d destination, client netkey.Keys, hasClient bool) []BudgetCounter {
+// It appends to out, which a caller may pass from a pool (see reserveBudget).
+func (s *Codes) budgetCounters(out []BudgetCounter, now time.Time, d destination, client netkey.Keys, hasClient bool) []BudgetCounter {
 	p := &s.budget
 	since := now.Add(-p.Window)
-	out := make([]BudgetCounter, 0, 4)
 	if hasClient {
 		out = append(out, BudgetCounter{Limit: BudgetClient, Key: s.budgetKey("client/", client.ClientString()), Max: p.PerClient, Since: since})
 		if client.Tiered() {
@@ -305,6 +306,25 @@ func (s *Codes) budgetCounters(now time.Time, d destination, client netkey.Keys,
 		out = append(out, BudgetCounter{Limit: BudgetCountry, Key: p.countryKeys[d.callingCode], Max: p.PerCountry, Since: since})
 	}
 	return append(out, BudgetCounter{Limit: BudgetGlobal, Key: "global", Max: p.Global, Since: since})
+}
+
+// counterSet is room for every counter of one code, pooled: a BudgetStore keeps
+// nothing of r.Counters after ReserveBudget returns, so issuing a code allocates none.
+type counterSet [4]BudgetCounter
+
+// reserveBudget reserves one SMS or voice code, id, against the budgets, and returns the
+// refusal as Issue reports it.
+func (s *Codes) reserveBudget(ctx context.Context, id string, now time.Time, d destination, client netkey.Keys, hasClient bool) error {
+	set := s.counters.Get().(*counterSet)
+	defer func() {
+		*set = counterSet{}
+		s.counters.Put(set)
+	}()
+	r := BudgetReservation{ID: id, At: now, Counters: s.budgetCounters(set[:0], now, d, client, hasClient)}
+	if err := s.rates.ReserveBudget(ctx, r); err != nil {
+		return s.budgetRefused(err)
+	}
+	return nil
 }
 
 // budgetKey is prefix and hex HMAC-SHA-256 under HashKey over what it names.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -243,6 +244,7 @@ type budgetSpy struct {
 
 func (s *budgetSpy) ReserveBudget(ctx context.Context, r otp.BudgetReservation) error {
 	s.mu.Lock()
+	r.Counters = slices.Clone(r.Counters) // the caller's: kept past the call, it must be copied
 	s.res = append(s.res, r)
 	s.mu.Unlock()
 	return s.OTP.ReserveBudget(ctx, r)

@@ -75,6 +75,7 @@ type Codes struct {
 	limits     RateLimits
 	budget     budgetPolicy
 	macs       sync.Pool // of *macState, pre-keyed with HashKey
+	counters   sync.Pool // of *counterSet
 }
 
 // macState is a pre-keyed HMAC with its input and output buffers, reused across calls.
@@ -128,6 +129,7 @@ func NewCodes(cfg CodeConfig, challenges ChallengeStore, rates RateStore, pub no
 		budget: budget,
 	}
 	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, s.cfg.HashKey)} }
+	s.counters.New = func() any { return new(counterSet) }
 	return s, nil
 }
 
@@ -203,9 +205,7 @@ func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	}
 	now := s.cfg.Now()
 	if phone {
-		br := BudgetReservation{ID: id, At: now, Counters: s.budgetCounters(now, dest, client, req.ClientIP != "")}
-		if err := s.rates.ReserveBudget(ctx, br); err != nil {
-			err = s.budgetRefused(err)
+		if err := s.reserveBudget(ctx, id, now, dest, client, req.ClientIP != ""); err != nil {
 			// No code exists: the subscriber's reservation is given back too.
 			if rerr := s.rates.ReleaseIssue(ctx, id); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("otp: issue: releasing the reservation: %w", rerr))

@@ -156,7 +156,8 @@ type BudgetReservation struct {
 	ID string
 	// At is when the send is recorded: the core's clock, never the store's.
 	At time.Time
-	// Counters are checked in order; the first that is full refuses.
+	// Counters are checked in order; the first that is full refuses. The slice
+	// belongs to the caller: a store keeps nothing of it after ReserveBudget returns.
 	Counters []BudgetCounter
 }
 

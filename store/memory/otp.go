@@ -37,9 +37,12 @@ type budgetLog struct {
 	window time.Duration
 }
 
-// budgetSend is where one budget reservation is recorded, and until when it can count.
+// budgetSend is where one budget reservation is recorded (the logs of its counters, the
+// first four inline so that recording one allocates nothing), and until when it can
+// count.
 type budgetSend struct {
-	keys  []string
+	logs  [4]*budgetLog
+	more  []*budgetLog
 	until time.Time
 }
 
@@ -312,7 +315,10 @@ func (s *OTP) ReserveBudget(ctx context.Context, r otp.BudgetReservation) error 
 	if _, dup := s.budgetSends[r.ID]; dup {
 		return errDuplicateIssue
 	}
-	logs := make([]*budgetLog, len(r.Counters))
+	send := budgetSend{until: r.At}
+	if len(r.Counters) > len(send.logs) {
+		send.more = make([]*budgetLog, len(r.Counters))
+	}
 	for i, c := range r.Counters {
 		l := s.budgets[c.Key]
 		if l == nil {
@@ -331,11 +337,10 @@ func (s *OTP) ReserveBudget(ctx context.Context, r otp.BudgetReservation) error 
 		if len(l.sends) >= c.Max {
 			return &otp.BudgetError{Limit: c.Limit}
 		}
-		logs[i] = l
+		send.set(i, l)
 	}
-	send := budgetSend{keys: make([]string, len(r.Counters)), until: r.At}
 	for i, c := range r.Counters {
-		l := logs[i]
+		l := send.log(i)
 		s.budgets[c.Key] = l
 		l.window = max(l.window, r.At.Sub(c.Since))
 		// Keep the log in time order: replicas' clocks may put a send a little
@@ -345,7 +350,6 @@ func (s *OTP) ReserveBudget(ctx context.Context, r otp.BudgetReservation) error 
 			at--
 		}
 		l.sends = slices.Insert(l.sends, at, sent{at: r.At, id: r.ID})
-		send.keys[i] = c.Key
 		send.until = latest(send.until, r.At.Add(l.window))
 	}
 	s.budgetSends[r.ID] = send
@@ -376,6 +380,21 @@ func (s *OTP) sweepBudgets(now time.Time) {
 	}
 }
 
+func (b *budgetSend) set(i int, l *budgetLog) {
+	if b.more != nil {
+		b.more[i] = l
+	} else {
+		b.logs[i] = l
+	}
+}
+
+func (b *budgetSend) log(i int) *budgetLog {
+	if b.more != nil {
+		return b.more[i]
+	}
+	return b.logs[i]
+}
+
 // ReleaseBudget implements otp.BudgetStore.
 func (s *OTP) ReleaseBudget(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
@@ -388,8 +407,10 @@ func (s *OTP) ReleaseBudget(ctx context.Context, id string) error {
 		return nil
 	}
 	delete(s.budgetSends, id)
-	for _, key := range send.keys {
-		if l := s.budgets[key]; l != nil {
+	for _, l := range append(send.logs[:], send.more...) {
+		// A log swept from the map since holds none of this reservation's sends
+		// (they had stopped counting), so releasing into it is harmless.
+		if l != nil {
 			l.sends = slices.DeleteFunc(l.sends, func(x sent) bool { return x.id == id })
 		}
 	}
