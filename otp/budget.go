@@ -147,6 +147,7 @@ type budgetPolicy struct {
 // codeRule is what the lists say of one calling code's regions.
 type codeRule struct{ allow, home share }
 
+// share is how many of a calling code's regions a list holds.
 type share uint8
 
 const (
