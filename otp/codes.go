@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/internal/validate"
+	"github.com/carrierguard/carrierguard/netkey"
 	"github.com/carrierguard/carrierguard/notify"
 )
 
@@ -54,6 +55,10 @@ type CodeConfig struct {
 	MaxFailures int `validate:"omitempty,min=1,max=100"`
 	// FailureCooldown: default 15 minutes.
 	FailureCooldown time.Duration `validate:"omitempty,min=1m,max=24h"`
+	// Budgets caps SMS and voice codes across subscribers: a global cap, caps per client
+	// IP and per destination calling code, and the countries codes may go to. See
+	// SMSBudgets for each field's default; set Budgets.HomeRegions.
+	Budgets SMSBudgets
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
 	// Rand is the source of codes and challenge IDs. Nil means crypto/rand.Reader.
@@ -68,7 +73,9 @@ type Codes struct {
 	rates      RateStore
 	pub        notify.Publisher
 	limits     RateLimits
+	budget     budgetPolicy
 	macs       sync.Pool // of *macState, pre-keyed with HashKey
+	counters   sync.Pool // of *counterSet
 }
 
 // macState is a pre-keyed HMAC with its input and output buffers, reused across calls.
@@ -91,6 +98,11 @@ func NewCodes(cfg CodeConfig, challenges ChallengeStore, rates RateStore, pub no
 	case pub == nil:
 		return nil, validate.Errorf("otp", "NewCodes needs a notify.Publisher")
 	}
+	budget, err := newBudgetPolicy(cfg.Budgets)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Budgets = budget.SMSBudgets
 	cfg.HashKey = append([]byte(nil), cfg.HashKey...)
 	cfg.Digits = cmp.Or(cfg.Digits, 6)
 	cfg.TTL = cmp.Or(cfg.TTL, 10*time.Minute)
@@ -114,8 +126,10 @@ func NewCodes(cfg CodeConfig, challenges ChallengeStore, rates RateStore, pub no
 			MaxFailures: cfg.MaxFailures, FailureCooldown: cfg.FailureCooldown,
 			DestinationPerHour: cfg.DestinationHourlyLimit,
 		},
+		budget: budget,
 	}
 	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, s.cfg.HashKey)} }
+	s.counters.New = func() any { return new(counterSet) }
 	return s, nil
 }
 
@@ -124,6 +138,15 @@ type IssueRequest struct {
 	Subscriber  string
 	Purpose     Purpose
 	Destination Destination
+	// ClientIP is the address of the client that asked for the code ("192.0.2.1",
+	// "2001:db8::1", or with a port, as http.Request.RemoteAddr has it): the address your
+	// server or its proxy vouches for, never a header the client wrote. SMS and voice
+	// codes count against its SMSBudgets.PerClient (an IPv4 address, or an IPv6 /64)
+	// and PerNetwork (the IPv6 /48). Every request a client makes must pass it; leave it
+	// empty only for codes no client asked for (a job of your own, a support agent's
+	// console), which count against the global and country budgets alone. An address
+	// that does not parse is an error, never "no limit".
+	ClientIP string
 }
 
 // Issued is a new code. Code is the only copy of the plaintext: send it to the
@@ -137,8 +160,11 @@ type Issued struct {
 // Issue creates a code for the subscriber, purpose and destination, subject to the
 // resend limits (a *ThrottleError, ErrThrottled, if refused): those of the subscriber and
 // purpose, and DestinationHourlyLimit for the destination, which counts under a keyed
-// hash of the address. Only a keyed hash of the code is stored. If the code cannot be
-// sent, call Undelivered.
+// hash of the address. An SMS or voice code is also subject to the SMSBudgets: a number
+// outside the allowed regions is refused first, with a *BudgetError wrapping
+// ErrCountryNotAllowed, and a spent budget after the resend limits, with a *BudgetError
+// wrapping ErrBudgetExceeded (and so ErrThrottled). Only a keyed hash of the code is
+// stored. If the code cannot be sent, call Undelivered.
 func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err := checkSubscriber(req.Subscriber); err != nil {
 		return Issued{}, err
@@ -148,6 +174,21 @@ func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	}
 	if err := req.Destination.validate(); err != nil {
 		return Issued{}, err
+	}
+	var client netkey.Keys
+	if req.ClientIP != "" {
+		var err error
+		if client, err = netkey.Parse(req.ClientIP); err != nil {
+			return Issued{}, fmt.Errorf("otp: issue: client IP: %w", err)
+		}
+	}
+	phone := req.Destination.Channel != ChannelEmail
+	var dest destination
+	if phone {
+		var err error
+		if dest, err = s.budget.classify(req.Destination.Address); err != nil {
+			return Issued{}, err
+		}
 	}
 	var idb [16]byte
 	if _, err := io.ReadFull(s.cfg.Rand, idb[:]); err != nil {
@@ -163,6 +204,15 @@ func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 		return Issued{}, issueRefused(err)
 	}
 	now := s.cfg.Now()
+	if phone {
+		if err := s.reserveBudget(ctx, id, now, dest, client, req.ClientIP != ""); err != nil {
+			// No code exists: the subscriber's reservation is given back too.
+			if rerr := s.rates.ReleaseIssue(ctx, id); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("otp: issue: releasing the reservation: %w", rerr))
+			}
+			return Issued{}, err
+		}
+	}
 	ttl := s.cfg.TTL
 	if req.Destination.Channel == ChannelEmail {
 		ttl = s.cfg.EmailTTL
@@ -179,8 +229,8 @@ func (s *Codes) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	c.Hash = s.mac(nil, c.ID, req.Subscriber, req.Purpose, req.Destination, code)
 	if err := s.challenges.CreateChallenge(ctx, c); err != nil {
 		err = fmt.Errorf("otp: issue: challenge store: %w", err)
-		// No code exists, so none counts toward the limits.
-		if rerr := s.rates.ReleaseIssue(ctx, id); rerr != nil {
+		// No code exists, so none counts toward the limits or the budgets.
+		if rerr := s.release(ctx, id, phone); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("otp: issue: releasing the reservation: %w", rerr))
 		}
 		return Issued{}, err
@@ -217,19 +267,30 @@ func (s *Codes) Revoke(ctx context.Context, challengeID string) error {
 
 // Undelivered withdraws a code that never left: it deletes the challenge, as Revoke
 // does, and gives back what its issue took from the resend limits (the subscriber and
-// purpose's minimum interval and hourly count, and the destination's hourly count), so a
-// gateway outage neither makes the subscriber wait nor uses up their codes. It never
-// touches the failure count. Call it only when the sender reports that the message was
-// not accepted; if it may have gone out (a timeout after the gateway took it), use
-// Revoke. Calling it again, or for an unknown challenge, is not an error.
+// purpose's minimum interval and hourly count, and the destination's hourly count) and
+// from the SMS budgets, so a gateway outage neither makes the subscriber wait nor uses
+// up their codes or the service's budget. It never touches the failure count. Call it
+// only when the sender reports that the message was not accepted; if it may have gone
+// out (a timeout after the gateway took it), use Revoke: a sent message was paid for.
+// Calling it again, or for an unknown challenge, is not an error.
 func (s *Codes) Undelivered(ctx context.Context, challengeID string) error {
 	if err := s.Revoke(ctx, challengeID); err != nil {
 		return err
 	}
-	if err := s.rates.ReleaseIssue(ctx, challengeID); err != nil {
+	if err := s.release(ctx, challengeID, true); err != nil {
 		return fmt.Errorf("otp: undelivered: rate store: %w", err)
 	}
 	return nil
+}
+
+// release gives back the resend-limit reservation id and, if budgets (a phone code), its
+// budget sends.
+func (s *Codes) release(ctx context.Context, id string, budgets bool) error {
+	err := s.rates.ReleaseIssue(ctx, id)
+	if budgets {
+		err = errors.Join(err, s.rates.ReleaseBudget(ctx, id))
+	}
+	return err
 }
 
 // VerifyRequest is a code submitted for a challenge. Subscriber, Purpose and
@@ -344,9 +405,14 @@ func (s *Codes) destinationKey(d Destination) string {
 	if d.Channel == ChannelEmail {
 		label = "carrierguard/otp/dest/email"
 	}
+	return s.hexSum(label, d.Address)
+}
+
+// hexSum is sum over parts, in hex.
+func (s *Codes) hexSum(parts ...string) string {
 	var sum [sha256.Size]byte
 	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], s.sum(sum[:0], label, d.Address))
+	hex.Encode(out[:], s.sum(sum[:0], parts...))
 	return string(out[:])
 }
 

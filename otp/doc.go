@@ -15,10 +15,12 @@
 //	// hashKey: 32 or more random bytes from configuration (keyring.GenerateKey makes
 //	// them once); publisher: your notify.Publisher.
 //	store := memory.NewOTP(memory.Options{})
-//	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hashKey}, store, store, publisher)
-//	dest := otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"}
+//	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hashKey,
+//		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, store, store, publisher)
+//	dest := otp.Destination{Channel: otp.ChannelSMS, Address: "+14155552671"}
 //	issued, err := codes.Issue(ctx, otp.IssueRequest{
 //		Subscriber: "sub-42", Purpose: otp.PurposeSIMSwap, Destination: dest,
+//		ClientIP: clientIP, // the address your server vouches for
 //	})
 //	// Send issued.Code to dest and keep issued.ChallengeID (if the sender refused the
 //	// message: codes.Undelivered(ctx, issued.ChallengeID)). Later, with typed what the
@@ -55,10 +57,22 @@
 //     whoever fills it also holds up codes for the number's owner for up to an hour;
 //     that is the price of bounding what reaches one phone, and why twofactor offers a
 //     second contact and authenticator apps.
+//   - SMS and voice codes cost money, so they also spend [SMSBudgets], shared by every
+//     subscriber: the destination's country must be in HomeRegions or AllowedRegions
+//     (told from the number, so +1 876 is Jamaica, not the United States); then, per
+//     hour by default, 2000 codes in all (Global), 20 asked for by one client
+//     (PerClient: IPv4 address or IPv6 /64, from IssueRequest.ClientIP; see package
+//     netkey), 100 by one IPv6 /48 (PerNetwork), and 100 to one calling code outside
+//     the home regions (PerCountry). This is what stops SMS pumping: a bot asking for
+//     codes to thousands of numbers, each for an account of its own, often premium
+//     numbers abroad whose operator shares the fee. A refusal is a [BudgetError] naming
+//     the budget. The store counts clients under a keyed hash of their prefix, and the
+//     refusal always says to wait the whole window, so it tells nothing of when other
+//     people's codes went out. Set HomeRegions: without it, codes go to any country.
 //   - A code the sender refused is withdrawn with [Codes.Undelivered]: the challenge is
-//     deleted and its issue no longer counts toward the interval or either hourly limit,
-//     so a gateway outage does not throttle subscribers for codes they never got. The
-//     failure count is never given back. [Codes.Revoke] deletes a challenge whose code
+//     deleted and its issue no longer counts toward the interval, either hourly limit or
+//     the budgets, so a gateway outage does not throttle subscribers for codes they
+//     never got. The failure count is never given back. [Codes.Revoke] deletes a challenge whose code
 //     may have been delivered and gives nothing back.
 //   - What people type is normalised by [NormalizeCode]: spaces and dashes dropped,
 //     full-width and other-script digits folded; anything else is ErrMalformedCode,
@@ -106,8 +120,8 @@
 //
 // # Stores
 //
-// [ChallengeStore], [RateStore] and [AuthenticatorStore] are small interfaces whose
-// atomic methods carry the guarantees above. store/memory implements all three in
+// [ChallengeStore], [RateStore] (with its [BudgetStore]) and [AuthenticatorStore] are
+// small interfaces whose atomic methods carry the guarantees above. store/memory implements all three in
 // [github.com/carrierguard/carrierguard/store/memory.OTP]; store/storetest holds the
 // suite an adapter of your own must pass.
 package otp

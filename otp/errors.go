@@ -21,6 +21,12 @@ import (
 //	ErrThrottled          too many codes issued, too soon, or after too many failures, or
 //	                      too many sent to one destination; returned as a *ThrottleError
 //	                      carrying the reason and RetryAfter.
+//	ErrBudgetExceeded     wraps ErrThrottled: an SMS budget (global, per client, per IPv6
+//	                      network, per calling code) is spent; returned as a *BudgetError
+//	                      naming the budget, with RetryAfter the budget's whole window.
+//	ErrCountryNotAllowed  the SMS or voice number is outside SMSBudgets.HomeRegions and
+//	                      AllowedRegions (a *BudgetError with the region, if known).
+//	                      Not a throttle: no wait helps. Safe to show.
 //	ErrNotEnrolled        the subscriber has no confirmed authenticator (or no pending one
 //	                      to confirm).
 //	ErrAlreadyEnrolled    the subscriber already has a confirmed authenticator.

@@ -128,6 +128,61 @@ type RateStore interface {
 	RecordFailure(ctx context.Context, key RateKey) error
 	// ResetFailures sets the consecutive failure count for key to zero after a success.
 	ResetFailures(ctx context.Context, key RateKey) error
+	// BudgetStore counts the SMS budgets: a RateStore keeps them too, so that every
+	// store that throttles codes also bounds what they cost.
+	BudgetStore
+}
+
+// BudgetCounter is one budget that a code counts against.
+type BudgetCounter struct {
+	// Limit names the budget; a refusal reports it.
+	Limit BudgetLimit
+	// Key is opaque: "global", "country/44", or "client/" and a keyed hash (never an
+	// address). At most 80 bytes.
+	Key string
+	// Max is how many sends may be recorded under Key after Since; the send being
+	// reserved must leave the count at or below Max.
+	Max int
+	// Since opens the window: sends recorded at or before it no longer count. For one
+	// Key it never moves back (the core's windows are fixed), so a store may forget
+	// records at or before the latest Since it was given for a key.
+	Since time.Time
+}
+
+// BudgetReservation is one SMS or voice code as the budgets see it.
+type BudgetReservation struct {
+	// ID names the send so that ReleaseBudget can give exactly it back. Codes uses the
+	// challenge ID, as for Reservation.
+	ID string
+	// At is when the send is recorded: the core's clock, never the store's.
+	At time.Time
+	// Counters are checked in order; the first that is full refuses. The slice
+	// belongs to the caller: a store keeps nothing of it after ReserveBudget returns.
+	Counters []BudgetCounter
+}
+
+// BudgetStore counts sends against shared budgets (SMSBudgets): across subscribers, so
+// an adapter must keep them where every replica sees them. It must be safe for
+// concurrent use and make ReserveBudget and ReleaseBudget atomic: 64 concurrent
+// reservations against a budget with room for 3 record exactly 3. It never reads a
+// clock: the core passes every time in.
+//
+// In SQL the sends fit one table, one row per counter of a reservation: (id, key, at),
+// with an index on (key, at). ReserveBudget locks each key (SELECT ... FOR UPDATE on a
+// row per key, or an advisory lock on its hash, in Key order to avoid deadlocks),
+// counts rows with at > since, and inserts; ReleaseBudget is DELETE ... WHERE id = $1.
+// Rows older than the longest window may be dropped at any time.
+type BudgetStore interface {
+	// ReserveBudget checks every counter of r in order: if Max or more sends are
+	// recorded under its Key at times after its Since, it returns a *BudgetError whose
+	// Limit is that counter's (errors.Is ErrBudgetExceeded; RetryAfter is left zero, the
+	// core fills it in) and records nothing. Otherwise it records one send at r.At under
+	// r.ID for every counter and returns nil. An r.ID already recorded is an error.
+	ReserveBudget(ctx context.Context, r BudgetReservation) error
+	// ReleaseBudget forgets the sends recorded under id, for a code that was never
+	// delivered: they no longer count toward any budget. An unknown or already released
+	// id is not an error.
+	ReleaseBudget(ctx context.Context, id string) error
 }
 
 // Authenticator is an authenticator-app (TOTP) or hardware-token (HOTP) registration as

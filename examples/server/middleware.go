@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/carrierguard/carrierguard/netkey"
 )
 
 type ctxKey int
@@ -159,7 +161,7 @@ func (s *Server) frame(mux *http.ServeMux) http.Handler {
 			}
 			s.log.LogAttrs(r.Context(), level, "request", attrs...)
 		}()
-		if !s.ipLimits.allow(info.ip.String()) {
+		if !s.ipLimits.allowClient(info.ip) {
 			writeError(sw, r, errorf(http.StatusTooManyRequests, codeRateLimited, "too many requests from this address; slow down"))
 			return
 		}
@@ -187,15 +189,22 @@ func (d discardWriter) Header() http.Header         { return d.h }
 func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d discardWriter) WriteHeader(int)             {}
 
-// limiters is a set of token buckets keyed by client IP or subscriber. Idle buckets
-// are swept so the map stays bounded by the number of recently active keys.
+// limiters is a set of token buckets keyed by client or subscriber. Idle buckets are
+// swept so the map stays bounded by the number of recently active keys, and it never
+// holds more than max: past that, a key it does not know shares one overflow bucket
+// (per scale) until room is made, so a flood of new keys (rotating IPv6 addresses, invented
+// subscriber IDs) neither grows the map nor hands anyone a fresh bucket by evicting a
+// limited one.
 type limiters struct {
-	mu        sync.Mutex
-	every     rate.Limit
-	burst     int
-	m         map[string]*limiterEntry
-	now       func() time.Time
-	lastSweep time.Time
+	mu          sync.Mutex
+	every       rate.Limit
+	burst       int
+	max         int
+	m           map[string]*limiterEntry
+	overflow    map[int]*rate.Limiter // by scale
+	now         func() time.Time
+	lastSweep   time.Time
+	lastReclaim time.Time
 }
 
 type limiterEntry struct {
@@ -203,13 +212,44 @@ type limiterEntry struct {
 	seen time.Time
 }
 
+// maxLimiterKeys bounds each limiter map: about 200 bytes an entry, so some 20 MB.
+const maxLimiterKeys = 100_000
+
+// networkTierScale is how many clients' worth of requests the IPv6 /48 around a client
+// may make together: a /48 may be one office, but a client that moves from /64 to /64
+// meets this limit after a few moves.
+const networkTierScale = 8
+
 func newLimiters(perSecond float64, burst int, now func() time.Time) *limiters {
-	return &limiters{every: rate.Limit(perSecond), burst: burst, m: map[string]*limiterEntry{}, now: now}
+	return &limiters{every: rate.Limit(perSecond), burst: burst, max: maxLimiterKeys,
+		m: map[string]*limiterEntry{}, overflow: map[int]*rate.Limiter{}, now: now}
+}
+
+// allowClient reports whether the client at ip may make one more request now. A client
+// is keyed as package netkey says: an IPv4 address by itself, an IPv6 address by its
+// /64, so that rotating addresses inside the /64 buys nothing; an IPv6 client must also
+// pass the bucket of its /48, networkTierScale times larger, so that rotating through
+// the /64s of a site buys little more.
+func (l *limiters) allowClient(ip netip.Addr) bool {
+	keys, err := netkey.Of(ip)
+	if err != nil {
+		// clientIP always returns a valid address; should that change, every
+		// unparseable peer shares one bucket rather than going unlimited.
+		return l.allowScaled("invalid", 1)
+	}
+	if !l.allowScaled(keys.ClientString(), 1) {
+		return false
+	}
+	return !keys.Tiered() || l.allowScaled(keys.NetworkString(), networkTierScale)
 }
 
 // allow reports whether key may make one more request now. A nil *limiters or a
 // non-positive rate allows everything.
-func (l *limiters) allow(key string) bool {
+func (l *limiters) allow(key string) bool { return l.allowScaled(key, 1) }
+
+// allowScaled is allow for a bucket scale times the configured rate and burst. A key
+// must always be used with the same scale.
+func (l *limiters) allowScaled(key string, scale int) bool {
 	if l == nil || l.every <= 0 {
 		return true
 	}
@@ -234,9 +274,34 @@ func (l *limiters) allow(key string) bool {
 	}
 	e, ok := l.m[key]
 	if !ok {
-		e = &limiterEntry{lim: rate.NewLimiter(l.every, l.burst)}
+		if len(l.m) >= l.max && !l.reclaim(now) {
+			o := l.overflow[scale]
+			if o == nil {
+				o = rate.NewLimiter(l.every*rate.Limit(scale), l.burst*scale)
+				l.overflow[scale] = o
+			}
+			return o.AllowN(now, 1)
+		}
+		e = &limiterEntry{lim: rate.NewLimiter(l.every*rate.Limit(scale), l.burst*scale)}
 		l.m[key] = e
 	}
 	e.seen = now
 	return e.lim.AllowN(now, 1)
+}
+
+// reclaim makes room in a full map by forgetting the buckets that are full again:
+// forgetting those changes no limit. It scans at most once a second, so a flood of new
+// keys cannot turn every request into a scan of the map, and reports whether there is
+// room now.
+func (l *limiters) reclaim(now time.Time) bool {
+	if now.Sub(l.lastReclaim) < time.Second {
+		return false
+	}
+	l.lastReclaim = now
+	for k, e := range l.m {
+		if e.lim.TokensAt(now) >= float64(e.lim.Burst()) {
+			delete(l.m, k)
+		}
+	}
+	return len(l.m) < l.max
 }

@@ -9,9 +9,10 @@ import (
 	"github.com/carrierguard/carrierguard/otp"
 )
 
-// OTP implements otp.ChallengeStore, otp.RateStore and otp.AuthenticatorStore in memory.
-// One mutex serialises every operation, which is what makes BeginAttempt,
-// ConsumeChallenge, ReserveIssue, ReleaseIssue and AdvanceAuthenticator atomic.
+// OTP implements otp.ChallengeStore, otp.RateStore (with otp.BudgetStore) and
+// otp.AuthenticatorStore in memory. One mutex serialises every operation, which is what
+// makes BeginAttempt, ConsumeChallenge, ReserveIssue, ReleaseIssue, ReserveBudget,
+// ReleaseBudget and AdvanceAuthenticator atomic.
 type OTP struct {
 	now func() time.Time
 
@@ -23,6 +24,26 @@ type OTP struct {
 	reserved   map[string]issueRef // by reservation ID, for ReleaseIssue
 	reserves   int
 	auths      map[string]otp.Authenticator
+
+	budgets       map[string]*budgetLog // by counter key
+	budgetSends   map[string]budgetSend // by reservation ID, for ReleaseBudget
+	budgetReserve int
+}
+
+// budgetLog is the sends recorded under one budget key, oldest first, and the window
+// its latest counter asked about (At minus Since), which says when they stop counting.
+type budgetLog struct {
+	sends  []sent
+	window time.Duration
+}
+
+// budgetSend is where one budget reservation is recorded (the logs of its counters, the
+// first four inline so that recording one allocates nothing), and until when it can
+// count.
+type budgetSend struct {
+	logs  [4]*budgetLog
+	more  []*budgetLog
+	until time.Time
 }
 
 type challenge struct {
@@ -46,6 +67,7 @@ type issueRef struct {
 var (
 	_ otp.ChallengeStore     = (*OTP)(nil)
 	_ otp.RateStore          = (*OTP)(nil)
+	_ otp.BudgetStore        = (*OTP)(nil)
 	_ otp.AuthenticatorStore = (*OTP)(nil)
 )
 
@@ -58,6 +80,9 @@ func NewOTP(opts Options) *OTP {
 		dests:      make(map[string]*sendLog),
 		reserved:   make(map[string]issueRef),
 		auths:      make(map[string]otp.Authenticator),
+
+		budgets:     make(map[string]*budgetLog),
+		budgetSends: make(map[string]budgetSend),
 	}
 }
 
@@ -272,6 +297,122 @@ func (s *OTP) ResetFailures(ctx context.Context, key otp.RateKey) error {
 	defer s.mu.Unlock()
 	if r := s.rates[key]; r != nil {
 		r.failures = 0
+	}
+	return nil
+}
+
+// ReserveBudget implements otp.BudgetStore. It reads no clock: what counts is decided
+// by each counter's Since, and old sends are forgotten relative to r.At.
+func (s *OTP) ReserveBudget(ctx context.Context, r otp.BudgetReservation) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.budgetReserve++; s.budgetReserve%otpSweepEvery == 0 {
+		s.sweepBudgets(r.At)
+	}
+	if _, dup := s.budgetSends[r.ID]; dup {
+		return errDuplicateIssue
+	}
+	send := budgetSend{until: r.At}
+	if len(r.Counters) > len(send.logs) {
+		send.more = make([]*budgetLog, len(r.Counters))
+	}
+	for i, c := range r.Counters {
+		l := s.budgets[c.Key]
+		if l == nil {
+			l = &budgetLog{}
+		}
+		// Sends at or before Since count no more, for this counter or any later one.
+		cut := 0
+		for cut < len(l.sends) && !l.sends[cut].at.After(c.Since) {
+			cut++
+		}
+		if cut > 0 {
+			n := copy(l.sends, l.sends[cut:])
+			clear(l.sends[n:])
+			l.sends = l.sends[:n]
+		}
+		if len(l.sends) >= c.Max {
+			return &otp.BudgetError{Limit: c.Limit}
+		}
+		send.set(i, l)
+	}
+	for i, c := range r.Counters {
+		l := send.log(i)
+		s.budgets[c.Key] = l
+		l.window = max(l.window, r.At.Sub(c.Since))
+		// Keep the log in time order: replicas' clocks may put a send a little
+		// before the newest.
+		at := len(l.sends)
+		for at > 0 && l.sends[at-1].at.After(r.At) {
+			at--
+		}
+		l.sends = slices.Insert(l.sends, at, sent{at: r.At, id: r.ID})
+		send.until = latest(send.until, r.At.Add(l.window))
+	}
+	s.budgetSends[r.ID] = send
+	return nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sweepBudgets forgets the sends and keys that can no longer count toward any budget,
+// so that neither grows with the clients and countries a flood cycles through.
+func (s *OTP) sweepBudgets(now time.Time) {
+	for id, send := range s.budgetSends {
+		if !send.until.After(now) {
+			delete(s.budgetSends, id)
+		}
+	}
+	for key, l := range s.budgets {
+		cut := now.Add(-l.window)
+		l.sends = slices.DeleteFunc(l.sends, func(x sent) bool { return !x.at.After(cut) })
+		if len(l.sends) == 0 {
+			delete(s.budgets, key)
+		}
+	}
+}
+
+func (b *budgetSend) set(i int, l *budgetLog) {
+	if b.more != nil {
+		b.more[i] = l
+	} else {
+		b.logs[i] = l
+	}
+}
+
+func (b *budgetSend) log(i int) *budgetLog {
+	if b.more != nil {
+		return b.more[i]
+	}
+	return b.logs[i]
+}
+
+// ReleaseBudget implements otp.BudgetStore.
+func (s *OTP) ReleaseBudget(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	send, ok := s.budgetSends[id]
+	if !ok {
+		return nil
+	}
+	delete(s.budgetSends, id)
+	for _, l := range append(send.logs[:], send.more...) {
+		// A log swept from the map since holds none of this reservation's sends
+		// (they had stopped counting), so releasing into it is harmless.
+		if l != nil {
+			l.sends = slices.DeleteFunc(l.sends, func(x sent) bool { return x.id == id })
+		}
 	}
 	return nil
 }

@@ -583,3 +583,158 @@ func TestOTPAuthenticators(t *testing.T, newStore func(t *testing.T, now func() 
 		}
 	})
 }
+
+// TestOTPBudgets checks an otp.BudgetStore: counters checked in order with the first
+// full one named in a *otp.BudgetError, a refusal recording nothing, the window (a send
+// at or before Since no longer counts), release (capacity comes back on every counter of
+// the reservation, once, and only for it), duplicate IDs, and that Contenders concurrent
+// reservations never exceed a budget and race cleanly with releases. The store must
+// not read a clock: the factory is given one that fails the test when called.
+func TestOTPBudgets(t *testing.T, newStore func(t *testing.T, now func() time.Time) otp.BudgetStore) {
+	ctx := context.Background()
+	fresh := func(t *testing.T) otp.BudgetStore {
+		return newStore(t, func() time.Time {
+			t.Error("a BudgetStore read its own clock: times come from the caller")
+			return Epoch
+		})
+	}
+	const window = time.Hour
+	// counters: the client's budget of 2, then a global one of 3, as Codes orders them.
+	counters := func(at time.Time, client string) []otp.BudgetCounter {
+		since := at.Add(-window)
+		return []otp.BudgetCounter{
+			{Limit: otp.BudgetClient, Key: "client/" + client, Max: 2, Since: since},
+			{Limit: otp.BudgetGlobal, Key: "global", Max: 3, Since: since},
+		}
+	}
+	reserve := func(s otp.BudgetStore, id string, at time.Time, client string) error {
+		return s.ReserveBudget(ctx, otp.BudgetReservation{ID: id, At: at, Counters: counters(at, client)})
+	}
+	refused := func(t *testing.T, err error, limit otp.BudgetLimit, what string) {
+		t.Helper()
+		var be *otp.BudgetError
+		if !errors.As(err, &be) || !errors.Is(err, otp.ErrBudgetExceeded) || !errors.Is(err, otp.ErrThrottled) {
+			t.Fatalf("%s: got %v, want a *otp.BudgetError (ErrBudgetExceeded)", what, err)
+		}
+		if be.Limit != limit {
+			t.Errorf("%s: refused by %q, want %q", what, be.Limit, limit)
+		}
+	}
+	ok := func(t *testing.T, err error, what string) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	t.Run("counters in order", func(t *testing.T) {
+		s := fresh(t)
+		at := Epoch
+		ok(t, reserve(s, "a1", at, "alice"), "first send for alice")
+		ok(t, reserve(s, "a2", at.Add(time.Second), "alice"), "second send for alice")
+		refused(t, reserve(s, "a3", at.Add(2*time.Second), "alice"), otp.BudgetClient, "third send for alice")
+		// The refusal recorded nothing, not even on the global counter it passed.
+		ok(t, reserve(s, "b1", at.Add(3*time.Second), "bob"), "bob while alice is refused")
+		refused(t, reserve(s, "c1", at.Add(4*time.Second), "carol"), otp.BudgetGlobal, "a fourth send in all")
+		// A full counter earlier in the list is named, not the later one.
+		refused(t, reserve(s, "a4", at.Add(5*time.Second), "alice"), otp.BudgetClient, "alice with both full")
+		// No counters at all: nothing to refuse.
+		ok(t, s.ReserveBudget(ctx, otp.BudgetReservation{ID: "n1", At: at}), "a reservation with no counters")
+	})
+
+	t.Run("window", func(t *testing.T) {
+		s := fresh(t)
+		ok(t, reserve(s, "a1", Epoch, "alice"), "a1")
+		ok(t, reserve(s, "a2", Epoch.Add(10*time.Minute), "alice"), "a2")
+		// a1 is exactly one window old: at Since, it no longer counts.
+		refused(t, reserve(s, "a3", Epoch.Add(window-time.Nanosecond), "alice"), otp.BudgetClient, "a1 still inside the window")
+		ok(t, reserve(s, "a3", Epoch.Add(window), "alice"), "a1 at Since")
+		refused(t, reserve(s, "a4", Epoch.Add(window+time.Minute), "alice"), otp.BudgetClient, "a2 and a3 in the window")
+		ok(t, reserve(s, "a4", Epoch.Add(window+10*time.Minute), "alice"), "a2 left the window")
+	})
+
+	t.Run("clock skew between replicas", func(t *testing.T) {
+		s := fresh(t)
+		// A send recorded a little before the newest (another replica's clock) still
+		// counts, and leaves the window at its own time.
+		ok(t, reserve(s, "a1", Epoch.Add(time.Second), "alice"), "a1")
+		ok(t, reserve(s, "a2", Epoch, "alice"), "a2, one second earlier")
+		refused(t, reserve(s, "a3", Epoch.Add(2*time.Second), "alice"), otp.BudgetClient, "both count")
+		ok(t, reserve(s, "a3", Epoch.Add(window), "alice"), "a2 left the window")
+		refused(t, reserve(s, "a4", Epoch.Add(window+time.Millisecond), "alice"), otp.BudgetClient, "a1 is still in it")
+	})
+
+	t.Run("release", func(t *testing.T) {
+		s := fresh(t)
+		ok(t, reserve(s, "a1", Epoch, "alice"), "a1")
+		ok(t, reserve(s, "a2", Epoch, "alice"), "a2")
+		ok(t, reserve(s, "b1", Epoch, "bob"), "b1")
+		refused(t, reserve(s, "c1", Epoch, "carol"), otp.BudgetGlobal, "global full")
+		ok(t, s.ReleaseBudget(ctx, "a2"), "release a2")
+		ok(t, s.ReleaseBudget(ctx, "a2"), "release a2 again: a no-op")
+		ok(t, s.ReleaseBudget(ctx, "never"), "release an unknown ID")
+		// a2 gave back one global send and one of alice's.
+		ok(t, reserve(s, "a3", Epoch, "alice"), "alice after a2 was released")
+		refused(t, reserve(s, "c2", Epoch, "carol"), otp.BudgetGlobal, "the second release gave nothing back")
+		refused(t, reserve(s, "a4", Epoch, "alice"), otp.BudgetClient, "a1 and a3 still count")
+		ok(t, s.ReleaseBudget(ctx, "b1"), "release b1")
+		ok(t, reserve(s, "c3", Epoch, "carol"), "carol after b1 was released")
+	})
+
+	t.Run("duplicate ID", func(t *testing.T) {
+		s := fresh(t)
+		ok(t, reserve(s, "x", Epoch, "alice"), "x")
+		if err := reserve(s, "x", Epoch, "bob"); err == nil || errors.Is(err, otp.ErrBudgetExceeded) {
+			t.Errorf("a second reservation with the same ID: got %v, want an error that is not a refusal", err)
+		}
+	})
+
+	t.Run("concurrent reservations respect the budget", func(t *testing.T) {
+		s := fresh(t)
+		var granted int
+		for i, err := range Race(Contenders, func(i int) error { return reserve(s, fmt.Sprint("r", i), Epoch, fmt.Sprint("client", i)) }) {
+			switch {
+			case err == nil:
+				granted++
+			case !errors.Is(err, otp.ErrBudgetExceeded):
+				t.Errorf("reservation %d: %v", i, err)
+			}
+		}
+		if granted != 3 {
+			t.Errorf("%d of %d concurrent reservations were granted, want exactly 3", granted, Contenders)
+		}
+	})
+
+	t.Run("concurrent reserve and release", func(t *testing.T) {
+		s := fresh(t)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range Contenders {
+			wg.Go(func() {
+				<-start
+				for j := range 20 {
+					id := fmt.Sprintf("r%d-%d", i, j)
+					if err := reserve(s, id, Epoch, fmt.Sprint("client", i%4)); err != nil && !errors.Is(err, otp.ErrBudgetExceeded) {
+						t.Errorf("ReserveBudget: %v", err)
+						return
+					}
+					if err := s.ReleaseBudget(ctx, id); err != nil {
+						t.Errorf("ReleaseBudget: %v", err)
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		var granted int
+		for i := range Contenders {
+			if err := reserve(s, fmt.Sprint("after", i), Epoch, fmt.Sprint("fresh", i)); err == nil {
+				granted++
+			}
+		}
+		if granted != 3 {
+			t.Errorf("%d reservations granted after every earlier one was released, want 3", granted)
+		}
+	})
+}
