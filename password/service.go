@@ -471,8 +471,10 @@ type ChangeRequest struct {
 // Change verifies the current password, checks the new one against the policy and the
 // reuse history (by verifying it against the stored hashes of the last Policy.History
 // passwords, never by keeping plaintext), stores its hash and publishes
-// notify.PasswordChanged with the attribute next_step=offer_sign_out_other_sessions:
-// after a credential change the subscriber should be offered to end other sessions.
+// notify.PasswordChanged with the attribute next_step=offer_sign_out_other_sessions.
+// Give the Service the session registry's publisher (session.Service.Publisher) and
+// that event ends every other session of the subscriber by itself (keeping the one on
+// ctx, see session.NewContext); otherwise offer the subscriber to end them.
 //
 // A new password that fails returns the Result with every reason (including
 // ReasonReused) and ErrRejected. If the event cannot be published after the change is
