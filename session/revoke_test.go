@@ -174,3 +174,21 @@ func TestContext(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, "s1", s.ID)
 }
+
+// A session on the context keeps nothing for another subscriber's change: an agent
+// console or a shared handler that acts on Alice while Bob's session is on the context
+// ends all of Alice's sessions.
+func TestPublisherIgnoresAnotherSubscribersSession(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, session.Config{})
+	alice, aliceSess := f.create(t, "alice", phone)
+	_, bobSess := f.create(t, "bob", laptop)
+	// Bob's session ID given as the one to keep must not spare any of Alice's.
+	require.NoError(t, f.svc.Publisher().Publish(session.NewContext(ctx, bobSess),
+		credentialEvent(notify.PasswordChanged, "alice", subscriber, nil)))
+	_, err := f.svc.Validate(ctx, alice, phone)
+	assert.ErrorIs(t, err, session.ErrNotAuthenticated)
+	ev, _ := f.rec.Last(notify.SessionsRevoked)
+	assert.NotContains(t, ev.Attributes, "kept")
+	assert.NotEqual(t, aliceSess.ID, ev.Attributes["kept"])
+}
