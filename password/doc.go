@@ -97,7 +97,24 @@
 // such as an IP address, per subscriber and client. A threshold locks for a minute,
 // doubling with every further failure up to an hour; locks expire but the count does
 // not. At 100 consecutive failures (NIST's maximum; LockoutPolicy.MaxConsecutive may
-// lower it) the account is locked until ResetFailures, after recovery by other means.
+// lower it) the account is locked until [Service.LiftHardLock]: by a support agent
+// after an identity check, or by the subscriber with a fresh code from a verified
+// trusted contact and a new password (ResetFailures remains for recovery by other
+// means).
+//
+// A stranger cannot reach that lock alone. A client (an IP address; IPv6 addresses
+// count per /64) that has failed 10 times in a row on an account
+// (LockoutPolicy.ClientMaxConsecutive) is refused there, uncounted, for 30 days
+// (ClientRetention), so locking the owner out takes failures from
+// [LockoutPolicy.ClientsToHardLock] clients, 10 with the defaults: credential stuffing
+// from many addresses still trips the cap, a stranger's few addresses over days do not.
+// Pass a ClientKey: attempts without one count fully.
+//
+// Failures on subscriber IDs that have no password (invented email addresses) are
+// forgotten 24 hours after the last (StrangerRetention), client counts after 30 days;
+// the AttemptStore holds a bounded number of such expiring keys and forgets the ones
+// that expire soonest to make room, so a flood of invented identities keeps memory flat.
+// A real subscriber's own count never expires and is never evicted.
 //
 // The request types that carry a password in plaintext ([SignIn], [ChangeRequest])
 // print (fmt, any verb), log (log/slog) and encode (encoding/json) with each password
@@ -112,7 +129,8 @@
 //	notify.PasswordRotationDue  once when due soon and once when expired (RotationStatus)
 //	notify.PasswordCompromised  ReportCompromise
 //	notify.Lockout              when a subscriber lock starts (temporary, until_recovery)
-//	notify.LockoutLifted        ResetFailures
+//	notify.LockoutLifted        ResetFailures, LiftHardLock (method, identity_check)
+//	notify.PasswordChanged      LiftHardLock by the subscriber (reason lock_reset)
 //
 // A publishing failure is returned as an error: the operation is not reported as a
 // success it could not announce.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -33,8 +33,23 @@ type Config struct {
 // password in Change). Failures are counted per subscriber and, when the caller gives a
 // client key such as an IP address, per subscriber and client too. Reaching a threshold
 // locks for Base; every further failure doubles the lock, up to Max. Temporary locks
-// expire; the count does not, and only a correct password or ResetFailures clears it.
-// At MaxConsecutive failures the subscriber is locked until ResetFailures.
+// expire; the count does not, and only a correct password, LiftHardLock or
+// ResetFailures clears it. At MaxConsecutive failures the subscriber is locked until
+// LiftHardLock or ResetFailures.
+//
+// One client cannot reach that hard lock alone: a client that has failed
+// ClientMaxConsecutive times in a row on an account is refused there before its
+// attempts are checked or counted, until ClientRetention after its last failure, so at
+// most ClientMaxConsecutive of the subscriber's consecutive failures come from any one
+// client, and ClientsToHardLock clients are needed to lock the owner out (10 with the
+// defaults). Credential stuffing spread over many addresses still trips the subscriber
+// lock, as NIST SP 800-63B asks: never more than MaxConsecutive guesses in a row.
+//
+// Failures on a subscriber ID that has no password (an invented email address) are
+// kept StrangerRetention after the last one, and every client count ClientRetention:
+// the AttemptStore forgets them then, and may forget the stranger ones sooner to stay
+// within its capacity, so a flood of invented identities cannot grow memory without
+// bound. A known subscriber's own count never expires.
 type LockoutPolicy struct {
 	// Threshold is the per-subscriber failures before the first lock. Zero means 10.
 	Threshold int `validate:"gte=0"`
@@ -48,6 +63,19 @@ type LockoutPolicy struct {
 	// MaxConsecutive is the hard cap on consecutive failures per subscriber (NIST SP
 	// 800-63B: at most 100). Zero means 100.
 	MaxConsecutive int `validate:"gte=0,lte=100"`
+	// ClientMaxConsecutive is the hard cap per subscriber and client: a client with
+	// this many consecutive failures on an account is refused there (and its attempts
+	// no longer count toward MaxConsecutive) until ClientRetention has passed. Zero
+	// means 10, or MaxConsecutive if that is lower. It must not exceed MaxConsecutive.
+	ClientMaxConsecutive int `validate:"gte=0,lte=100"`
+	// ClientRetention is how long a client's failures on an account are kept after
+	// the last one. Zero means 30 days.
+	ClientRetention time.Duration `validate:"gte=0"`
+	// StrangerRetention is how long failures on a subscriber ID without a password are
+	// kept after the last one. Zero means 24 hours. It must not exceed ClientRetention,
+	// so a store that makes room by forgetting what expires first forgets strangers
+	// before the client counts that protect real accounts.
+	StrangerRetention time.Duration `validate:"gte=0"`
 }
 
 func (l *LockoutPolicy) defaults() {
@@ -66,6 +94,31 @@ func (l *LockoutPolicy) defaults() {
 	if l.MaxConsecutive == 0 {
 		l.MaxConsecutive = 100
 	}
+	if l.ClientMaxConsecutive == 0 {
+		l.ClientMaxConsecutive = min(10, l.MaxConsecutive)
+	}
+	if l.ClientRetention == 0 {
+		l.ClientRetention = 30 * 24 * time.Hour
+	}
+	if l.StrangerRetention == 0 {
+		l.StrangerRetention = 24 * time.Hour
+	}
+}
+
+// ClientsToHardLock returns how many distinct clients it takes to hard-lock a subscriber
+// under this policy (zero fields meaning their defaults): each client contributes at
+// most ClientMaxConsecutive consecutive failures before it is refused, so the
+// subscriber-wide cap of MaxConsecutive needs
+//
+//	ceil(MaxConsecutive / ClientMaxConsecutive)
+//
+// of them: 10 with the defaults (100 / 10). A stranger with fewer addresses (or, for
+// IPv6, fewer /64 networks) cannot lock the owner out, however long he spreads his
+// guesses; credential stuffing from many addresses still can, which is what the cap is
+// for. Attempts without a client key count fully, so pass one.
+func (l LockoutPolicy) ClientsToHardLock() int {
+	l.defaults()
+	return (l.MaxConsecutive + l.ClientMaxConsecutive - 1) / l.ClientMaxConsecutive
 }
 
 // lockedUntil returns when a key with these attempts is unlocked (zero if it is not
@@ -126,8 +179,14 @@ func newService(cfg Config, checker *Checker, hasher *Hasher, creds CredentialSt
 	}
 	l := cfg.Lockout
 	l.defaults()
-	if l.Max < l.Base {
+	switch {
+	case l.Max < l.Base:
 		return nil, validate.Errorf("password", "Config.Lockout.Max %s is below Base %s", l.Max, l.Base)
+	case l.ClientMaxConsecutive > l.MaxConsecutive:
+		return nil, validate.Errorf("password", "Config.Lockout.ClientMaxConsecutive %d exceeds MaxConsecutive %d",
+			l.ClientMaxConsecutive, l.MaxConsecutive)
+	case l.StrangerRetention > l.ClientRetention:
+		return nil, validate.Errorf("password", "Config.Lockout.StrangerRetention %s exceeds ClientRetention %s", l.StrangerRetention, l.ClientRetention)
 	}
 	s := &Service{checker: checker, hasher: hasher, lockout: l, creds: creds, attempts: attempts, pub: pub, now: cfg.Now}
 	if s.now == nil {
@@ -216,7 +275,25 @@ func (s *Service) Verify(ctx context.Context, in SignIn) (SignInResult, error) {
 
 func subscriberKey(sub string) string { return "s:" + sub }
 func clientKey(sub, client string) string {
+	client = clientNetwork(client)
 	return "c:" + strconv.Itoa(len(sub)) + ":" + sub + ":" + client
+}
+
+// clientNetwork keys an IPv6 client by its /64, the block one subscriber line or host
+// is given, so a client cannot dodge its limits by rotating addresses within it. IPv4
+// addresses (also IPv4-mapped IPv6) and keys that are not addresses (a device ID) are
+// kept as they are.
+//
+// TODO: use the shared client-network keying (IPv6 /64 with a /48 tier) once it lands.
+func clientNetwork(client string) string {
+	ip, err := netip.ParseAddr(client)
+	if err != nil {
+		return client
+	}
+	if ip = ip.Unmap(); ip.Is4() {
+		return ip.String()
+	}
+	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
 }
 
 // verifyCurrent runs the rate-limited password check shared by Verify and Change and
@@ -230,7 +307,18 @@ func (s *Service) verifyCurrent(ctx context.Context, in SignIn) (rec Record, nee
 	if in.Subscriber == "" {
 		return Record{}, false, ErrNoSubscriber
 	}
+	// Whether the subscriber exists decides only how long its failures are kept; both
+	// kinds go through the same steps, so the answer and its timing stay alike.
+	rec, err = s.creds.Get(ctx, in.Subscriber)
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Record{}, false, fmt.Errorf("password: reading record: %w", err)
+	}
 	now := s.now()
+	subExpires, clientExpires := time.Time{}, now.Add(s.lockout.ClientRetention)
+	if !known {
+		subExpires, clientExpires = now.Add(s.lockout.StrangerRetention), now.Add(s.lockout.StrangerRetention)
+	}
 	sk := subscriberKey(in.Subscriber)
 	var ck string
 	if in.ClientKey != "" {
@@ -240,8 +328,22 @@ func (s *Service) verifyCurrent(ctx context.Context, in SignIn) (rec Record, nee
 	if err != nil {
 		return Record{}, false, err
 	}
-	// Count the attempt as a failure before checking it; success takes it back.
-	a, err := s.attempts.AddFailure(ctx, sk, s.lockout.MaxConsecutive, now)
+	// Count the attempt as a failure before checking it; success takes it back. The
+	// client is counted first, against its own cap, so a client at its cap adds
+	// nothing to the subscriber's count, even with many guesses in flight.
+	if ck != "" {
+		ca, err := s.attempts.AddFailure(ctx, ck, s.lockout.ClientMaxConsecutive, now, clientExpires)
+		if errors.Is(err, ErrFailureLimit) {
+			return Record{}, false, &LockedError{Until: ca.Expires}
+		}
+		if err != nil {
+			return Record{}, false, fmt.Errorf("password: recording attempt: %w", err)
+		}
+		if err := s.raced(ca, seenClient, s.lockout.ClientThreshold, now); err != nil {
+			return Record{}, false, err
+		}
+	}
+	a, err := s.attempts.AddFailure(ctx, sk, s.lockout.MaxConsecutive, now, subExpires)
 	if errors.Is(err, ErrFailureLimit) {
 		return Record{}, false, &LockedError{}
 	}
@@ -251,23 +353,10 @@ func (s *Service) verifyCurrent(ctx context.Context, in SignIn) (rec Record, nee
 	if err := s.raced(a, seenSub, s.lockout.Threshold, now); err != nil {
 		return Record{}, false, err
 	}
-	if ck != "" {
-		ca, err := s.attempts.AddFailure(ctx, ck, math.MaxInt, now)
-		if err != nil {
-			return Record{}, false, fmt.Errorf("password: recording attempt: %w", err)
-		}
-		if err := s.raced(ca, seenClient, s.lockout.ClientThreshold, now); err != nil {
-			return Record{}, false, err
-		}
-	}
 
-	rec, err = s.creds.Get(ctx, in.Subscriber)
-	if errors.Is(err, ErrNotFound) {
+	if !known {
 		s.hasher.burn(ctx, pw)
 		return Record{}, false, s.failed(ctx, in, a)
-	}
-	if err != nil {
-		return Record{}, false, fmt.Errorf("password: reading record: %w", err)
 	}
 	needsRehash, err = s.hasher.Verify(ctx, rec.Hash, in.Password)
 	if err != nil {
@@ -288,11 +377,13 @@ func (s *Service) verifyCurrent(ctx context.Context, in SignIn) (rec Record, nee
 }
 
 // checkLocked refuses a locked key and returns the failure counts it saw, for raced.
+// State past its Expires is no state at all.
 func (s *Service) checkLocked(ctx context.Context, sk, ck string, now time.Time) (sub, client int, err error) {
 	a, err := s.attempts.Failures(ctx, sk)
 	if err != nil {
 		return 0, 0, fmt.Errorf("password: reading attempts: %w", err)
 	}
+	a = a.at(now)
 	if a.Failures >= s.lockout.MaxConsecutive {
 		return 0, 0, &LockedError{}
 	}
@@ -305,6 +396,10 @@ func (s *Service) checkLocked(ctx context.Context, sk, ck string, now time.Time)
 	c, err := s.attempts.Failures(ctx, ck)
 	if err != nil {
 		return 0, 0, fmt.Errorf("password: reading attempts: %w", err)
+	}
+	c = c.at(now)
+	if c.Failures >= s.lockout.ClientMaxConsecutive {
+		return 0, 0, &LockedError{Until: c.Expires}
 	}
 	if until := s.lockout.lockedUntil(c, s.lockout.ClientThreshold); now.Before(until) {
 		return 0, 0, &LockedError{Until: until}
@@ -349,7 +444,9 @@ func (s *Service) failed(ctx context.Context, in SignIn, a Attempts) error {
 
 // ResetFailures clears a subscriber's failure count (lifting any lockout, including
 // the one at MaxConsecutive) after the account has been recovered by other means, and
-// publishes LockoutLifted. Per-client counts are left to expire.
+// publishes LockoutLifted. Per-client counts are left to expire. To lift a hard lock
+// with the proof it needs (an agent's identity check, or a contact code and a new
+// password), use LiftHardLock.
 func (s *Service) ResetFailures(ctx context.Context, subscriber string, actor notify.Actor, channel string) error {
 	if err := s.attempts.Reset(ctx, subscriberKey(subscriber)); err != nil {
 		return fmt.Errorf("password: clearing failures: %w", err)
@@ -374,8 +471,10 @@ type ChangeRequest struct {
 // Change verifies the current password, checks the new one against the policy and the
 // reuse history (by verifying it against the stored hashes of the last Policy.History
 // passwords, never by keeping plaintext), stores its hash and publishes
-// notify.PasswordChanged with the attribute next_step=offer_sign_out_other_sessions:
-// after a credential change the subscriber should be offered to end other sessions.
+// notify.PasswordChanged with the attribute next_step=offer_sign_out_other_sessions.
+// Give the Service the session registry's publisher (session.Service.Publisher) and
+// that event ends every other session of the subscriber by itself (keeping the one on
+// ctx, see session.NewContext); otherwise offer the subscriber to end them.
 //
 // A new password that fails returns the Result with every reason (including
 // ReasonReused) and ErrRejected. If the event cannot be published after the change is
@@ -388,19 +487,9 @@ func (s *Service) Change(ctx context.Context, req ChangeRequest) (Result, error)
 	if err != nil {
 		return Result{Policy: s.checker.policy.Name, Strength: -1}, err
 	}
-	res, err := s.checker.Check(ctx, req.New, req.Subject)
+	res, err := s.checkNew(ctx, rec, req.New, req.Subject)
 	if err != nil {
 		return res, err
-	}
-	reused, err := s.reused(ctx, rec, req.New)
-	if err != nil {
-		return res, err
-	}
-	if reused {
-		res.add(ReasonReused, "Choose a password you have not used for this account recently (the last %d cannot be reused).", s.checker.policy.History)
-	}
-	if !res.OK() {
-		return res, ErrRejected
 	}
 	hash, err := s.hasher.Hash(ctx, req.New)
 	if err != nil {
@@ -420,6 +509,26 @@ func (s *Service) Change(ctx context.Context, req ChangeRequest) (Result, error)
 	attrs := map[string]string{"policy": s.checker.policy.Name, "reason": reason, "next_step": "offer_sign_out_other_sessions"}
 	if err := s.publish(ctx, notify.PasswordChanged, req.Subscriber, notify.Actor{Kind: notify.ActorSubscriber}, req.Channel, attrs); err != nil {
 		return res, fmt.Errorf("password: changed, but the PasswordChanged event was not accepted: %w", err)
+	}
+	return res, nil
+}
+
+// checkNew checks a new password for the subscriber whose record is rec against the
+// policy and the reuse history: ErrRejected with every reason if it fails.
+func (s *Service) checkNew(ctx context.Context, rec Record, password string, sub Subject) (Result, error) {
+	res, err := s.checker.Check(ctx, password, sub)
+	if err != nil {
+		return res, err
+	}
+	reused, err := s.reused(ctx, rec, password)
+	if err != nil {
+		return res, err
+	}
+	if reused {
+		res.add(ReasonReused, "Choose a password you have not used for this account recently (the last %d cannot be reused).", s.checker.policy.History)
+	}
+	if !res.OK() {
+		return res, ErrRejected
 	}
 	return res, nil
 }

@@ -220,7 +220,7 @@ func TestNeverMoreThan100(t *testing.T) {
 	f := newFixture(t, password.Config{Lockout: password.LockoutPolicy{Threshold: 1000}})
 	f.enroll(t, "sub-1", good)
 	for range 99 {
-		_, err := f.attempts.AddFailure(ctx, "s:sub-1", 1000, t0)
+		_, err := f.attempts.AddFailure(ctx, "s:sub-1", 1000, t0, time.Time{})
 		require.NoError(t, err)
 	}
 	counts := concurrentGuesses(30, func() error {
@@ -504,7 +504,7 @@ func TestConcurrentGuessesCannotPassTheThreshold(t *testing.T) {
 			_, err = svc.Enroll(ctx, "sub-1", good, password.Subject{})
 			require.NoError(t, err)
 			for range 2 {
-				_, err := attempts.AddFailure(ctx, tt.key, 100, t0)
+				_, err := attempts.AddFailure(ctx, tt.key, 100, t0, time.Time{})
 				require.NoError(t, err)
 			}
 

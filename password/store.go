@@ -49,11 +49,24 @@ type CredentialStore interface {
 
 // Attempts is the failed sign-in state of one limiter key.
 type Attempts struct {
-	// Failures counts consecutive failures; only Reset sets it back to zero. Time
-	// does not: temporary lockouts expire, the count does not.
+	// Failures counts consecutive failures; only Reset sets it back to zero, or the
+	// key's expiry. Time alone does not: temporary lockouts expire, the count does not.
 	Failures int
 	// Last is when the latest failure was recorded.
 	Last time.Time
+	// Expires is when the key's state is forgotten (zero: never). The Service sets it
+	// with every failure: never for a known subscriber's own count, a retention period
+	// for client counts and for subscriber IDs without a password. State at or past
+	// Expires counts as none.
+	Expires time.Time
+}
+
+// at returns a as it stands at now: nothing once it has expired.
+func (a Attempts) at(now time.Time) Attempts {
+	if !a.Expires.IsZero() && !now.Before(a.Expires) {
+		return Attempts{}
+	}
+	return a
 }
 
 // ErrFailureLimit is returned by AttemptStore.AddFailure when the count has already
@@ -63,14 +76,23 @@ var ErrFailureLimit = errors.New("password: consecutive failure limit reached")
 // AttemptStore counts consecutive failed sign-ins per key (a subscriber, or a
 // subscriber and client pair). Counts must survive restarts in production adapters.
 // Implementations must be safe for concurrent use.
+//
+// Keys with an expiry are bounded state: most of them belong to strangers (invented
+// subscriber IDs, passing clients), and a flood of them must not grow the store
+// without bound. A store may drop a key once its Expires has passed, and may hold a
+// bounded number of keys with an expiry: to make room it forgets those that expire
+// soonest first. A key without an expiry (a real subscriber's own count) is never
+// dropped or evicted. The Service passes every time in; a store reads no clock.
 type AttemptStore interface {
-	// Failures returns the state of key; an unknown key has zero Attempts and no error.
+	// Failures returns the state of key, Expires included; an unknown key has zero
+	// Attempts and no error. The caller ignores state that has expired.
 	Failures(ctx context.Context, key string) (Attempts, error)
-	// AddFailure atomically adds one failure at time at, unless the count is already
-	// limit or more, in which case it changes nothing and returns the current state
-	// with ErrFailureLimit. Of n concurrent calls starting below the limit, at most
-	// limit-count succeed.
-	AddFailure(ctx context.Context, key string, limit int, at time.Time) (Attempts, error)
+	// AddFailure atomically adds one failure at time at and sets the key's Expires to
+	// expires (zero: never), unless the count is already limit or more, in which case
+	// it changes nothing and returns the current state with ErrFailureLimit. State
+	// that expired at or before at counts as none: the count starts again from zero.
+	// Of n concurrent calls starting below the limit, at most limit-count succeed.
+	AddFailure(ctx context.Context, key string, limit int, at, expires time.Time) (Attempts, error)
 	// Reset forgets key's failures.
 	Reset(ctx context.Context, key string) error
 }

@@ -61,9 +61,31 @@
 // before a SIM swap or a contact change, as OWASP ASVS asks for full reauthentication
 // before changes to phone, email, MFA or recovery data.
 //
+// # Credential changes end the other sessions
+//
+// A password change, a verified contact or the authenticator removed, 2FA turned off,
+// the email changed or the password reported compromised ends every other session of
+// the subscriber, and clears the step-up proofs (SecondFactorAt, PasswordAt) of the one
+// that made the change, so a proof from before the change cannot be replayed after it.
+// This is on by default and owned by the library: the services that make those changes
+// publish their events from inside, and the Service's [Service.Publisher] wraps the
+// publisher it was built with and calls [Service.RevokeOthers] for each event that
+// Config.RevokeOn ([RevokeOnCredentialChange] by default) matches. Wire it once:
+//
+//	sessions, _ := session.New(cfg, sessionStore, outbox)
+//	pub := sessions.Publisher() // give pub to password, twofactor, otp, status
+//
+// Events carry no session, so the acting session travels on the context: after
+// Validate, a handler calls [NewContext], and the change it makes keeps that session.
+// Without it (an agent's change, a background job, a handler that forgot) every session
+// of the subscriber ends, the acting one too: the safe default, at the cost of a sign-in.
+// Step-up proofs kept outside the registry are forgotten through Config.Proofs (a
+// [ProofRevoker]).
+//
 // # Events
 //
-// Revoke and RevokeAll publish notify.SessionsRevoked (attributes: scope, count, and the
+// RevokeOthers publishes notify.SessionsRevoked with scope credential_change, the reason
+// (the event type of the change) and the kept session. Revoke and RevokeAll publish notify.SessionsRevoked (attributes: scope, count, and the
 // session or kept session ID) with the By actor; a binding violation publishes
 // notify.SuspiciousActivity. A revocation is never undone because its event failed to
 // publish: the error says the sessions ended but the subscriber was not told.
@@ -87,13 +109,13 @@
 //     times the policy's freshness windows judge come from this registry, never from the
 //     client.
 //
-// Imports point one way: this package imports risk (for RiskTravel's types); risk
+// Imports point one way: this package imports notify and risk (for RiskTravel's types); risk
 // imports neither session nor protection; protection imports session and risk.
 //
 // # Storage
 //
 // Store is two small interfaces: Tokens (Create, Get, Touch) for the per-request path
-// and Registry (List, Revoke, RevokeAll) for management. store/memory.Session implements
+// and Registry (List, Revoke, RevokeAll, ClearProofs) for management. store/memory.Session implements
 // both; store/storetest.TestSessionStore is the contract any other adapter must pass,
 // including atomic RevokeAll and single-winner Revoke under concurrency.
 package session

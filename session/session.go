@@ -173,6 +173,17 @@ type Config struct {
 	Rand io.Reader
 	// Logger receives operational warnings; never tokens. Nil discards.
 	Logger *slog.Logger
+	// RevokeOn picks the account events after which the Service's Publisher ends the
+	// subscriber's other sessions and clears the step-up proofs of the acting one (see
+	// RevokeOthers). Nil means RevokeOnCredentialChange: a password change, a verified
+	// contact or the authenticator removed, 2FA turned off, the email changed, the
+	// password reported compromised. Keeping sessions across those is possible (a rule
+	// that returns false) but leaves a thief signed in after the owner's fix.
+	RevokeOn RevokeRule
+	// Proofs forgets step-up proofs kept outside the registry when RevokeOthers runs.
+	// Nil means there are none: the registry's own SecondFactorAt and PasswordAt are
+	// the only proofs, and RevokeOthers clears those itself.
+	Proofs ProofRevoker
 }
 
 // Service is the session registry. It is safe for concurrent use.
@@ -185,6 +196,8 @@ type Service struct {
 	log       *slog.Logger
 	store     Store
 	pub       notify.Publisher
+	revokeOn  RevokeRule
+	proofs    ProofRevoker
 }
 
 // New returns a Service keeping sessions in store and publishing events to pub.
@@ -201,6 +214,10 @@ func New(cfg Config, store Store, pub notify.Publisher) (*Service, error) {
 	s := &Service{
 		idle: cfg.IdleTimeout, max: cfg.MaxLifetime, match: cfg.DeviceMatch, travel: cfg.Travel,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger, store: store, pub: pub,
+		revokeOn: cfg.RevokeOn, proofs: cfg.Proofs,
+	}
+	if s.revokeOn == nil {
+		s.revokeOn = RevokeOnCredentialChange
 	}
 	if s.idle == 0 {
 		s.idle = DefaultIdleTimeout
@@ -449,7 +466,8 @@ func (s *Service) Revoke(ctx context.Context, subscriber, id string, by By) erro
 // RevokeAll signs the subscriber out everywhere: it ends every live session except the
 // one whose ID is except (empty: none is spared, including the caller's own), publishes
 // notify.SessionsRevoked (unless there was nothing to end) and returns how many sessions
-// ended. Offer it after a password change or any credential scare.
+// ended. Offer it after any credential scare; after a credential change the Service's
+// Publisher already calls RevokeOthers.
 func (s *Service) RevokeAll(ctx context.Context, subscriber, except string, by By) (int, error) {
 	if err := by.check(); err != nil {
 		return 0, err

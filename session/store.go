@@ -69,6 +69,10 @@ type Registry interface {
 	// the one whose ID is except (none when except is empty), and returns how many it
 	// deleted. A session created after RevokeAll returns is not affected.
 	RevokeAll(ctx context.Context, subscriber, except string) (int, error)
+	// ClearProofs sets SecondFactorAt and PasswordAt of the subscriber's live session
+	// with this ID to zero (never proved), or returns ErrNotFound (also when the ID
+	// belongs to another subscriber). A later Touch may set them again.
+	ClearProofs(ctx context.Context, subscriber, id string) error
 }
 
 // Store is everything the Service needs from storage. store/memory.Session is the

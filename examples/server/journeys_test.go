@@ -307,6 +307,9 @@ func TestTwoFactorManagement(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, h.do("DELETE", "/v1/2fa/contacts/nope", nil, bearerH(tok)).Status)
 	assert.Equal(t, http.StatusNoContent, h.do("DELETE", "/v1/2fa/contacts/"+a.phoneContact, nil, bearerH(tok)).Status)
 	h.eventTo(mobile, "contact.removed") // the removed number is told
+	// Removing a factor cleared the session's step-up proofs: prove again.
+	h.clock.Advance(time.Minute) // past the code resend interval
+	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
 
 	// Authenticator: JSON and PNG enrollment, confirm with a TOTP code.
 	r = h.do("POST", "/v1/2fa/authenticator/qr.png", nil, bearerH(tok))

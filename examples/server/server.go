@@ -137,7 +137,7 @@ func New(opts Options) (*Server, error) {
 	s.subLimits = newLimiters(defaultRate(opts.SubscriberRate, 10), defaultBurst(opts.SubscriberBurst, 20), s.now)
 	s.noticeLimits = newLimiters(1/signupNoticeEvery.Seconds(), 1, s.now)
 	mo := memory.Options{Now: s.now}
-	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireAccounts, s.wireRisk, s.wireFactors, s.wireStatus} {
+	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus} {
 		if err := wire(mo); err != nil {
 			return nil, err
 		}
@@ -195,7 +195,8 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 }
 
 // wireRisk builds the risk scorers and the session registry, which uses risk's
-// impossible-travel judgement when addresses can be located.
+// impossible-travel judgement when addresses can be located. It runs before the
+// services that change credentials, which publish through the registry.
 func (s *Server) wireRisk(mo memory.Options) error {
 	var err error
 	profiles, global := memory.NewRiskProfiles(mo), memory.NewRiskGlobal(mo)
@@ -212,13 +213,19 @@ func (s *Server) wireRisk(mo memory.Options) error {
 	}}, profiles, global); err != nil {
 		return err
 	}
-	cfg := session.Config{Now: s.now, Logger: s.log}
+	// A credential change forgets the step-up proofs the server keeps per session.
+	cfg := session.Config{Now: s.now, Logger: s.log, Proofs: s.proofs}
 	if s.geo != nil {
 		// A session whose address jumps further than anyone could travel is revoked.
 		cfg.Travel = session.RiskTravel(s.risk, s.geo)
 	}
-	s.sessions, err = session.New(cfg, memory.NewSession(mo), s.pub)
-	return err
+	if s.sessions, err = session.New(cfg, memory.NewSession(mo), s.pub); err != nil {
+		return err
+	}
+	// Every service wired after this publishes through the registry, which ends the
+	// subscriber's other sessions after a password change, a factor removal or 2FA off.
+	s.pub = s.sessions.Publisher()
+	return nil
 }
 
 // wireFactors builds what proves identity beyond the password: the keyring, one-time
@@ -366,6 +373,8 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, h authedHan
 	if !ok {
 		return errorf(http.StatusUnauthorized, codeUnauthenticated, "the account no longer exists")
 	}
+	// The session travels with the request, so a credential change it makes keeps it.
+	r = r.WithContext(session.NewContext(r.Context(), sess))
 	return h(w, r, &caller{sess: sess, token: tok, client: client, account: a})
 }
 

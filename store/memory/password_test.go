@@ -20,3 +20,11 @@ func TestPasswordAttempts(t *testing.T) {
 		return memory.NewPasswordAttempts(memory.Options{Now: now})
 	})
 }
+
+func TestPasswordAttemptsBounded(t *testing.T) {
+	for _, capacity := range []int{1, 2, 64} {
+		storetest.TestPasswordAttemptsBounded(t, capacity, func(t *testing.T, now func() time.Time) password.AttemptStore {
+			return memory.NewPasswordAttemptsCapacity(memory.Options{Now: now}, capacity)
+		})
+	}
+}

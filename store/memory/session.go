@@ -193,3 +193,23 @@ func (s *Session) RevokeAll(ctx context.Context, subscriber, except string) (int
 	}
 	return n, nil
 }
+
+// ClearProofs implements session.Registry.
+func (s *Session) ClearProofs(ctx context.Context, subscriber, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.byID[id]
+	if !ok || r.Subscriber != subscriber {
+		return session.ErrNotFound
+	}
+	if !live(r, now) {
+		s.drop(r)
+		return session.ErrNotFound
+	}
+	r.SecondFactorAt, r.PasswordAt = time.Time{}, time.Time{}
+	return nil
+}

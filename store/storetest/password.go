@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -180,8 +181,9 @@ func TestPasswordCredentials(t *testing.T, newStore func(t *testing.T, now func(
 }
 
 // TestPasswordAttempts checks a password.AttemptStore: zero state for unknown keys,
-// counting with the time of the last failure, the limit (also under contention), reset
-// and isolation between keys.
+// counting with the time of the last failure, the limit (also under contention), reset,
+// isolation between keys, and expiry measured against the times passed in. See also
+// TestPasswordAttemptsBounded.
 func TestPasswordAttempts(t *testing.T, newStore func(t *testing.T, now func() time.Time) password.AttemptStore) {
 	ctx := context.Background()
 	t.Run("count, limit, reset", func(t *testing.T) {
@@ -192,14 +194,14 @@ func TestPasswordAttempts(t *testing.T, newStore func(t *testing.T, now func() t
 		}
 		for i := 1; i <= 3; i++ {
 			clock.Advance(time.Minute)
-			a, err := s.AddFailure(ctx, "k", 3, clock.Now())
+			a, err := s.AddFailure(ctx, "k", 3, clock.Now(), time.Time{})
 			if err != nil || a.Failures != i || !a.Last.Equal(clock.Now()) {
 				t.Fatalf("AddFailure %d: %+v, %v", i, a, err)
 			}
 		}
 		last := clock.Now()
 		clock.Advance(time.Minute)
-		a, err := s.AddFailure(ctx, "k", 3, clock.Now())
+		a, err := s.AddFailure(ctx, "k", 3, clock.Now(), time.Time{})
 		if !errors.Is(err, password.ErrFailureLimit) || a.Failures != 3 {
 			t.Fatalf("AddFailure past limit: %+v, %v; want 3 and ErrFailureLimit", a, err)
 		}
@@ -220,9 +222,40 @@ func TestPasswordAttempts(t *testing.T, newStore func(t *testing.T, now func() t
 			t.Fatalf("Reset of an unknown key: %v", err)
 		}
 	})
+	t.Run("expiry", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		exp := Epoch.Add(time.Hour)
+		a, err := s.AddFailure(ctx, "k", 3, Epoch, exp)
+		if err != nil || a.Failures != 1 || !a.Expires.Equal(exp) {
+			t.Fatalf("AddFailure with expiry: %+v, %v", a, err)
+		}
+		if a, _ := s.Failures(ctx, "k"); !a.Expires.Equal(exp) || a.Failures != 1 {
+			t.Fatalf("Failures does not return Expires: %+v", a)
+		}
+		// Each failure moves the expiry.
+		exp2 := Epoch.Add(90 * time.Minute)
+		if a, err := s.AddFailure(ctx, "k", 3, Epoch.Add(30*time.Minute), exp2); err != nil || a.Failures != 2 || !a.Expires.Equal(exp2) {
+			t.Fatalf("second AddFailure: %+v, %v", a, err)
+		}
+		if _, err := s.AddFailure(ctx, "k", 3, Epoch.Add(31*time.Minute), exp2); err != nil {
+			t.Fatal(err)
+		}
+		// At the limit, but expired by the time of the next failure: it starts again.
+		a, err = s.AddFailure(ctx, "k", 3, exp2, exp2.Add(time.Hour))
+		if err != nil || a.Failures != 1 || !a.Last.Equal(exp2) {
+			t.Fatalf("AddFailure at the expiry: %+v, %v; want a fresh count of 1", a, err)
+		}
+		// A failure without an expiry makes the key permanent.
+		if _, err := s.AddFailure(ctx, "k", 3, exp2, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := s.AddFailure(ctx, "k", 3, exp2.Add(1000*time.Hour), time.Time{}); err != nil || a.Failures != 3 || !a.Expires.IsZero() {
+			t.Fatalf("a key made permanent expired: %+v, %v", a, err)
+		}
+	})
 	t.Run("isolation", func(t *testing.T) {
 		s := newStore(t, NewClock().Now)
-		if _, err := s.AddFailure(ctx, "a", 10, Epoch); err != nil {
+		if _, err := s.AddFailure(ctx, "a", 10, Epoch, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		if a, _ := s.Failures(ctx, "b"); a.Failures != 0 {
@@ -246,7 +279,7 @@ func TestPasswordAttempts(t *testing.T, newStore func(t *testing.T, now func() t
 			go func() {
 				defer wg.Done()
 				<-start
-				_, err := s.AddFailure(ctx, "k", limit, Epoch)
+				_, err := s.AddFailure(ctx, "k", limit, Epoch, Epoch.Add(time.Hour))
 				switch {
 				case err == nil:
 					ok.Add(1)
@@ -264,6 +297,57 @@ func TestPasswordAttempts(t *testing.T, newStore func(t *testing.T, now func() t
 			t.Fatalf("count = %d, want %d", a.Failures, limit)
 		}
 	})
+}
+
+// TestPasswordAttemptsBounded checks that a password.AttemptStore holding at most
+// capacity keys with an expiry stays bounded under a flood of strangers: keys without an
+// expiry (real subscribers' counts) are never evicted, the keys that expire soonest go
+// first, and the newest stranger is kept. newStore must return a fresh store with that
+// capacity.
+func TestPasswordAttemptsBounded(t *testing.T, capacity int, newStore func(t *testing.T, now func() time.Time) password.AttemptStore) {
+	ctx := context.Background()
+	s := newStore(t, NewClock().Now)
+	for i := range 3 {
+		for range i + 1 {
+			if _, err := s.AddFailure(ctx, fmt.Sprintf("s:owner-%d", i), 100, Epoch, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A long-lived client count, then a flood of short-lived strangers.
+	if _, err := s.AddFailure(ctx, "c:owner-0:203.0.113.9", 10, Epoch, Epoch.Add(30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	flood := 4*capacity + 10
+	for i := range flood {
+		at := Epoch.Add(time.Duration(i) * time.Millisecond)
+		if _, err := s.AddFailure(ctx, fmt.Sprintf("s:stranger-%d", i), 100, at, at.Add(24*time.Hour)); err != nil {
+			t.Fatalf("stranger %d: %v", i, err)
+		}
+	}
+	for i := range 3 {
+		if a, _ := s.Failures(ctx, fmt.Sprintf("s:owner-%d", i)); a.Failures != i+1 {
+			t.Errorf("owner-%d's count was evicted by strangers: %+v", i, a)
+		}
+	}
+	if a, _ := s.Failures(ctx, "c:owner-0:203.0.113.9"); a.Failures != 1 && capacity > 1 {
+		t.Errorf("a client count that expires in 30 days went before strangers that expire in a day: %+v", a)
+	}
+	if a, _ := s.Failures(ctx, fmt.Sprintf("s:stranger-%d", flood-1)); a.Failures != 1 {
+		t.Errorf("the newest stranger was not kept: %+v", a)
+	}
+	if a, _ := s.Failures(ctx, "s:stranger-0"); a.Failures != 0 {
+		t.Errorf("the oldest of %d strangers is still held with capacity %d: %+v", flood, capacity, a)
+	}
+	held := 0
+	for i := range flood {
+		if a, _ := s.Failures(ctx, fmt.Sprintf("s:stranger-%d", i)); a.Failures > 0 {
+			held++
+		}
+	}
+	if held > capacity {
+		t.Errorf("%d strangers held, capacity %d", held, capacity)
+	}
 }
 
 func mustSet(t *testing.T, s password.CredentialStore, sub, prev, next string, at time.Time, keep int) {

@@ -227,6 +227,51 @@ func TestSessionStore(t *testing.T, newStore func(t *testing.T, now func() time.
 			t.Errorf("session created after RevokeAll: %v", err)
 		}
 	})
+
+	t.Run("ClearProofs", func(t *testing.T) {
+		clock, st := setup(t)
+		r := sessionRecord("alice", "s1")
+		r.SecondFactorAt, r.PasswordAt = Epoch, Epoch
+		mustCreate(t, st, r)
+		other := sessionRecord("alice", "s2")
+		other.SecondFactorAt = Epoch
+		mustCreate(t, st, other)
+		if err := st.ClearProofs(ctx, "bob", r.ID); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("ClearProofs(another subscriber's session) = %v, want ErrNotFound", err)
+		}
+		if got, _ := st.Get(ctx, r.Hash); !got.SecondFactorAt.Equal(Epoch) {
+			t.Errorf("ClearProofs by another subscriber cleared alice's proofs: %+v", got)
+		}
+		if err := st.ClearProofs(ctx, "alice", r.ID); err != nil {
+			t.Fatalf("ClearProofs: %v", err)
+		}
+		got, err := st.Get(ctx, r.Hash)
+		if err != nil {
+			t.Fatalf("Get after ClearProofs: %v", err)
+		}
+		want := r
+		want.SecondFactorAt, want.PasswordAt = time.Time{}, time.Time{}
+		if !sameRecord(got, want) {
+			t.Errorf("after ClearProofs: %+v, want %+v (only the proof times cleared)", got, want)
+		}
+		if got, _ := st.Get(ctx, other.Hash); !got.SecondFactorAt.Equal(Epoch) {
+			t.Errorf("ClearProofs(s1) cleared s2's proofs: %+v", got)
+		}
+		now := Epoch.Add(time.Minute)
+		if err := st.Touch(ctx, r.ID, session.Touch{SeenAt: now, IP: r.IP, IdleExpiresAt: now.Add(time.Hour), PasswordAt: now}); err != nil {
+			t.Fatalf("Touch after ClearProofs: %v", err)
+		}
+		if got, _ := st.Get(ctx, r.Hash); !got.PasswordAt.Equal(now) {
+			t.Errorf("a proof after ClearProofs was not recorded: %+v", got)
+		}
+		if err := st.ClearProofs(ctx, "alice", "nope"); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("ClearProofs(unknown) = %v, want ErrNotFound", err)
+		}
+		clock.Advance(25 * time.Hour)
+		if err := st.ClearProofs(ctx, "alice", r.ID); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("ClearProofs(expired) = %v, want ErrNotFound", err)
+		}
+	})
 }
 
 // sessionHash is a deterministic token hash for suite records.
