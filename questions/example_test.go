@@ -1,7 +1,6 @@
 package questions_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,17 +32,26 @@ type exampleTwoFactor struct {
 // newExampleServices wires a Service together with the twofactor service whose proofs
 // it accepts for Change.
 func newExampleServices(events notify.Publisher) (*questions.Service, *exampleTwoFactor) {
-	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{42}, keyring.KeySize)}}})
+	// In production every key comes from configuration, made once with
+	// keyring.GenerateKey; each service has a key of its own.
+	key := func() []byte {
+		k, err := keyring.GenerateKey()
+		if err != nil {
+			log.Fatal(err)
+		}
+		return k
+	}
+	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: key()}}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	otpStore, tfStore := memory.NewOTP(memory.Options{}), memory.NewTwoFactor(memory.Options{})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{43}, 32)}, otpStore, otpStore, events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key()}, otpStore, otpStore, events)
 	if err != nil {
 		log.Fatal(err)
 	}
 	tf := &exampleTwoFactor{inbox: map[string]string{}}
-	tf.Service, err = twofactor.New(twofactor.Config{HashKey: bytes.Repeat([]byte{44}, 32)}, twofactor.Deps{
+	tf.Service, err = twofactor.New(twofactor.Config{HashKey: key()}, twofactor.Deps{
 		Codes: codes, Contacts: tfStore, Recovery: tfStore, Failures: tfStore, Publisher: events,
 		Sender: twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { tf.inbox[m.To] = m.Code; return nil }),
 		// In production: a *protection.Service, which answers from the SIM-change history.
