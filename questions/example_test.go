@@ -104,13 +104,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(res.Verdict, res.Score)
+	fmt.Println(res.Verdict)
 	fmt.Println(events.Types())
 	// Output:
 	// What is your favorite line from a poem?
 	// What would you name a robot butler?
 	// What did we call the broken lawnmower?
-	// match 0.91
+	// match
 	// [questions.set questions.verified]
 }
 
@@ -134,7 +134,7 @@ func ExampleService_Verify_nearMiss() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(res.Verdict, res.Score, res.FailuresLeft)
+	fmt.Println(res.Verdict, res.FailuresLeft) // the verdict only: no score to climb on
 	res, err = svc.Verify(ctx, questions.Verification{
 		Subscriber: "sub-42", QuestionID: "odd-collection", AgentID: "agent-7", Channel: "chat",
 		Spoken: "um, I collect snow globes, from 12 countries",
@@ -144,7 +144,7 @@ func ExampleService_Verify_nearMiss() {
 	}
 	fmt.Println(res.Verdict, res.FailuresLeft)
 	// Output:
-	// close 0.61 2
+	// close 2
 	// match 2
 }
 
