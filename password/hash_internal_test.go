@@ -373,3 +373,52 @@ func FuzzParsePHC(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifyCost: whatever a stored hash says, Verify never computes one dearer than
+// the Hasher allows. Property: if a hashing slot was taken, the stored string parses
+// as argon2id within MaxParams or is bcrypt within MaxBcryptCost; a refusal for cost
+// wraps ErrCostTooHigh and ErrMalformedHash and takes no slot.
+func FuzzVerifyCost(f *testing.F) {
+	const salt, key = "c2FsdHNhbHRzYWx0c2FsdA", "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+	for _, s := range []string{
+		"$argon2id$v=19$m=128,t=2,p=2$" + salt + "$" + key,
+		"$argon2id$v=19$m=129,t=2,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=64,t=3,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=1048576,t=2,p=1$" + salt + "$" + key,
+		"$2a$04$" + strings.Repeat("a", 53),
+		"$2a$05$" + strings.Repeat("a", 53),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := newHasher(HasherConfig{Params: cheap, MaxBcryptCost: 4}, cheap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var took bool
+		h.hook = func(start bool) { took = took || start }
+		_, err = h.Verify(context.Background(), s, "violet tractor humming")
+		if errors.Is(err, ErrCostTooHigh) {
+			if took || !errors.Is(err, ErrMalformedHash) {
+				t.Fatalf("refused for cost after hashing (%v) or not as malformed: %v", took, err)
+			}
+			return
+		}
+		if !took {
+			return
+		}
+		if isBcrypt(s) {
+			if cost, err := bcrypt.Cost([]byte(s)); err != nil || cost > h.maxBcrypt {
+				t.Fatalf("computed bcrypt cost %d (%v), above %d", cost, err, h.maxBcrypt)
+			}
+			return
+		}
+		p, err := parsePHC(s)
+		if err != nil {
+			t.Fatalf("hashed an unparsable hash: %v", err)
+		}
+		if p.memory > h.max.Memory || p.time > h.max.Time || p.threads > h.max.Threads {
+			t.Fatalf("computed m=%d t=%d p=%d, above MaxParams %+v", p.memory, p.time, p.threads, h.max)
+		}
+	})
+}
