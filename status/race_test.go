@@ -133,3 +133,31 @@ func TestEmailChangeRace(t *testing.T) {
 	assert.ErrorIs(t, f.svc.Allow(ctx, "alice", status.CapabilityPortOut), status.ErrUnverified)
 	t.Logf("%d of %d resends stored a link (each before the change, or it would not verify)", sent, storetest.Contenders-1)
 }
+
+// Two email changes race: the one that records its address last wins. The other's
+// link is refused (its change was overtaken), but the subscriber hears of both, and
+// only the final address can be verified.
+func TestEmailChangeOvertaken(t *testing.T) {
+	ctx := context.Background()
+	clock := fakeclock.New(epoch)
+	src := &fakeSources{}
+	rec := &notify.Recorder{}
+	st := &pausingStore{VerificationStore: memory.NewStatus(memory.Options{Now: clock.Now}), address: "alice@a.example"}
+	svc, err := status.New(status.Config{Now: clock.Now, MinResendInterval: time.Second}, st,
+		status.Sources{TwoFactor: src, Questions: src, Password: src}, rec)
+	require.NoError(t, err)
+	var later status.LinkToken
+	var laterErr error
+	st.beforePut = func() {
+		clock.Advance(time.Second)
+		later, laterErr = svc.ChangeEmail(ctx, "alice", "alice@b.example", status.By{})
+	}
+	first, err := svc.ChangeEmail(ctx, "alice", "alice@a.example", status.By{})
+	require.ErrorIs(t, err, status.ErrAddressChanged, "overtaken by the later change")
+	assert.Empty(t, first.Token)
+	require.NoError(t, laterErr)
+	assert.Equal(t, []notify.Type{notify.EmailChanged, notify.EmailChanged}, rec.Types(), "both changes are told")
+	res, err := svc.Verify(ctx, later.Token)
+	require.NoError(t, err)
+	assert.Equal(t, "alice@b.example", res.Email)
+}

@@ -122,7 +122,10 @@ func (s *Service) issue(ctx context.Context, subscriber, email string) (LinkToke
 // calls would lift the limit. So when the limits refuse the link, the change still
 // happens (the old verification must not outlive the address it was for, and the
 // subscriber is told), and ChangeEmail returns a zero LinkToken with the
-// *ThrottleError: send the link with SendLink after RetryAfter.
+// *ThrottleError: send the link with SendLink after RetryAfter. Likewise, when another
+// ChangeEmail overtakes this one before its link is stored, this change is still told
+// and ChangeEmail returns a zero LinkToken with ErrAddressChanged: the later address is
+// the one of record, and only its link verifies.
 func (s *Service) ChangeEmail(ctx context.Context, subscriber, email string, by By) (LinkToken, error) {
 	if subscriber == "" {
 		return LinkToken{}, errors.New("status: subscriber is empty")
