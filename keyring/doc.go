@@ -15,6 +15,15 @@
 //	sealed, err := kr.Seal(ctx, seed, keyring.AssociatedData("totp-seed", subscriberID))
 //	seed, err = kr.Open(ctx, sealed, keyring.AssociatedData("totp-seed", subscriberID))
 //
+// # Keys
+//
+// Make each key once with [GenerateKey] (or head -c 32 /dev/urandom | base64) and keep
+// it in a secret manager. [NewLocal] and [ParseKeys] refuse key material that is
+// plainly not random — all zeros, one byte or a short pattern repeated, a counting
+// sequence, or printable text such as a password or the base64 of "000…" — with an
+// error wrapping [ErrWeakKey]. [CheckKeyMaterial] is the same check for any other key;
+// the HMAC keys of packages otp, twofactor, protection and password go through it too.
+//
 // # Associated data
 //
 // Every call takes associated data that is authenticated but not stored. Callers bind

@@ -3,6 +3,7 @@ package keyring_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log"
 	"strings"
@@ -14,8 +15,9 @@ import (
 // new key becomes primary, and Reseal moves it over.
 func Example_rotation() {
 	ctx := context.Background()
-	k1 := "1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
-	k2 := "2:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("K", 32)))
+	// In production the keys come from a secret manager; each was made once with
+	// keyring.GenerateKey and stored in base64.
+	k1, k2 := "1:"+newKeyBase64(), "2:"+newKeyBase64()
 
 	keys, err := keyring.ParseKeys(k1)
 	if err != nil {
@@ -56,4 +58,33 @@ func Example_rotation() {
 	// Output:
 	// true 2 JBSWY3DPEHPK3PXP
 	// keyring: cannot open sealed value: authentication failed
+}
+
+// CheckKeyMaterial catches the keys people ship by mistake: a zeroed buffer, or the
+// base64 of text such as "000…", which decodes to text rather than random bytes.
+func ExampleCheckKeyMaterial() {
+	placeholder := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("0", 32)))
+	_, err := keyring.ParseKeys("1:" + placeholder)
+	fmt.Println(errors.Is(err, keyring.ErrWeakKey))
+
+	fmt.Println(keyring.CheckKeyMaterial(make([]byte, 32)))
+
+	key, err := keyring.GenerateKey() // what to use instead
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(keyring.CheckKeyMaterial(key))
+	// Output:
+	// true
+	// keyring: key material is not random: every byte is the same (a placeholder such as all zeros); generate one with keyring.GenerateKey (or: head -c 32 /dev/urandom | base64) and decode it before use
+	// <nil>
+}
+
+// newKeyBase64 makes a key the way an operator would, once, for configuration.
+func newKeyBase64() string {
+	k, err := keyring.GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(k)
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/keyring"
 )
 
@@ -14,8 +15,8 @@ import (
 // the keyring sealed with the same associated data.
 func FuzzOpen(f *testing.F) {
 	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{
-		{ID: 1, Secret: bytes.Repeat([]byte{1}, keyring.KeySize)},
-		{ID: 2, Secret: bytes.Repeat([]byte{2}, keyring.KeySize)},
+		{ID: 1, Secret: testkey.New("fuzz 1")},
+		{ID: 2, Secret: testkey.New("fuzz 2")},
 	}, Primary: 2, Rand: rand.NewChaCha8([32]byte{})}) // deterministic: every fuzz worker seals the same seeds
 	if err != nil {
 		f.Fatal(err)

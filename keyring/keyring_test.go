@@ -5,18 +5,23 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/keyring"
 )
 
-func key(id uint32, fill byte) keyring.Key {
-	return keyring.Key{ID: id, Secret: bytes.Repeat([]byte{fill}, keyring.KeySize)}
+// key returns a keyring key whose secret is derived from seed: the same seed gives the
+// same secret.
+func key(id uint32, seed byte) keyring.Key {
+	return keyring.Key{ID: id, Secret: testkey.New(fmt.Sprint("keyring ", seed))}
 }
 
 func newLocal(t testing.TB, primary uint32, keys ...keyring.Key) *keyring.Local {
@@ -212,7 +217,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestParseKeys(t *testing.T) {
-	secret := bytes.Repeat([]byte{0xfb}, 32) // base64 with '+' and '/' in std, '-' and '_' in URL form
+	secret := append([]byte{0xfb, 0xff, 0xff}, testkey.New("parse")[3:]...) // "+///" in std base64, "-___" in URL form
 	std := base64.StdEncoding.EncodeToString(secret)
 	url := base64.RawURLEncoding.EncodeToString(secret)
 	keys, err := keyring.ParseKeys(" 1:" + std + " , 2:" + url)
@@ -248,4 +253,89 @@ func TestGenerateKey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, a, keyring.KeySize)
 	assert.NotEqual(t, a, b)
+}
+
+func TestGenerateKeyPassesTheCheck(t *testing.T) {
+	for range 100 {
+		k, err := keyring.GenerateKey()
+		require.NoError(t, err)
+		require.NoError(t, keyring.CheckKeyMaterial(k))
+	}
+}
+
+// TestAttackWeakKeyAccepted: placeholder keys (all zeros, one byte repeated, a pattern,
+// a counting sequence, a password, base64 of "000…", undecoded hex) are refused by
+// CheckKeyMaterial, NewLocal and ParseKeys, with an error that says what to do and
+// never shows the key.
+func TestAttackWeakKeyAccepted(t *testing.T) {
+	counting := make([]byte, keyring.KeySize)
+	down := make([]byte, keyring.KeySize)
+	for i := range counting {
+		counting[i] = byte(i)
+		down[i] = byte(0xf0 - 3*i)
+	}
+	weak := []struct {
+		name   string
+		secret []byte
+		want   string
+	}{
+		{"all zeros", make([]byte, keyring.KeySize), "every byte is the same"},
+		{"all 0xff", bytes.Repeat([]byte{0xff}, keyring.KeySize), "every byte is the same"},
+		{"repeated 4-byte pattern", bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 8), "repeats a 4-byte pattern"},
+		{"two equal halves", append(append([]byte(nil), testkey.New("half")[:16]...), testkey.New("half")[:16]...), "repeats a 16-byte pattern"},
+		{"counting up", counting, "count up or down"},
+		{"counting down by 3", down, "count up or down"},
+		{"ASCII zeros", []byte(strings.Repeat("0", 31) + "1"), "printable text"},
+		{"a password", []byte("correct horse battery staple!!42"), "printable text"},
+		{"a passphrase with a newline", []byte("my carrier key is very secret\n12"), "printable text"},
+		{"undecoded hex", []byte("9f86d081884c7d659a2feaa0c55ad015"), "printable text"},
+	}
+	for _, tt := range weak {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Len(t, tt.secret, keyring.KeySize)
+			err := keyring.CheckKeyMaterial(tt.secret)
+			require.ErrorIs(t, err, keyring.ErrWeakKey)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), "keyring.GenerateKey", "the error says what to do")
+
+			_, err = keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 3, Secret: tt.secret}}})
+			require.ErrorIs(t, err, keyring.ErrWeakKey)
+			assert.ErrorIs(t, err, validate.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), "Config.Keys[0].Secret (ID 3)")
+
+			b64 := base64.StdEncoding.EncodeToString(tt.secret)
+			_, err = keyring.ParseKeys("1:" + base64.StdEncoding.EncodeToString(testkey.New("good")) + ",7:" + b64)
+			require.ErrorIs(t, err, keyring.ErrWeakKey)
+			assert.ErrorIs(t, err, validate.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), "key entry 2 (ID 7)")
+			assert.NotContains(t, err.Error(), b64)
+			if isPrintable(tt.secret) {
+				assert.NotContains(t, err.Error(), string(tt.secret[:12]), "the error never shows the key")
+			}
+		})
+	}
+	// The example: base64 of ASCII "000…" in the environment.
+	_, err := keyring.ParseKeys("1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("0", 32))))
+	assert.ErrorIs(t, err, keyring.ErrWeakKey)
+	assert.ErrorIs(t, keyring.CheckKeyMaterial(nil), keyring.ErrWeakKey, "an empty key")
+
+	// A random key passes: the rules refuse placeholders, not bad luck.
+	rng := rand.NewChaCha8([32]byte{1})
+	for i := range 10000 {
+		k := make([]byte, keyring.KeySize)
+		_, _ = rng.Read(k)
+		require.NoError(t, keyring.CheckKeyMaterial(k), "random key %d", i)
+	}
+	// Longer keys (HMAC keys may be longer than 32 bytes) follow the same rules.
+	assert.NoError(t, keyring.CheckKeyMaterial(append(testkey.New("a"), testkey.New("b")...)))
+	assert.ErrorIs(t, keyring.CheckKeyMaterial([]byte(strings.Repeat("hunter2 ", 8))), keyring.ErrWeakKey)
+}
+
+func isPrintable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }

@@ -31,7 +31,8 @@ type Key struct {
 	// ID identifies the key inside every ciphertext it seals. It must be non-zero and
 	// unique within the keyring, and never reused for a different secret.
 	ID uint32 `validate:"required"`
-	// Secret is the 32-byte key, usually decoded from base64 configuration.
+	// Secret is the 32-byte key, usually decoded from base64 configuration. It must look
+	// random: [CheckKeyMaterial] refuses placeholders such as all zeros or text.
 	Secret []byte `validate:"required,len=32"`
 }
 
@@ -56,7 +57,9 @@ type Local struct {
 
 var _ Keyring = (*Local)(nil)
 
-// NewLocal validates cfg and returns a keyring. It copies the key secrets.
+// NewLocal validates cfg and returns a keyring. It copies the key secrets. A secret
+// that is plainly not random (see [CheckKeyMaterial]) is refused with an error wrapping
+// both validate's invalid-config error and [ErrWeakKey].
 func NewLocal(cfg Config) (*Local, error) {
 	if err := validate.Struct("keyring", cfg); err != nil {
 		return nil, err
@@ -65,6 +68,9 @@ func NewLocal(cfg Config) (*Local, error) {
 	for i, k := range cfg.Keys {
 		if _, dup := l.aeads[k.ID]; dup {
 			return nil, validate.Errorf("keyring", "Config.Keys[%d].ID %d is a duplicate: every key needs its own ID", i, k.ID)
+		}
+		if err := CheckKeyMaterial(k.Secret); err != nil {
+			return nil, validate.Field("keyring", fmt.Sprintf("Config.Keys[%d].Secret (ID %d)", i, k.ID), err)
 		}
 		aead, err := chacha20poly1305.NewX(append([]byte(nil), k.Secret...))
 		if err != nil {
@@ -89,8 +95,9 @@ func NewLocal(cfg Config) (*Local, error) {
 
 // ParseKeys parses keys written as "ID:BASE64" pairs separated by commas, such as
 // "1:q83v...=,2:3q2+...=", the form suited to an environment variable or a secret
-// manager entry. Base64 may be standard or URL-safe, padded or not. Errors name the
-// entry but never echo the secret.
+// manager entry. Base64 may be standard or URL-safe, padded or not. Each decoded
+// secret must pass [CheckKeyMaterial]: the base64 of "000…" or of a password decodes
+// to text and is refused. Errors name the entry but never echo the secret.
 func ParseKeys(spec string) ([]Key, error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
@@ -114,6 +121,9 @@ func ParseKeys(spec string) ([]Key, error) {
 		if len(b) != KeySize {
 			return nil, validate.Errorf("keyring", "key entry %d (ID %d): secret is %d bytes, want %d (generate one with: head -c 32 /dev/urandom | base64)", i+1, id, len(b), KeySize)
 		}
+		if err := CheckKeyMaterial(b); err != nil {
+			return nil, validate.Field("keyring", fmt.Sprintf("key entry %d (ID %d)", i+1, id), err)
+		}
 		keys = append(keys, Key{ID: uint32(id), Secret: b})
 	}
 	return keys, nil
@@ -127,13 +137,19 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// GenerateKey returns a new random key secret of [KeySize] bytes.
+// GenerateKey returns a new random key secret of [KeySize] bytes from crypto/rand. It
+// never returns a key that [CheckKeyMaterial] refuses (the odds of drawing one are
+// below 10^-13; such a draw is simply repeated).
 func GenerateKey() ([]byte, error) {
 	k := make([]byte, KeySize)
-	if _, err := io.ReadFull(rand.Reader, k); err != nil {
-		return nil, fmt.Errorf("keyring: generate key: %w", err)
+	for {
+		if _, err := io.ReadFull(rand.Reader, k); err != nil {
+			return nil, fmt.Errorf("keyring: generate key: %w", err)
+		}
+		if CheckKeyMaterial(k) == nil {
+			return k, nil
+		}
 	}
-	return k, nil
 }
 
 // Primary returns the ID of the key that seals new values.

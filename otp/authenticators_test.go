@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
@@ -35,7 +36,7 @@ func newAuth(t *testing.T, cfg otp.AuthenticatorConfig) authEnv {
 	t.Helper()
 	clk := storetest.NewClock()
 	store := memory.NewOTP(memory.Options{Now: clk.Now})
-	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 	require.NoError(t, err)
 	rec := &notify.Recorder{}
 	if cfg.Issuer == "" {
@@ -266,7 +267,7 @@ func TestAuthenticatorAlgorithms(t *testing.T) {
 
 func TestNewAuthenticatorsConfig(t *testing.T) {
 	store := memory.NewOTP(memory.Options{})
-	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: make([]byte, 32)}}})
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 	require.NoError(t, err)
 	tests := []struct {
 		name  string
@@ -380,7 +381,7 @@ func TestAuthenticatorsStoreFailClosed(t *testing.T) {
 		t.Helper()
 		e := newAuth(t, otp.AuthenticatorConfig{})
 		fs := &failingAuthStore{OTP: e.store}
-		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 		require.NoError(t, err)
 		e.auth, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: e.clk.Now}, fs, kr, e.rec)
 		require.NoError(t, err)
@@ -498,7 +499,7 @@ func TestConfirmOnlyOnce(t *testing.T) {
 		_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now().Add(-30 * time.Second))})
 		require.NoError(t, err)
 
-		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+		kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 		require.NoError(t, err)
 		late, err := otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: e.clk.Now}, staleStore{e.store, pending}, kr, e.rec)
 		require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -66,7 +67,7 @@ func BenchmarkCodeVerify(b *testing.B) {
 	ctx := context.Background()
 	clk := fakeclock.New(benchTime)
 	store := memory.NewOTP(memory.Options{Now: clk.Now})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32), Now: clk.Now}, store, store, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: clk.Now}, store, store, &notify.Recorder{})
 	if err != nil {
 		b.Fatal(err)
 	}

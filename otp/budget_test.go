@@ -1,7 +1,6 @@
 package otp_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/netkey"
 	"github.com/carrierguard/carrierguard/notify"
@@ -257,7 +257,7 @@ func TestBudgetStoreSeesNoAddresses(t *testing.T) {
 	spy := &budgetSpy{OTP: memory.NewOTP(memory.Options{})}
 	clientKeys := map[string]bool{}
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	for _, hk := range [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)} {
+	for _, hk := range [][]byte{testkey.New("budget-1"), testkey.New("budget-2")} {
 		codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hk, Now: func() time.Time { return at }}, spy.OTP, spy, &notify.Recorder{})
 		require.NoError(t, err)
 		_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: fmt.Sprint("sub", hk[0]), Purpose: otp.PurposeSignIn,
@@ -292,7 +292,7 @@ func TestBudgetStoreFailureFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	mem := memory.NewOTP(memory.Options{})
 	fs := &budgetFailing{OTP: mem, fail: true}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, mem, fs, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("budget")}, mem, fs, &notify.Recorder{})
 	require.NoError(t, err)
 	iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: usNumber(1)})
 	assert.ErrorIs(t, err, errStore)
@@ -330,7 +330,7 @@ func TestBudgetConfig(t *testing.T) {
 		{otp.SMSBudgets{PerNetwork: -1}, "Budgets.PerNetwork"},
 		{otp.SMSBudgets{PerCountry: -1}, "Budgets.PerCountry"},
 	} {
-		_, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32), Budgets: tt.b}, store, store, &notify.Recorder{})
+		_, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("budget"), Budgets: tt.b}, store, store, &notify.Recorder{})
 		require.ErrorIs(t, err, validate.ErrInvalidConfig, tt.want)
 		assert.ErrorContains(t, err, tt.want)
 	}

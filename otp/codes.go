@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/internal/validate"
+	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/netkey"
 	"github.com/carrierguard/carrierguard/notify"
 )
@@ -24,8 +25,9 @@ import (
 // given; New validates the whole struct once.
 type CodeConfig struct {
 	// HashKey keys the HMAC-SHA-256 that codes are stored as: at least 32 random bytes
-	// from configuration (keyring.GenerateKey makes one). Changing it invalidates codes
-	// in flight, which live minutes, so rotation needs no migration.
+	// from configuration (keyring.GenerateKey makes one); placeholders such as all zeros
+	// or text are refused (keyring.CheckKeyMaterial). Changing it invalidates codes in
+	// flight, which live minutes, so rotation needs no migration.
 	HashKey []byte `validate:"required,min=32"`
 	// Digits is the code length, 6 to 10. Default 6.
 	Digits int `validate:"omitempty,min=6,max=10"`
@@ -89,6 +91,9 @@ type macState struct {
 func NewCodes(cfg CodeConfig, challenges ChallengeStore, rates RateStore, pub notify.Publisher) (*Codes, error) {
 	if err := validate.Struct("otp", cfg); err != nil {
 		return nil, err
+	}
+	if err := keyring.CheckKeyMaterial(cfg.HashKey); err != nil {
+		return nil, validate.Field("otp", "CodeConfig.HashKey", err)
 	}
 	switch {
 	case challenges == nil:

@@ -1,7 +1,6 @@
 package otp_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -51,12 +51,12 @@ func storedHash(t *testing.T, key []byte, seed uint64) (otp.Issued, []byte) {
 // challenge ID, subscriber, purpose, channel, address and code. An unkeyed SHA-256 of
 // the same fields, or a hash that leaves the challenge ID out, fails here.
 func TestCodeHashKnownAnswer(t *testing.T) {
-	key := bytes.Repeat([]byte{7}, 32)
+	key := testkey.New("otp")
 	iss, got := storedHash(t, key, 1)
 	assert.Equal(t, wantCodeHash(key, iss.ChallengeID, "alice", otp.PurposeSIMSwap, phone, iss.Code), got)
 
 	// Another key, same challenge ID and code (same seed): another hash.
-	otherKey := bytes.Repeat([]byte{8}, 32)
+	otherKey := testkey.New("another otp key")
 	iss2, got2 := storedHash(t, otherKey, 1)
 	require.Equal(t, iss.ChallengeID, iss2.ChallengeID)
 	require.Equal(t, iss.Code, iss2.Code)

@@ -1,7 +1,6 @@
 package otp_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
@@ -38,7 +38,7 @@ func newCodes(t *testing.T, cfg otp.CodeConfig) codesEnv {
 	store := memory.NewOTP(memory.Options{Now: clk.Now})
 	rec := &notify.Recorder{}
 	if cfg.HashKey == nil {
-		cfg.HashKey = bytes.Repeat([]byte{7}, 32)
+		cfg.HashKey = testkey.New("otp")
 	}
 	cfg.Now = clk.Now
 	codes, err := otp.NewCodes(cfg, store, store, rec)
@@ -452,7 +452,7 @@ func TestCodesDestinationLimit(t *testing.T) {
 	t.Run("the store sees a keyed hash, not the address", func(t *testing.T) {
 		spy := &rateSpy{OTP: memory.NewOTP(memory.Options{})}
 		keys := map[string]bool{}
-		for _, hk := range [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)} {
+		for _, hk := range [][]byte{testkey.New("otp 1"), testkey.New("otp 2")} {
 			codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hk}, spy.OTP, spy, &notify.Recorder{})
 			require.NoError(t, err)
 			_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: fmt.Sprint("sub", hk[0]), Purpose: otp.PurposeSignIn, Destination: phone})
@@ -527,7 +527,7 @@ func TestCodesBadRequests(t *testing.T) {
 
 func TestNewCodesConfig(t *testing.T) {
 	store := memory.NewOTP(memory.Options{})
-	key := bytes.Repeat([]byte{1}, 32)
+	key := testkey.New("otp")
 	tests := []struct {
 		name  string
 		cfg   otp.CodeConfig
@@ -535,6 +535,7 @@ func TestNewCodesConfig(t *testing.T) {
 	}{
 		{"no key", otp.CodeConfig{}, "HashKey"},
 		{"short key", otp.CodeConfig{HashKey: key[:16]}, "HashKey"},
+		{"placeholder key", otp.CodeConfig{HashKey: make([]byte, 32)}, "CodeConfig.HashKey: keyring: key material is not random"},
 		{"5 digits", otp.CodeConfig{HashKey: key, Digits: 5}, "Digits"},
 		{"11 digits", otp.CodeConfig{HashKey: key, Digits: 11}, "Digits"},
 		{"SMS TTL over 10 minutes", otp.CodeConfig{HashKey: key, TTL: 11 * time.Minute}, "TTL"},
@@ -618,7 +619,7 @@ func TestCodesFailClosed(t *testing.T) {
 		for _, right := range []bool{true, false} {
 			mem := memory.NewOTP(memory.Options{})
 			fs := failingStore{OTP: mem}
-			codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, &fs, &fs, &notify.Recorder{})
+			codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, &fs, &fs, &notify.Recorder{})
 			require.NoError(t, err)
 			iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone})
 			require.NoError(t, err)
@@ -637,7 +638,7 @@ func TestCodesFailClosed(t *testing.T) {
 	for _, op := range []string{"reserve", "create"} {
 		mem := memory.NewOTP(memory.Options{})
 		fs := failingStore{OTP: mem, fail: op}
-		codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, &fs, &fs, &notify.Recorder{})
+		codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, &fs, &fs, &notify.Recorder{})
 		require.NoError(t, err)
 		req := otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone}
 		iss, err := codes.Issue(ctx, req)
@@ -649,14 +650,14 @@ func TestCodesFailClosed(t *testing.T) {
 	}
 	// A failed create whose reservation cannot be released either reports both.
 	fs := failingStore{OTP: memory.NewOTP(memory.Options{}), fail: "create"}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, fs, failingStore{OTP: fs.OTP, fail: "release"}, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, fs, failingStore{OTP: fs.OTP, fail: "release"}, &notify.Recorder{})
 	require.NoError(t, err)
 	_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone})
 	assert.ErrorIs(t, err, errStore)
 	assert.ErrorContains(t, err, "releasing the reservation")
 	// Undelivered reports a rate store failure.
 	mem := memory.NewOTP(memory.Options{})
-	codes, err = otp.NewCodes(otp.CodeConfig{HashKey: make([]byte, 32)}, mem, failingStore{OTP: mem, fail: "release"}, &notify.Recorder{})
+	codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, mem, failingStore{OTP: mem, fail: "release"}, &notify.Recorder{})
 	require.NoError(t, err)
 	iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "bob", Purpose: otp.PurposeSignIn, Destination: email})
 	require.NoError(t, err)

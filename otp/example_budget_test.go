@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -16,8 +17,12 @@ import (
 func Example_smsBudgets() {
 	ctx := context.Background()
 	store := memory.NewOTP(memory.Options{})
+	hashKey, err := keyring.GenerateKey() // in production: 32 random bytes from configuration
+	if err != nil {
+		log.Fatal(err)
+	}
 	codes, err := otp.NewCodes(otp.CodeConfig{
-		HashKey: make([]byte, 32), // in production: 32 random bytes from configuration
+		HashKey: hashKey,
 		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}, PerClient: 2},
 	}, store, store, &notify.Recorder{})
 	if err != nil {

@@ -67,7 +67,11 @@ func Example_authenticatorApp() {
 	ctx := context.Background()
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) // time.Now in production
 	store := memory.NewOTP(memory.Options{Now: clock.Now})
-	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: make([]byte, 32)}}})
+	secret, err := keyring.GenerateKey() // in production: from configuration, made once
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: secret}}})
 	if err != nil {
 		log.Fatal(err)
 	}

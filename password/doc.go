@@ -79,7 +79,11 @@
 // the configured ones (including those below the floor) and for a different pepper;
 // [Service.Verify] then replaces the hash at the same sign-in. Each hash takes 19 MiB,
 // so at most HasherConfig.Concurrency (default GOMAXPROCS) run at once; further
-// callers wait, and give up when their context ends.
+// callers wait, and give up when their context ends. A stored hash may ask for at most
+// HasherConfig.MaxParams (default twice Params: 38 MiB, 4 passes, 2 lanes) and a
+// bcrypt hash for at most cost HasherConfig.MaxBcryptCost (default 12); anything
+// dearer is refused with [ErrCostTooHigh] before any work, so memory stays bounded by
+// Concurrency × MaxParams.Memory whatever the database holds.
 //
 // The optional pepper is an HMAC-SHA-256 key kept outside the database: argon2id hashes
 // HMAC(pepper, password) and the hash names the pepper (keyid=ID), so peppers can be

@@ -13,6 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/carrierguard/carrierguard/internal/testkey"
+	"github.com/carrierguard/carrierguard/keyring"
 )
 
 // cheap are argon2id parameters far below the floor, reachable only through newHasher,
@@ -29,7 +32,7 @@ func cheapHasher(t testing.TB, cfg HasherConfig) *Hasher {
 	return h
 }
 
-var pepper = bytes.Repeat([]byte{7}, 32)
+var pepper = testkey.New("pepper p1")
 
 func TestHashFormatAndVerify(t *testing.T) {
 	ctx := context.Background()
@@ -110,6 +113,75 @@ func TestBcryptMigration(t *testing.T) {
 	assert.ErrorIs(t, err, ErrMalformedHash, "cost 31 would take days")
 }
 
+// TestAttackStoredHashAsksForTooMuch: a stored hash (corrupted, or planted by someone
+// with write access to one table) that asks for more than the configured maximum —
+// up to the 1 GiB the PHC parser accepts, or a slow bcrypt cost — is refused before
+// any hashing, so one sign-in cannot take a gigabyte or a minute.
+func TestAttackStoredHashAsksForTooMuch(t *testing.T) {
+	ctx := context.Background()
+	const salt, key = "c2FsdHNhbHRzYWx0c2FsdA", "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+	h, err := NewHasher(HasherConfig{})
+	require.NoError(t, err)
+	assert.Equal(t, Params{Memory: 2 * 19456, Time: 4, Threads: 2}, h.MaxParams(), "default: twice the configured cost")
+	var slots atomic.Int32
+	h.hook = func(start bool) {
+		if start {
+			slots.Add(1)
+		}
+	}
+	for _, stored := range []string{
+		"$argon2id$v=19$m=1048576,t=2,p=1$" + salt + "$" + key, // 1 GiB
+		"$argon2id$v=19$m=38913,t=2,p=1$" + salt + "$" + key,   // just over 2x memory
+		"$argon2id$v=19$m=19456,t=5,p=1$" + salt + "$" + key,   // over 2x passes
+		"$argon2id$v=19$m=19456,t=64,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=19456,t=2,p=3$" + salt + "$" + key, // over 2x lanes
+		"$argon2id$v=19$m=65536,t=2,p=64$" + salt + "$" + key,
+		"$2a$13$" + strings.Repeat("a", 53), // bcrypt above DefaultMaxBcryptCost
+		"$2b$16$" + strings.Repeat("a", 53),
+	} {
+		_, err := h.Verify(ctx, stored, "violet tractor humming")
+		assert.ErrorIs(t, err, ErrCostTooHigh, stored)
+		assert.ErrorIs(t, err, ErrMalformedHash, "it fails closed like a malformed hash: %s", stored)
+		assert.NotContains(t, err.Error(), salt)
+	}
+	assert.Zero(t, slots.Load(), "a refused hash must not take a hashing slot, let alone hash")
+
+	// At the cap it is computed (and here simply does not match).
+	cheapBase := cheapHasher(t, HasherConfig{})
+	assert.Equal(t, Params{Memory: 128, Time: 2, Threads: 2}, cheapBase.MaxParams())
+	atCap := cheapHasher(t, HasherConfig{Params: Params{Memory: 128, Time: 2, Threads: 2}})
+	enc, err := atCap.Hash(ctx, "violet tractor humming")
+	require.NoError(t, err)
+	rehash, err := cheapBase.Verify(ctx, enc, "violet tractor humming")
+	require.NoError(t, err, "a hash at twice the cost verifies")
+	assert.True(t, rehash)
+	over := cheapHasher(t, HasherConfig{Params: Params{Memory: 136, Time: 1, Threads: 1}})
+	enc, err = over.Hash(ctx, "violet tractor humming")
+	require.NoError(t, err)
+	_, err = cheapBase.Verify(ctx, enc, "violet tractor humming")
+	assert.ErrorIs(t, err, ErrCostTooHigh, "even the right password: the hash is not computed")
+
+	// A configured maximum replaces the default, field by field.
+	wide := cheapHasher(t, HasherConfig{MaxParams: Params{Memory: 256}})
+	assert.Equal(t, Params{Memory: 256, Time: 2, Threads: 2}, wide.MaxParams())
+	_, err = wide.Verify(ctx, enc, "violet tractor humming")
+	assert.NoError(t, err)
+
+	// MaxBcryptCost can be lowered (or raised to 16).
+	legacy, err := bcrypt.GenerateFromPassword([]byte("old Passw0rd from 2015"), 5)
+	require.NoError(t, err)
+	strict := cheapHasher(t, HasherConfig{MaxBcryptCost: 4})
+	_, err = strict.Verify(ctx, string(legacy), "old Passw0rd from 2015")
+	assert.ErrorIs(t, err, ErrCostTooHigh)
+	_, err = cheapBase.Verify(ctx, string(legacy), "old Passw0rd from 2015")
+	assert.NoError(t, err)
+}
+
+func TestWeakPepperRefused(t *testing.T) {
+	_, err := NewHasher(HasherConfig{Pepper: make([]byte, 32), PepperID: "p1"})
+	assert.ErrorIs(t, err, keyring.ErrWeakKey)
+}
+
 func TestPepper(t *testing.T) {
 	ctx := context.Background()
 	h := cheapHasher(t, HasherConfig{Pepper: pepper, PepperID: "p1"})
@@ -121,11 +193,11 @@ func TestPepper(t *testing.T) {
 	_, err = noPepper.Verify(ctx, enc, "violet tractor humming")
 	assert.ErrorIs(t, err, ErrUnknownPepper, "a peppered hash never verifies without its pepper")
 
-	otherPepper := cheapHasher(t, HasherConfig{Pepper: bytes.Repeat([]byte{8}, 32), PepperID: "p1"})
+	otherPepper := cheapHasher(t, HasherConfig{Pepper: testkey.New("another pepper"), PepperID: "p1"})
 	_, err = otherPepper.Verify(ctx, enc, "violet tractor humming")
 	assert.ErrorIs(t, err, ErrMismatch, "same ID, different key")
 
-	rotated := cheapHasher(t, HasherConfig{Pepper: bytes.Repeat([]byte{9}, 32), PepperID: "p2", OldPeppers: map[string][]byte{"p1": pepper}})
+	rotated := cheapHasher(t, HasherConfig{Pepper: testkey.New("pepper p2"), PepperID: "p2", OldPeppers: map[string][]byte{"p1": pepper}})
 	rehash, err := rotated.Verify(ctx, enc, "violet tractor humming")
 	require.NoError(t, err)
 	assert.True(t, rehash, "hash under a retired pepper is upgraded")
@@ -153,6 +225,14 @@ func TestNewHasherValidates(t *testing.T) {
 		{"bad ID", HasherConfig{Pepper: pepper, PepperID: "p-1"}, "PepperID"},
 		{"old pepper reuses ID", HasherConfig{Pepper: pepper, PepperID: "p1", OldPeppers: map[string][]byte{"p1": pepper}}, "OldPeppers"},
 		{"negative concurrency", HasherConfig{Concurrency: -1}, "Concurrency"},
+		{"zero pepper", HasherConfig{Pepper: make([]byte, 32), PepperID: "p1"}, "HasherConfig.Pepper: keyring: key material is not random"},
+		{"text pepper", HasherConfig{Pepper: []byte("my pepper is a long sentence!!!!"), PepperID: "p1"}, "printable text"},
+		{"weak old pepper", HasherConfig{Pepper: pepper, PepperID: "p2", OldPeppers: map[string][]byte{"p1": bytes.Repeat([]byte{7}, 32)}}, `HasherConfig.OldPeppers["p1"]: keyring`},
+		{"max memory below params", HasherConfig{MaxParams: Params{Memory: 19455}}, "MaxParams"},
+		{"max time below params", HasherConfig{MaxParams: Params{Time: 1}}, "MaxParams"},
+		{"max memory above the parser's cap", HasherConfig{MaxParams: Params{Memory: maxMemoryKiB + 1}}, "MaxParams"},
+		{"bcrypt cost too high", HasherConfig{MaxBcryptCost: 17}, "MaxBcryptCost"},
+		{"bcrypt cost too low", HasherConfig{MaxBcryptCost: 3}, "MaxBcryptCost"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := NewHasher(tt.cfg)
@@ -290,6 +370,55 @@ func FuzzParsePHC(f *testing.F) {
 		again, err := parsePHC(h.String())
 		if err != nil || again.String() != s {
 			t.Fatalf("re-parse failed: %v", err)
+		}
+	})
+}
+
+// FuzzVerifyCost: whatever a stored hash says, Verify never computes one dearer than
+// the Hasher allows. Property: if a hashing slot was taken, the stored string parses
+// as argon2id within MaxParams or is bcrypt within MaxBcryptCost; a refusal for cost
+// wraps ErrCostTooHigh and ErrMalformedHash and takes no slot.
+func FuzzVerifyCost(f *testing.F) {
+	const salt, key = "c2FsdHNhbHRzYWx0c2FsdA", "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+	for _, s := range []string{
+		"$argon2id$v=19$m=128,t=2,p=2$" + salt + "$" + key,
+		"$argon2id$v=19$m=129,t=2,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=64,t=3,p=1$" + salt + "$" + key,
+		"$argon2id$v=19$m=1048576,t=2,p=1$" + salt + "$" + key,
+		"$2a$04$" + strings.Repeat("a", 53),
+		"$2a$05$" + strings.Repeat("a", 53),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := newHasher(HasherConfig{Params: cheap, MaxBcryptCost: 4}, cheap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var took bool
+		h.hook = func(start bool) { took = took || start }
+		_, err = h.Verify(context.Background(), s, "violet tractor humming")
+		if errors.Is(err, ErrCostTooHigh) {
+			if took || !errors.Is(err, ErrMalformedHash) {
+				t.Fatalf("refused for cost after hashing (%v) or not as malformed: %v", took, err)
+			}
+			return
+		}
+		if !took {
+			return
+		}
+		if isBcrypt(s) {
+			if cost, err := bcrypt.Cost([]byte(s)); err != nil || cost > h.maxBcrypt {
+				t.Fatalf("computed bcrypt cost %d (%v), above %d", cost, err, h.maxBcrypt)
+			}
+			return
+		}
+		p, err := parsePHC(s)
+		if err != nil {
+			t.Fatalf("hashed an unparsable hash: %v", err)
+		}
+		if p.memory > h.max.Memory || p.time > h.max.Time || p.threads > h.max.Threads {
+			t.Fatalf("computed m=%d t=%d p=%d, above MaxParams %+v", p.memory, p.time, p.threads, h.max)
 		}
 	})
 }

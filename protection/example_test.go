@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"strings"
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
@@ -17,7 +16,7 @@ func newExampleService(now time.Time) (*protection.Service, *notify.Recorder) {
 	st := memory.NewProtection(memory.Options{})
 	events := &notify.Recorder{}
 	svc, err := protection.New(protection.Config{
-		PINKey: []byte(strings.Repeat("k", 32)), // from configuration or a KMS in production
+		PINKey: exampleKey(), // from configuration or a KMS in production
 		Now:    func() time.Time { return now },
 	}, protection.Stores{Flags: st, History: st, PINs: st}, events)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
@@ -39,7 +38,7 @@ func Example_wiring() {
 	}
 	st := memory.NewProtection(opts)
 	prot, err := protection.New(protection.Config{
-		PINKey: []byte(strings.Repeat("k", 32)), Now: clock,
+		PINKey: exampleKey(), Now: clock,
 		Risk: protection.RiskFromScorer(riskSvc, func(ctx context.Context, _ string, _ protection.Request) (risk.Request, error) {
 			facts, _ := ctx.Value(requestFacts{}).(risk.Request)
 			return facts, nil

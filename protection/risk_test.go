@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +29,7 @@ func newJoinProtection(t *testing.T, clock *fakeclock.Clock, ra protection.RiskA
 	t.Helper()
 	st := memory.NewProtection(memory.Options{Now: clock.Now})
 	svc, err := protection.New(protection.Config{
-		PINKey: []byte(strings.Repeat("k", 32)), Risk: ra, Now: clock.Now,
+		PINKey: pinKey, Risk: ra, Now: clock.Now,
 	}, protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
 	require.NoError(t, err)
 	return svc

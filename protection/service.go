@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/internal/validate"
+	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 )
 
@@ -36,7 +37,8 @@ type Config struct {
 	// Zero means 1 hour; at most PINTTL.
 	PINLockout time.Duration `validate:"gte=0"`
 	// PINKey is the HMAC key transfer PINs are hashed with: at least 32 random bytes,
-	// from configuration or a KMS, never stored next to the PINs. Required.
+	// from configuration or a KMS, never stored next to the PINs (keyring.GenerateKey
+	// makes one; keyring.CheckKeyMaterial refuses placeholders). Required.
 	PINKey []byte `validate:"required,min=32"`
 	// Risk, if set, assesses every request Decide sees; the request's own Risk is then a
 	// floor. Nil means callers set Request.Risk themselves.
@@ -77,6 +79,9 @@ var _ SIMChangeChecker = (*Service)(nil)
 func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 	if err := validate.Struct("protection", cfg); err != nil {
 		return nil, err
+	}
+	if err := keyring.CheckKeyMaterial(cfg.PINKey); err != nil {
+		return nil, validate.Field("protection", "Config.PINKey", err)
 	}
 	if cfg.CoolingOff != 0 && cfg.CoolingOff < time.Hour {
 		return nil, validate.Errorf("protection", "Config.CoolingOff is %s; it must be at least 1h (or zero for the 24h default)", cfg.CoolingOff)

@@ -14,13 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/store/memory"
 )
 
-var pinKey = bytes.Repeat([]byte{7}, 32)
+var pinKey = testkey.New("protection")
 
 type fixture struct {
 	svc   *protection.Service
@@ -62,6 +63,7 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"no PIN key", protection.Config{}, stores, &notify.Recorder{}, "Config.PINKey is required"},
 		{"short PIN key", protection.Config{PINKey: []byte("short")}, stores, &notify.Recorder{}, "Config.PINKey must be at least 32"},
+		{"placeholder PIN key", protection.Config{PINKey: make([]byte, 32)}, stores, &notify.Recorder{}, "Config.PINKey: keyring: key material is not random"},
 		{"PIN too short", protection.Config{PINKey: pinKey, PINDigits: 4}, stores, &notify.Recorder{}, "Config.PINDigits must be at least 6"},
 		{"cooling-off too short", protection.Config{PINKey: pinKey, CoolingOff: time.Minute}, stores, &notify.Recorder{}, "Config.CoolingOff is 1m0s"},
 		{"lockout longer than the PIN", protection.Config{PINKey: pinKey, PINTTL: time.Hour, PINLockout: 2 * time.Hour}, stores, &notify.Recorder{}, "Config.PINLockout is 2h0m0s"},

@@ -1,7 +1,6 @@
 package protection_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
@@ -39,19 +39,19 @@ func newTFWorld(t *testing.T) *tfWorld {
 	events := &notify.Recorder{}
 	ps := memory.NewProtection(memory.Options{Now: w.clk.Now})
 	var err error
-	w.prot, err = protection.New(protection.Config{PINKey: bytes.Repeat([]byte{1}, 32), Now: w.clk.Now},
+	w.prot, err = protection.New(protection.Config{PINKey: pinKey, Now: w.clk.Now},
 		protection.Stores{Flags: ps, History: ps, PINs: ps}, events)
 	require.NoError(t, err)
 	os := memory.NewOTP(memory.Options{Now: w.clk.Now})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{2}, 32), Now: w.clk.Now,
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: w.clk.Now,
 		MinResendInterval: time.Second}, os, os, events)
 	require.NoError(t, err)
-	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{3}, 32)}}})
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 	require.NoError(t, err)
 	w.auths, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: w.clk.Now}, os, kr, events)
 	require.NoError(t, err)
 	ts := memory.NewTwoFactor(memory.Options{Now: w.clk.Now})
-	w.tf, err = twofactor.New(twofactor.Config{HashKey: bytes.Repeat([]byte{4}, 32), Now: w.clk.Now,
+	w.tf, err = twofactor.New(twofactor.Config{HashKey: testkey.New("twofactor"), Now: w.clk.Now,
 		Phone: twofactor.PhoneOptions{DefaultRegion: "GB"}}, twofactor.Deps{
 		Codes: codes, Authenticators: w.auths, Contacts: ts, Recovery: ts, Failures: ts,
 		Sender: twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error {

@@ -7,8 +7,9 @@
 // [github.com/carrierguard/carrierguard/keyring.Keyring] at once. When the subscriber
 // calls support, the agent asks one of the questions, types what the subscriber says,
 // and [Service.Verify] returns a [Verdict] — match, close (ask another question) or no
-// match — with a score. No method returns a stored answer: the only code that opens
-// one scores it and wipes it.
+// match — and nothing more: no score, which would tell a guesser how much of the
+// answer a wrong guess covered. No method returns a stored answer: the only code that
+// opens one scores it and wipes it.
 //
 // # Getting started
 //
@@ -121,7 +122,9 @@
 // # Limits and events
 //
 // Every verification publishes an audit event with the agent and channel:
-// notify.SecurityQuestionsVerified or notify.SecurityQuestionsVerificationFailed.
+// notify.SecurityQuestionsVerified (with the score, to tune the thresholds on real
+// matches) or notify.SecurityQuestionsVerificationFailed (the verdict only, never a
+// score: the audit trail must not grade guesses for an insider).
 // Close and no-match verdicts are failures: a "close" is a hint to a guesser, so it must
 // cost. [Config.MaxFailures] failures (default 3) within [Config.FailureWindow] (default
 // 24 hours) lock verification for the subscriber and publish notify.SuspiciousActivity

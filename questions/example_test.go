@@ -1,7 +1,6 @@
 package questions_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,17 +32,26 @@ type exampleTwoFactor struct {
 // newExampleServices wires a Service together with the twofactor service whose proofs
 // it accepts for Change.
 func newExampleServices(events notify.Publisher) (*questions.Service, *exampleTwoFactor) {
-	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{42}, keyring.KeySize)}}})
+	// In production every key comes from configuration, made once with
+	// keyring.GenerateKey; each service has a key of its own.
+	key := func() []byte {
+		k, err := keyring.GenerateKey()
+		if err != nil {
+			log.Fatal(err)
+		}
+		return k
+	}
+	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: key()}}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	otpStore, tfStore := memory.NewOTP(memory.Options{}), memory.NewTwoFactor(memory.Options{})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{43}, 32)}, otpStore, otpStore, events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key()}, otpStore, otpStore, events)
 	if err != nil {
 		log.Fatal(err)
 	}
 	tf := &exampleTwoFactor{inbox: map[string]string{}}
-	tf.Service, err = twofactor.New(twofactor.Config{HashKey: bytes.Repeat([]byte{44}, 32)}, twofactor.Deps{
+	tf.Service, err = twofactor.New(twofactor.Config{HashKey: key()}, twofactor.Deps{
 		Codes: codes, Contacts: tfStore, Recovery: tfStore, Failures: tfStore, Publisher: events,
 		Sender: twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { tf.inbox[m.To] = m.Code; return nil }),
 		// In production: a *protection.Service, which answers from the SIM-change history.
@@ -96,13 +104,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(res.Verdict, res.Score)
+	fmt.Println(res.Verdict)
 	fmt.Println(events.Types())
 	// Output:
 	// What is your favorite line from a poem?
 	// What would you name a robot butler?
 	// What did we call the broken lawnmower?
-	// match 0.91
+	// match
 	// [questions.set questions.verified]
 }
 
@@ -126,7 +134,7 @@ func ExampleService_Verify_nearMiss() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(res.Verdict, res.Score, res.FailuresLeft)
+	fmt.Println(res.Verdict, res.FailuresLeft) // the verdict only: no score to climb on
 	res, err = svc.Verify(ctx, questions.Verification{
 		Subscriber: "sub-42", QuestionID: "odd-collection", AgentID: "agent-7", Channel: "chat",
 		Spoken: "um, I collect snow globes, from 12 countries",
@@ -136,7 +144,7 @@ func ExampleService_Verify_nearMiss() {
 	}
 	fmt.Println(res.Verdict, res.FailuresLeft)
 	// Output:
-	// close 0.61 2
+	// close 2
 	// match 2
 }
 

@@ -3,6 +3,7 @@ package questions_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/questions"
@@ -33,11 +35,11 @@ func newSecondFactor(t testing.TB, clock *fakeclock.Clock, hashKey byte) *second
 	opts := memory.Options{Now: clock.Now}
 	events := &notify.Recorder{}
 	otpStore := memory.NewOTP(opts)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: clock.Now, MinResendInterval: time.Second},
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: clock.Now, MinResendInterval: time.Second},
 		otpStore, otpStore, events)
 	require.NoError(t, err)
 	store := memory.NewTwoFactor(opts)
-	sf.svc, err = twofactor.New(twofactor.Config{HashKey: bytes.Repeat([]byte{hashKey}, 32), Now: clock.Now}, twofactor.Deps{
+	sf.svc, err = twofactor.New(twofactor.Config{HashKey: testkey.New(fmt.Sprint("twofactor ", hashKey)), Now: clock.Now}, twofactor.Deps{
 		Codes: codes, Contacts: store, Recovery: store, Failures: store, Publisher: events,
 		Sender:     twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { sf.inbox[m.To] = m.Code; return nil }),
 		SIMChanges: twofactor.SIMChangesFunc(func(context.Context, string, time.Duration) (bool, error) { return false, nil }),

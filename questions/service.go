@@ -328,11 +328,12 @@ type Verification struct {
 	Channel string
 }
 
-// Result is the verdict on a spoken answer. It never contains the stored answer.
+// Result is the verdict on a spoken answer. It never contains the stored answer, nor
+// the score behind the verdict: a score on a wrong answer would tell a guesser how
+// much of the answer each guess covered, and let him climb towards it word by word.
+// All he learns is the verdict (and Close already costs a failure for that reason).
 type Result struct {
 	Verdict Verdict
-	// Score is how well the answer matched, 0 to 1, rounded to two decimals.
-	Score float64
 	// FailuresLeft is how many more failures the subscriber has before verification is
 	// locked.
 	FailuresLeft int
@@ -340,7 +341,8 @@ type Result struct {
 
 // Verify judges a spoken answer against the stored one and publishes an audit event
 // (notify.SecurityQuestionsVerified or notify.SecurityQuestionsVerificationFailed) with
-// the agent and channel. Close and no-match verdicts count as failures; the failure
+// the agent and channel. Neither the Result nor a failure event carries the score;
+// only the match event records it, for tuning the thresholds. Close and no-match verdicts count as failures; the failure
 // that reaches Config.MaxFailures also publishes notify.SuspiciousActivity and
 // notify.SecurityQuestionsLocked, and later calls get a [*LockedError] until failures age
 // out of the window.
@@ -384,7 +386,7 @@ func (s *Service) Verify(ctx context.Context, v Verification) (Result, error) {
 		return fail, fmt.Errorf("%w: counting attempts: %w", ErrUnavailable, err)
 	}
 	if !ok {
-		if err := s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerificationFailed, "locked", 0, n); err != nil {
+		if err := s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerificationFailed, "locked", "", n); err != nil {
 			return fail, err
 		}
 		return fail, &LockedError{Failures: n}
@@ -398,7 +400,7 @@ func (s *Service) Verify(ctx context.Context, v Verification) (Result, error) {
 		if refundErr != nil {
 			failures = n
 		}
-		_ = s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerificationFailed, "error", 0, failures)
+		_ = s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerificationFailed, "error", "", failures)
 		return fail, errors.Join(err, refundErr)
 	}
 	sc = math.Round(sc*100) / 100
@@ -408,14 +410,15 @@ func (s *Service) Verify(ctx context.Context, v Verification) (Result, error) {
 		if err := s.attempts.Refund(ctx, v.Subscriber, now); err != nil {
 			return fail, fmt.Errorf("%w: recording the attempt: %w", ErrUnavailable, err)
 		}
-		if err := s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerified, string(verdict), sc, n-1); err != nil {
+		if err := s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerified, string(verdict), strconv.FormatFloat(sc, 'f', 2, 64), n-1); err != nil {
 			return fail, err
 		}
-		return Result{Verdict: Match, Score: sc, FailuresLeft: s.cfg.MaxFailures - (n - 1)}, nil
+		return Result{Verdict: Match, FailuresLeft: s.cfg.MaxFailures - (n - 1)}, nil
 	}
 
-	res := Result{Verdict: verdict, Score: sc, FailuresLeft: s.cfg.MaxFailures - n}
-	if err := s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerificationFailed, string(verdict), sc, n); err != nil {
+	// A failure carries the verdict only: no score in the result or the event.
+	res := Result{Verdict: verdict, FailuresLeft: s.cfg.MaxFailures - n}
+	if err := s.publishVerification(ctx, v, now, notify.SecurityQuestionsVerificationFailed, string(verdict), "", n); err != nil {
 		return res, err
 	}
 	if n >= s.cfg.MaxFailures {
@@ -444,16 +447,20 @@ func (s *Service) judge(ctx context.Context, v Verification, version uint64, a S
 	return scoreTerms(stored, spoken), nil
 }
 
-func (s *Service) publishVerification(ctx context.Context, v Verification, now time.Time, typ notify.Type, result string, sc float64, failures int) error {
+// publishVerification publishes the audit event of a verification. score is set only
+// for a match: a failure's score would grade a guess for whoever reads the audit trail.
+func (s *Service) publishVerification(ctx context.Context, v Verification, now time.Time, typ notify.Type, result, score string, failures int) error {
 	ev := notify.Event{
 		ID: notify.NewID(), Type: typ, Subscriber: v.Subscriber, Time: now,
 		Actor: notify.Actor{Kind: notify.ActorAgent, ID: v.AgentID}, Channel: v.Channel,
 		Attributes: map[string]string{
 			"question_id": v.QuestionID,
 			"result":      result,
-			"score":       strconv.FormatFloat(sc, 'f', 2, 64),
 			"failures":    strconv.Itoa(failures),
 		},
+	}
+	if score != "" {
+		ev.Attributes["score"] = score
 	}
 	if err := s.events.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("%w: publishing %s: %w", ErrUnavailable, typ, err)

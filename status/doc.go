@@ -66,10 +66,13 @@
 // "changing" the address to a victim's, again and again, would bypass the limits.
 //
 // A link is bound to the address it was sent to, and verifying it verifies that
-// address. When the address of record changes, call ChangeEmail: it drops the old
-// verification and any pending link (so Account Verification is no longer done and the
-// trust gate closes), issues a link for the new address and publishes
-// notify.EmailChanged. If the resend limits refuse the link, the change still happens
+// address. When the address of record changes, call ChangeEmail: it records the new
+// address and drops the old verification and any pending link in one store step (so
+// Account Verification is no longer done and the trust gate closes), issues a link for
+// the new address and publishes notify.EmailChanged. Storing a link is a
+// compare-and-set against the address of record, so a resend racing the change cannot
+// leave a link to the old address behind (SendLink gets ErrAddressChanged), and a link
+// to an address that is no longer current never verifies. If the resend limits refuse the link, the change still happens
 // and ChangeEmail returns the *ThrottleError: send the link later with SendLink. Verify publishes notify.EmailVerified. Events carry addresses
 // only masked ("a•••@example.com") and never a token.
 //
@@ -96,7 +99,7 @@
 // # Storage
 //
 // VerificationStore has five methods (ReserveLink, PutLink, ConsumeLink, Verification,
-// Reset).
+// ResetAddress).
 // store/memory.Status implements it; store/storetest.TestStatusVerifications is the
 // contract for any other adapter.
 package status

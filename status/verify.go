@@ -52,6 +52,13 @@ func (b By) actor() (notify.Actor, error) {
 // through ChangeEmail, which tells the subscriber (notify.EmailChanged). Delivering the
 // link is the caller's job.
 //
+// The first link sets the subscriber's address of record; after that, links go only
+// to the address of record, which ChangeEmail changes. A link for any other address
+// gets ErrAddressChanged and is not stored: that is what happens to a resend that read
+// the old address just before an email change, so no link to the old address
+// survives the change (and one that somehow did would not verify). Such a refusal
+// still counts towards the resend limits.
+//
 // Links are throttled per subscriber, in the store, so the limits hold across
 // restarts and racing requests: at most one per Config.MinResendInterval (60 s) and
 // Config.HourlyLimit (5) in any sliding hour, counting the links ChangeEmail sends. A
@@ -93,7 +100,10 @@ func (s *Service) issue(ctx context.Context, subscriber, email string) (LinkToke
 	}
 	now := s.now()
 	l := Link{Subscriber: subscriber, Email: email, Hash: hash, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
-	if err := s.store.PutLink(ctx, l); err != nil {
+	switch err := s.store.PutLink(ctx, l); {
+	case errors.Is(err, ErrAddressChanged):
+		return LinkToken{}, fmt.Errorf("%w: the address changed meanwhile; send the link to the current address (ChangeEmail changes it)", ErrAddressChanged)
+	case err != nil:
 		return LinkToken{}, fmt.Errorf("status: storing verification link: %w", err)
 	}
 	return LinkToken{Token: tok, Email: email, ExpiresAt: l.ExpiresAt}, nil
@@ -112,7 +122,10 @@ func (s *Service) issue(ctx context.Context, subscriber, email string) (LinkToke
 // calls would lift the limit. So when the limits refuse the link, the change still
 // happens (the old verification must not outlive the address it was for, and the
 // subscriber is told), and ChangeEmail returns a zero LinkToken with the
-// *ThrottleError: send the link with SendLink after RetryAfter.
+// *ThrottleError: send the link with SendLink after RetryAfter. Likewise, when another
+// ChangeEmail overtakes this one before its link is stored, this change is still told
+// and ChangeEmail returns a zero LinkToken with ErrAddressChanged: the later address is
+// the one of record, and only its link verifies.
 func (s *Service) ChangeEmail(ctx context.Context, subscriber, email string, by By) (LinkToken, error) {
 	if subscriber == "" {
 		return LinkToken{}, errors.New("status: subscriber is empty")
@@ -129,11 +142,12 @@ func (s *Service) ChangeEmail(ctx context.Context, subscriber, email string, by 
 	if err != nil {
 		return LinkToken{}, err
 	}
-	if err := s.store.Reset(ctx, subscriber); err != nil {
+	if err := s.store.ResetAddress(ctx, subscriber, email); err != nil {
 		return LinkToken{}, fmt.Errorf("status: resetting email verification: %w", err)
 	}
 	link, issueErr := s.issue(ctx, subscriber, email)
-	if issueErr != nil && !errors.Is(issueErr, ErrThrottled) {
+	// Throttled or overtaken by a later change, the change itself stands and is told.
+	if issueErr != nil && !errors.Is(issueErr, ErrThrottled) && !errors.Is(issueErr, ErrAddressChanged) {
 		return LinkToken{}, issueErr
 	}
 	attrs := map[string]string{"email": MaskEmail(email)}

@@ -1,11 +1,11 @@
 package twofactor_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -22,7 +22,7 @@ func BenchmarkSignInChallenge(b *testing.B) {
 	st := memory.NewTwoFactor(memory.Options{Now: clk.Now})
 	os := memory.NewOTP(memory.Options{Now: clk.Now})
 	pub := notify.PublisherFunc(func(context.Context, notify.Event) error { return nil })
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: clk.Now}, os, os, pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: clk.Now}, os, os, pub)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package twofactor_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
@@ -79,7 +79,7 @@ type harness struct {
 	cfg    twofactor.Config // svc's, with the harness's defaults filled in
 }
 
-var hashKey = bytes.Repeat([]byte{7}, 32)
+var hashKey = testkey.New("twofactor")
 
 func newHarness(t *testing.T, cfg twofactor.Config) *harness {
 	t.Helper()
@@ -88,10 +88,10 @@ func newHarness(t *testing.T, cfg twofactor.Config) *harness {
 	h.store = memory.NewTwoFactor(memory.Options{Now: h.clk.Now})
 	h.otp = memory.NewOTP(memory.Options{Now: h.clk.Now})
 	var err error
-	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: h.clk.Now,
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now,
 		MinResendInterval: time.Second, HourlyLimit: 60}, h.otp, h.otp, h.events)
 	require.NoError(t, err)
-	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: bytes.Repeat([]byte{9}, 32)}}})
+	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 	require.NoError(t, err)
 	h.auths, err = otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: h.clk.Now}, h.otp, kr, h.events)
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -64,7 +65,7 @@ func TestSenderFailureOnCancelledContextLeavesNothing(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	_, phone := h.setUp("alice")
 	log := &challengeLog{OTP: h.otp}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: h.clk.Now,
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now,
 		MinResendInterval: time.Second, HourlyLimit: 60}, log, h.otp, h.events)
 	require.NoError(t, err)
 	var sent []twofactor.Message

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/internal/validate"
+	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 )
@@ -22,8 +23,9 @@ import (
 type Config struct {
 	// HashKey keys the HMAC-SHA-256 that recovery codes are stored as, and the tag that
 	// makes a Proof unforgeable: at least 32 random bytes from configuration
-	// (keyring.GenerateKey makes one). Use a key of its own, not otp's. Changing it
-	// invalidates every recovery code and every proof in flight.
+	// (keyring.GenerateKey makes one; keyring.CheckKeyMaterial refuses placeholders).
+	// Use a key of its own, not otp's. Changing it invalidates every recovery code and
+	// every proof in flight.
 	HashKey []byte `validate:"required,min=32"`
 	// Phone says how phone numbers are parsed (default region, VoIP).
 	Phone PhoneOptions
@@ -162,6 +164,9 @@ var builtinPurposes = [...]otp.Purpose{otp.PurposeSignIn, otp.PurposeSIMSwap, ot
 func New(cfg Config, deps Deps) (*Service, error) {
 	if err := validate.Struct("twofactor", cfg); err != nil {
 		return nil, err
+	}
+	if err := keyring.CheckKeyMaterial(cfg.HashKey); err != nil {
+		return nil, validate.Field("twofactor", "Config.HashKey", err)
 	}
 	switch {
 	case deps.Codes == nil:

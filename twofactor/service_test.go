@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
@@ -31,6 +32,7 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"no hash key", twofactor.Config{}, nil, "HashKey is required"},
 		{"short hash key", twofactor.Config{HashKey: make([]byte, 16)}, nil, "HashKey must be at least 32"},
+		{"placeholder hash key", twofactor.Config{HashKey: []byte("twofactor-hash-key-change-me-now")}, nil, "Config.HashKey: keyring: key material is not random"},
 		{"hard limit over NIST", twofactor.Config{HashKey: hashKey, Lockout: twofactor.LockoutPolicy{HardLimit: 101}}, nil, "HardLimit must be at most 100"},
 		{"threshold over hard limit", twofactor.Config{HashKey: hashKey, Lockout: twofactor.LockoutPolicy{Threshold: 20, HardLimit: 10}}, nil, "must not exceed Config.Lockout.HardLimit"},
 		{"SIM window too long", twofactor.Config{HashKey: hashKey, SIMChangeWindow: 2401 * time.Hour}, nil, "SIMChangeWindow must be at most"},
@@ -163,7 +165,7 @@ func TestProofs(t *testing.T) {
 	}
 
 	// A proof from a service with another HashKey is refused.
-	other := newHarness(t, twofactor.Config{HashKey: bytes.Repeat([]byte{8}, 32)})
+	other := newHarness(t, twofactor.Config{HashKey: testkey.New("another twofactor key")})
 	assert.ErrorIs(t, other.svc.CheckProof("alice", p), twofactor.ErrProofRequired)
 
 	h.clk.Advance(2 * time.Minute)
@@ -389,7 +391,7 @@ func TestSendFailureRevokesTheChallenge(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	spy := &spyChallenges{ChallengeStore: h.otp}
 	var err error
-	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: h.clk.Now, MinResendInterval: time.Second}, spy, h.otp, h.events)
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now, MinResendInterval: time.Second}, spy, h.otp, h.events)
 	require.NoError(t, err)
 	h.svc = h.serviceWith(h.deps())
 	_, phone := h.setUp("alice")
@@ -421,7 +423,7 @@ func TestSendFailureIsNotThrottled(t *testing.T) {
 	_, phone := h.setUp("alice")
 	// otp's defaults: 30 s between codes, 5 an hour, 10 an hour to one number.
 	var err error
-	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{3}, 32), Now: h.clk.Now}, h.otp, h.otp, h.events)
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now}, h.otp, h.otp, h.events)
 	require.NoError(t, err)
 	h.svc = h.serviceWith(h.deps())
 	begin := func() (twofactor.Challenge, error) {

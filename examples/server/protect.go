@@ -514,8 +514,22 @@ type simChangeJSON struct {
 	Status    string       `json:"status"`
 }
 
-// handleTransferPIN issues a transfer PIN, shown once: POST /v1/transfer-pin.
+// unverifiedError turns status's trust-gate refusal into 403 account_unverified with
+// msg; any other error (a store failure) passes through and fails the request.
+func unverifiedError(err error, msg string) error {
+	if errors.Is(err, status.ErrUnverified) {
+		return errorf(http.StatusForbidden, codeAccountUnverified, "%s", msg)
+	}
+	return err
+}
+
+// handleTransferPIN issues a transfer PIN, shown once: POST /v1/transfer-pin. An
+// account whose email was never verified gets none (status's trust gate): the PIN
+// exists only to port the number out.
 func (s *Server) handleTransferPIN(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.status.Allow(r.Context(), c.account.ID, status.CapabilityOf(protection.ActionIssueTransferPIN)); err != nil {
+		return unverifiedError(err, "verify the account email before asking for a transfer PIN")
+	}
 	lvl, rj, rreq := s.assess(r.Context(), c.account.ID, protection.ActionIssueTransferPIN, protection.ChannelApp, callerRisk(c))
 	req := protection.Request{Channel: protection.ChannelApp, Evidence: s.evidence(c, stepUpPurpose(protection.ActionIssueTransferPIN)), At: s.now(), Risk: lvl}
 	pin, d, err := s.protect.IssueTransferPIN(r.Context(), c.account.ID, req, notify.Actor{Kind: notify.ActorSubscriber})

@@ -160,6 +160,7 @@ func (s *Server) handleCaseVerifyQuestion(w http.ResponseWriter, r *http.Request
 	if res.Verdict == questions.Match {
 		s.cases.addEvidence(c.ID, protection.Evidence{Kind: protection.EvidenceSecurityQuestions, ObtainedAt: s.now()})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"verdict": res.Verdict, "score": res.Score, "failures_left": res.FailuresLeft})
+	// The verdict only: a score would tell a guessing caller how close each guess came.
+	writeJSON(w, http.StatusOK, map[string]any{"verdict": res.Verdict, "failures_left": res.FailuresLeft})
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/carrierguard/carrierguard/status"
 )
 
 func TestHygiene(t *testing.T) {
@@ -510,7 +512,7 @@ func TestResendEmailOtherAddressVerified(t *testing.T) {
 	require.True(t, ok)
 	// The status service's record and the account disagree, as after a CRM import.
 	h.clock.Advance(2 * time.Minute)
-	lt, err := h.srv.status.SendLink(context.Background(), a.ID, "carol@example.com")
+	lt, err := h.srv.status.ChangeEmail(context.Background(), a.ID, "carol@example.com", status.By{})
 	require.NoError(t, err)
 	_, err = h.srv.status.Verify(context.Background(), lt.Token)
 	require.NoError(t, err)

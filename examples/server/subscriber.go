@@ -323,6 +323,8 @@ func (s *Server) handleResendEmail(w http.ResponseWriter, r *http.Request, c *ca
 	switch {
 	case errors.Is(err, status.ErrAlreadyVerified):
 		return errorf(http.StatusConflict, codeConflict, "the email address is already verified")
+	case errors.Is(err, status.ErrAddressChanged):
+		return errorf(http.StatusConflict, codeConflict, "the email address changed meanwhile; sign in again and resend")
 	case errors.Is(err, status.ErrOtherAddressVerified):
 		// The account's address and the verified one disagree; only an email change
 		// (which tells the subscriber) may move the verification to another address.

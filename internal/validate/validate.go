@@ -44,6 +44,14 @@ func Errorf(pkg, format string, args ...any) error {
 	return fmt.Errorf("%s: %w: %s", pkg, ErrInvalidConfig, fmt.Sprintf(format, args...))
 }
 
+// Field returns an ErrInvalidConfig error for field that also wraps err, the reason
+// another check gave, such as "otp: invalid config: CodeConfig.HashKey: keyring: key
+// material is not random: ...". Both errors.Is(ErrInvalidConfig) and errors.Is on
+// err's sentinel hold.
+func Field(pkg, field string, err error) error {
+	return fmt.Errorf("%s: %w: %s: %w", pkg, ErrInvalidConfig, field, err)
+}
+
 func describe(fe validator.FieldError) string {
 	field := fe.Namespace()
 	switch fe.Tag() {

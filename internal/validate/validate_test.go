@@ -56,3 +56,14 @@ func TestErrorf(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestField(t *testing.T) {
+	reason := errors.New("keyring: weak")
+	err := Field("otp", "CodeConfig.HashKey", reason)
+	if !errors.Is(err, ErrInvalidConfig) || !errors.Is(err, reason) {
+		t.Fatalf("Field error %v does not wrap both errors", err)
+	}
+	if got, want := err.Error(), "otp: invalid config: CodeConfig.HashKey: keyring: weak"; got != want {
+		t.Errorf("Field = %q, want %q", got, want)
+	}
+}

@@ -12,6 +12,7 @@ import (
 type Status struct {
 	now      func() time.Time
 	mu       sync.Mutex
+	address  map[string]string      // by subscriber: the address of record
 	links    map[string]status.Link // by subscriber: at most one pending link each
 	byHash   map[status.LinkHash]string
 	verified map[string]status.Verification
@@ -29,6 +30,7 @@ var _ status.VerificationStore = (*Status)(nil)
 func NewStatus(opts Options) *Status {
 	return &Status{
 		now:      opts.clock(),
+		address:  make(map[string]string),
 		links:    make(map[string]status.Link),
 		byHash:   make(map[status.LinkHash]string),
 		verified: make(map[string]status.Verification),
@@ -81,6 +83,10 @@ func (s *Status) PutLink(ctx context.Context, l status.Link) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if addr, ok := s.address[l.Subscriber]; ok && addr != l.Email {
+		return status.ErrAddressChanged
+	}
+	s.address[l.Subscriber] = l.Email
 	s.dropLink(l.Subscriber)
 	if other, ok := s.byHash[l.Hash]; ok { // a colliding hash never survives as someone else's link
 		s.dropLink(other)
@@ -103,6 +109,9 @@ func (s *Status) ConsumeLink(ctx context.Context, h status.LinkHash, verifiedAt 
 		return status.Link{}, status.ErrNotFound
 	}
 	l := s.links[sub]
+	if s.address[sub] != l.Email { // ResetAddress drops such links; checked anyway, as the contract promises
+		return status.Link{}, status.ErrNotFound
+	}
 	if !now.Before(l.ExpiresAt) {
 		return l, status.ErrExpired
 	}
@@ -125,13 +134,14 @@ func (s *Status) Verification(ctx context.Context, subscriber string) (status.Ve
 	return v, nil
 }
 
-// Reset implements status.VerificationStore.
-func (s *Status) Reset(ctx context.Context, subscriber string) error {
+// ResetAddress implements status.VerificationStore.
+func (s *Status) ResetAddress(ctx context.Context, subscriber, email string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.address[subscriber] = email
 	s.dropLink(subscriber)
 	delete(s.verified, subscriber)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -132,14 +133,97 @@ func TestStatusVerifications(t *testing.T, newStore func(t *testing.T, now func(
 		if _, err := st.ConsumeLink(ctx, a.Hash, Epoch); err != nil {
 			t.Fatal(err)
 		}
+		// The first link set the address of record: a link to another address is not
+		// stored until ResetAddress moves the record.
 		b := statusLink("alice", "alice@example.net", "2")
+		if err := st.PutLink(ctx, b); !errors.Is(err, status.ErrAddressChanged) {
+			t.Fatalf("PutLink(link to another address) = %v, want ErrAddressChanged", err)
+		}
+		if _, err := st.ConsumeLink(ctx, b.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("ConsumeLink(refused link) = %v, want ErrNotFound", err)
+		}
+		wantVerified(t, st, "alice", "alice@example.com", Epoch) // a refused link changes nothing
+		if err := st.ResetAddress(ctx, "alice", "alice@example.net"); err != nil {
+			t.Fatal(err)
+		}
+		wantUnverified(t, st, "alice")
 		put(t, st, b)
-		wantVerified(t, st, "alice", "alice@example.com", Epoch) // a pending link changes nothing
 		clock.Advance(time.Minute)
 		if _, err := st.ConsumeLink(ctx, b.Hash, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		wantVerified(t, st, "alice", "alice@example.net", clock.Now())
+	})
+
+	t.Run("StaleAddressNeverStored", func(t *testing.T) {
+		_, st := setup(t)
+		put(t, st, statusLink("alice", "alice@example.com", "1"))
+		if err := st.ResetAddress(ctx, "alice", "alice@example.net"); err != nil {
+			t.Fatal(err)
+		}
+		// A resend that read the old address before the change stores nothing...
+		stale := statusLink("alice", "alice@example.com", "2")
+		if err := st.PutLink(ctx, stale); !errors.Is(err, status.ErrAddressChanged) {
+			t.Fatalf("PutLink(old address after ResetAddress) = %v, want ErrAddressChanged", err)
+		}
+		if _, err := st.ConsumeLink(ctx, stale.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
+			t.Errorf("ConsumeLink(stale link) = %v, want ErrNotFound", err)
+		}
+		// ...and does not disturb the link to the new address.
+		fresh := statusLink("alice", "alice@example.net", "3")
+		put(t, st, fresh)
+		if err := st.PutLink(ctx, statusLink("alice", "alice@example.com", "4")); !errors.Is(err, status.ErrAddressChanged) {
+			t.Fatalf("PutLink(old address) = %v, want ErrAddressChanged", err)
+		}
+		if _, err := st.ConsumeLink(ctx, fresh.Hash, Epoch); err != nil {
+			t.Errorf("ConsumeLink(link to the current address): %v", err)
+		}
+		wantVerified(t, st, "alice", "alice@example.net", Epoch)
+	})
+
+	// StaleAddressRace: resends to the old address race an email change. However they
+	// interleave, no link to the old address survives the change or verifies, and the
+	// address of record ends up the new one.
+	t.Run("StaleAddressRace", func(t *testing.T) {
+		for round := range 4 {
+			_, st := setup(t)
+			put(t, st, statusLink("alice", "alice@old.example", "initial"))
+			stale := make([]status.Link, Contenders)
+			errs := Race(Contenders, func(i int) error {
+				if i == Contenders/2 {
+					return st.ResetAddress(ctx, "alice", "alice@new.example")
+				}
+				stale[i] = statusLink("alice", "alice@old.example", fmt.Sprint(round, "-", i))
+				err := st.PutLink(ctx, stale[i])
+				if err != nil && !errors.Is(err, status.ErrAddressChanged) {
+					return err
+				}
+				return nil
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("goroutine %d: %v", i, err)
+				}
+			}
+			for i, l := range stale {
+				if i == Contenders/2 {
+					continue
+				}
+				if _, err := st.ConsumeLink(ctx, l.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
+					t.Fatalf("link %d to the old address after the change: ConsumeLink = %v, want ErrNotFound", i, err)
+				}
+			}
+			wantUnverified(t, st, "alice")
+			if err := st.PutLink(ctx, statusLink("alice", "alice@old.example", "late")); !errors.Is(err, status.ErrAddressChanged) {
+				t.Fatalf("PutLink(old address) after the race = %v, want ErrAddressChanged", err)
+			}
+			fresh := statusLink("alice", "alice@new.example", "fresh")
+			put(t, st, fresh)
+			if _, err := st.ConsumeLink(ctx, fresh.Hash, Epoch); err != nil {
+				t.Fatalf("ConsumeLink(new address): %v", err)
+			}
+			wantVerified(t, st, "alice", "alice@new.example", Epoch)
+		}
 	})
 
 	t.Run("Reset", func(t *testing.T) {
@@ -151,16 +235,17 @@ func TestStatusVerifications(t *testing.T, newStore func(t *testing.T, now func(
 		}
 		pending := statusLink("alice", "alice@example.com", "2")
 		put(t, st, pending)
-		if err := st.Reset(ctx, "alice"); err != nil {
-			t.Fatalf("Reset: %v", err)
+		if err := st.ResetAddress(ctx, "alice", "alice@example.com"); err != nil {
+			t.Fatalf("ResetAddress: %v", err)
 		}
 		wantUnverified(t, st, "alice")
 		if _, err := st.ConsumeLink(ctx, pending.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
-			t.Errorf("ConsumeLink after Reset = %v, want ErrNotFound", err)
+			t.Errorf("ConsumeLink after ResetAddress = %v, want ErrNotFound", err)
 		}
-		if err := st.Reset(ctx, "nobody"); err != nil {
-			t.Errorf("Reset(unknown subscriber) = %v, want nil", err)
+		if err := st.ResetAddress(ctx, "nobody", "nobody@example.com"); err != nil {
+			t.Errorf("ResetAddress(unknown subscriber) = %v, want nil", err)
 		}
+		put(t, st, statusLink("nobody", "nobody@example.com", "1")) // the address it recorded
 	})
 
 	lim := status.ResendLimits{MinInterval: 30 * time.Second, PerHour: 3}
@@ -205,10 +290,10 @@ func TestStatusVerifications(t *testing.T, newStore func(t *testing.T, now func(
 		}
 	})
 
-	t.Run("ResendHistorySurvivesReset", func(t *testing.T) {
+	t.Run("ResendHistorySurvivesResetAddress", func(t *testing.T) {
 		clock, st := setup(t)
 		reserve(t, st, "alice", "first link")
-		if err := st.Reset(ctx, "alice"); err != nil {
+		if err := st.ResetAddress(ctx, "alice", "alice@example.net"); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(time.Second)
@@ -249,11 +334,11 @@ func TestStatusVerifications(t *testing.T, newStore func(t *testing.T, now func(
 		}
 		wantVerified(t, st, "bob", "bob@example.com", Epoch)
 		wantUnverified(t, st, "alice")
-		if err := st.Reset(ctx, "bob"); err != nil {
+		if err := st.ResetAddress(ctx, "bob", "bob@example.net"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.ConsumeLink(ctx, a.Hash, Epoch); err != nil {
-			t.Errorf("alice's link was hurt by bob's Reset: %v", err)
+			t.Errorf("alice's link was hurt by bob's ResetAddress: %v", err)
 		}
 		put(t, st, statusLink("carol", "carol@example.com", "c"))
 		if _, err := st.ConsumeLink(ctx, a.Hash, Epoch); !errors.Is(err, status.ErrNotFound) {
