@@ -51,7 +51,7 @@ func (s *Service) newCancelToken(requestID string) (string, []byte, error) {
 // subscriber has no such request (another subscriber's request is not found either),
 // and ErrNotApproved if it is not open (denied, completed, expired or cancelled
 // already). A request being completed concurrently is cancelled if its completion has
-// not been recorded yet.
+// not been recorded yet, and the completion then fails.
 func (s *Service) CancelSIMChange(ctx context.Context, subscriber, requestID string, ch Channel, actor notify.Actor) error {
 	switch {
 	case subscriber == "" || requestID == "":
@@ -76,7 +76,8 @@ func (s *Service) CancelSIMChange(ctx context.Context, subscriber, requestID str
 // the notice can stop the change without signing in. The token works once (the request
 // is then cancelled), only while the approval is open (it expires with it), and is
 // compared in constant time with its stored keyed hash. A malformed, unknown or wrong
-// token returns ErrNotFound, all alike; a used one ErrNotApproved.
+// token returns ErrNotFound, all alike; a used one ErrNotApproved, and one whose
+// approval has expired (it can no longer be completed either) ErrApprovalExpired.
 func (s *Service) CancelSIMChangeByToken(ctx context.Context, token string) error {
 	notFound := fmt.Errorf("protection: cancel token: %w", ErrNotFound)
 	if len(token) > maxCancelToken {
@@ -96,6 +97,9 @@ func (s *Service) CancelSIMChangeByToken(ctx context.Context, token string) erro
 	}
 	if len(prev.CancelHash) == 0 || !hmac.Equal(prev.CancelHash, s.cancelHash(id, secret)) {
 		return notFound
+	}
+	if prev.Status.Open() && !s.now().Before(prev.ExpiresAt) {
+		return fmt.Errorf("protection: cancel token: %w", ErrApprovalExpired)
 	}
 	return s.cancel(ctx, prev, 0, notify.Actor{Kind: notify.ActorSubscriber, ID: "cancel-link"}, 0)
 }
@@ -136,29 +140,18 @@ func flagForbids(flag Flags, k ChangeKind) (Reason, bool) {
 	return 0, false
 }
 
-// maxCancelTries bounds how often cancel re-reads a request that moved meanwhile (an
-// approval being claimed or re-claimed by completions).
-const maxCancelTries = 4
-
-// cancel appends the cancelled record after prev, re-reading the request if it moved
-// between open states meanwhile, and announces it.
+// cancel appends the cancelled record after prev (approved → cancelled) and announces it.
 func (s *Service) cancel(ctx context.Context, prev SIMChange, ch Channel, actor notify.Actor, rs ReasonSet) error {
-	for try := 0; ; try++ {
-		if !prev.Status.Open() {
-			return fmt.Errorf("%w (it is %s)", ErrNotApproved, prev.Status)
-		}
-		rec := prev
-		rec.Status, rec.Time, rec.Actor, rec.Outcome, rec.Reasons = StatusCancelled, s.now(), actorName(actor), Deny, rs
-		err := s.history.AppendSIMChange(ctx, rec, prev.Status)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, ErrConflict) || try == maxCancelTries {
-			return fmt.Errorf("protection: recording SIM-change cancellation: %w", err)
-		}
-		if prev, err = s.history.LatestForRequest(ctx, prev.RequestID); err != nil {
-			return fmt.Errorf("protection: reading SIM-change request: %w", err)
-		}
+	if !prev.Status.Open() {
+		return fmt.Errorf("%w (it is %s)", ErrNotApproved, prev.Status)
+	}
+	rec := prev
+	rec.Status, rec.Time, rec.Actor, rec.Outcome, rec.Reasons = StatusCancelled, s.now(), actorName(actor), Deny, rs
+	switch err := s.history.AppendSIMChange(ctx, rec, StatusApproved); {
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("%w (completed or changed by a concurrent call)", ErrNotApproved)
+	case err != nil:
+		return fmt.Errorf("protection: recording SIM-change cancellation: %w", err)
 	}
 	_, _, denied, _ := changeEvents(prev.Kind)
 	attrs := changeAttrs(prev.Kind, prev.Number)

@@ -377,8 +377,8 @@ func checkFlag(flag Flags) error {
 // transfers, No Port Out port-outs, Account Lockdown all three (see cancelForbidden).
 // The flag is stored first and the open approvals are listed after, so once EnableFlag
 // returns no forbidden change can complete: a completion that read the flags before
-// they changed holds a claim (StatusCompleting) that this cancels, and its final
-// compare-and-set then fails; one that reads them after is re-decided with the flag on.
+// they changed finds its approval cancelled at its compare-and-set (approved →
+// completed) and fails; one that reads them after is re-decided with the flag on.
 func (s *Service) EnableFlag(ctx context.Context, subscriber string, flag Flags, ch Channel, actor notify.Actor) error {
 	if err := checkFlag(flag); err != nil {
 		return err

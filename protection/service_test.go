@@ -271,7 +271,7 @@ func TestSIMSwapFlow(t *testing.T) {
 		assert.Equal(t, protection.ChannelApp, h.Channel)
 	}
 	assert.Equal(t, []protection.ChangeStatus{protection.StatusRequested, protection.StatusPending,
-		protection.StatusApproving, protection.StatusApproved, protection.StatusCompleting, protection.StatusCompleted}, statuses)
+		protection.StatusApproving, protection.StatusApproved, protection.StatusCompleted}, statuses)
 	assert.Equal(t, kS|kC, hist[2].Evidence)
 	assert.Equal(t, kS|kC, hist[3].Evidence)
 	assert.Equal(t, "system:provisioning", hist[4].Actor)

@@ -334,12 +334,13 @@ func actorName(a notify.Actor) string {
 // longer permits the change now (Deny, StepUp, or a hold that has not ended) denies the
 // request: it is recorded as denied and announced with its reasons.
 //
-// Completion is two compare-and-sets in the HistoryStore: approved → completing (the
-// claim; of concurrent calls exactly one wins, the others get ErrNotApproved), then,
-// after re-deciding, completing → completed. A flag turned on or a cancel in between
-// appends cancelled, so the second step fails and the change is not carried out. A
-// claim left behind by a crash can be completed again (completing → completing). The
-// record comes before the event because it documents a change being carried out (the
+// Completion is one compare-and-set in the HistoryStore, after re-deciding: approved →
+// completed. Of concurrent calls exactly one records and announces the completion; the
+// others get ErrNotApproved. A cancel, or a flag turned on, while the re-decision runs
+// appends cancelled first, so the compare-and-set fails and the change is not carried
+// out; together with EnableFlag listing open approvals only after the flag is stored,
+// no change a flag forbids completes once EnableFlag has returned. The record comes
+// before the event because it documents a change being carried out (the
 // subscriber was told at request and approval); if the completed event then cannot be
 // published, the error says so and is not retried here: the integrator must alert,
 // since calling again returns ErrNotApproved.
@@ -360,22 +361,17 @@ func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor
 		s.expire(ctx, prev, now)
 		return fmt.Errorf("%w (at %s)", ErrApprovalExpired, prev.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	claim := prev
-	claim.Status, claim.Time, claim.Actor = StatusCompleting, now, actorName(actor)
-	if err := s.appendFinish(ctx, claim, prev); err != nil {
-		return err
-	}
-
 	d, derr := s.Decide(ctx, prev.Subscriber, Request{
 		Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, Evidence: prev.Given, At: prev.DecidedAt,
 	})
 	now = s.now()
 	if derr != nil || !(d.Outcome == Allow || d.Outcome == Hold && !now.Before(d.HoldUntil)) {
-		return errors.Join(derr, s.redecidedDenied(ctx, claim, d, actor))
+		return errors.Join(derr, s.redecidedDenied(ctx, prev, d, actor))
 	}
-	done := claim
-	done.Status, done.Time, done.Outcome, done.Reasons, done.Evidence = StatusCompleted, now, d.Outcome, d.Reasons, d.Counted
-	if err := s.appendFinish(ctx, done, claim); err != nil {
+	done := prev
+	done.Status, done.Time, done.Actor = StatusCompleted, now, actorName(actor)
+	done.Outcome, done.Reasons, done.Evidence = d.Outcome, d.Reasons, d.Counted
+	if err := s.appendFinish(ctx, done, prev); err != nil {
 		return err
 	}
 	_, _, _, completed := changeEvents(prev.Kind)
@@ -384,8 +380,8 @@ func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor
 	return s.publish(ctx, s.event(completed, prev.Subscriber, actor, prev.Channel, attrs))
 }
 
-// appendFinish appends rec after prev (a claim or a completion) and maps the store's
-// refusals to CompleteSIMChange's errors.
+// appendFinish appends the completion rec after prev and maps the store's refusals to
+// CompleteSIMChange's errors.
 func (s *Service) appendFinish(ctx context.Context, rec, prev SIMChange) error {
 	switch err := s.history.AppendSIMChange(ctx, rec, prev.Status); {
 	case errors.Is(err, ErrHeld):
@@ -411,25 +407,25 @@ func (s *Service) expire(ctx context.Context, prev SIMChange, now time.Time) {
 	}
 }
 
-// redecidedDenied records and announces that a claimed approval was re-decided as not
-// permitted (completing → denied), and returns the error for CompleteSIMChange.
-func (s *Service) redecidedDenied(ctx context.Context, claim SIMChange, d Decision, actor notify.Actor) error {
+// redecidedDenied records and announces that an approval was re-decided as not
+// permitted (approved → denied), and returns the error for CompleteSIMChange.
+func (s *Service) redecidedDenied(ctx context.Context, prev SIMChange, d Decision, actor notify.Actor) error {
 	ctx, cancel := cleanup.Context(ctx)
 	defer cancel()
-	rec := claim
-	rec.Status, rec.Time, rec.Outcome, rec.Reasons, rec.Evidence = StatusDenied, s.now(), Deny, d.Reasons, d.Counted
+	rec := prev
+	rec.Status, rec.Time, rec.Actor, rec.Outcome, rec.Reasons, rec.Evidence = StatusDenied, s.now(), actorName(actor), Deny, d.Reasons, d.Counted
 	err := fmt.Errorf("%w: %s", ErrNoLongerPermitted, d.Reasons)
-	if aerr := s.history.AppendSIMChange(ctx, rec, StatusCompleting); aerr != nil {
+	if aerr := s.history.AppendSIMChange(ctx, rec, StatusApproved); aerr != nil {
 		if errors.Is(aerr, ErrConflict) {
-			return fmt.Errorf("%w (cancelled or changed by a concurrent call)", ErrNotApproved)
+			return fmt.Errorf("%w (completed, cancelled or changed by a concurrent call)", ErrNotApproved)
 		}
-		// It stays completing; a later CompleteSIMChange re-decides again.
+		// It stays approved; a later CompleteSIMChange re-decides again.
 		return errors.Join(err, fmt.Errorf("protection: recording the denial: %w", aerr))
 	}
-	_, _, denied, _ := changeEvents(claim.Kind)
-	attrs := changeAttrs(claim.Kind, claim.Number)
-	attrs["request"], attrs["decision"], attrs["reasons"] = claim.RequestID, Deny.String(), d.Reasons.String()
-	if perr := s.publish(ctx, s.event(denied, claim.Subscriber, actor, claim.Channel, attrs)); perr != nil {
+	_, _, denied, _ := changeEvents(prev.Kind)
+	attrs := changeAttrs(prev.Kind, prev.Number)
+	attrs["request"], attrs["decision"], attrs["reasons"] = prev.RequestID, Deny.String(), d.Reasons.String()
+	if perr := s.publish(ctx, s.event(denied, prev.Subscriber, actor, prev.Channel, attrs)); perr != nil {
 		err = errors.Join(err, perr)
 	}
 	return err

@@ -137,10 +137,6 @@ const (
 	// published yet; approved (or, if it cannot be published, denied) follows. It cannot
 	// be completed.
 	StatusApproving
-	// StatusCompleting: CompleteSIMChange has claimed an approved request and is
-	// re-deciding it; completed, denied or cancelled follows. Claiming before re-deciding
-	// is what lets a flag turned on meanwhile cancel the claim (see Service.EnableFlag).
-	StatusCompleting
 	// StatusCancelled: the subscriber or an agent cancelled an approved request, or a
 	// flag turned on forbade it. Final.
 	StatusCancelled
@@ -166,8 +162,6 @@ func (s ChangeStatus) String() string {
 		return "pending"
 	case StatusApproving:
 		return "approving"
-	case StatusCompleting:
-		return "completing"
 	case StatusCancelled:
 		return "cancelled"
 	case StatusExpired:
@@ -179,8 +173,8 @@ func (s ChangeStatus) String() string {
 }
 
 // Open reports whether a request in this status is approved and not yet finished: it can
-// still be completed, cancelled or expire (approved or completing).
-func (s ChangeStatus) Open() bool { return s == StatusApproved || s == StatusCompleting }
+// still be completed, cancelled, expire or be denied when re-decided.
+func (s ChangeStatus) Open() bool { return s == StatusApproved }
 
 // Rejection says why a partner port-out was rejected before any decision. Its values
 // are stable codes, for audit only: a partner is never told which one applied.
@@ -245,9 +239,8 @@ type SIMChange struct {
 //
 // Records are only ever appended, and every append is a compare-and-set on the state of
 // the request: a request moves requested → pending* → approving | denied, approving →
-// approved | denied, approved → completing | cancelled | expired, completing →
-// completing | completed | denied | cancelled | expired, and two concurrent callers can
-// never both make the same move (so a SIM change is never approved or completed twice,
+// approved | denied, then approved → completed | denied | cancelled | expired, and two
+// concurrent callers can never both make the same move (so a SIM change is never approved or completed twice,
 // nor announced so twice, and a cancelled request is never completed). A partner
 // rejection is a request of one StatusRejected record.
 type HistoryStore interface {
@@ -256,15 +249,15 @@ type HistoryStore interface {
 	// succeeds. prev == 0 means the request must have no record yet (a new request or a
 	// port-in). Otherwise it appends nothing and returns ErrNotFound (prev != 0 and the
 	// request has no record) or ErrConflict (the latest record is in another state, or
-	// prev == 0 and the request exists); and, only when rec.Status is StatusCompleting
-	// or StatusCompleted, ErrHeld (rec.Time is before the latest record's HoldUntil: a
+	// prev == 0 and the request exists); and, only when rec.Status is StatusCompleted,
+	// ErrHeld (rec.Time is before the latest record's HoldUntil: a
 	// held approval cannot be completed early) or ErrApprovalExpired (the latest record
 	// has an ExpiresAt and rec.Time is not before it). The adapter keeps rec.Given,
 	// rec.CancelHash and every other field as given.
 	AppendSIMChange(ctx context.Context, rec SIMChange, prev ChangeStatus) error
 	// OpenSIMChanges returns the latest record of every request of the subscriber whose
-	// latest status is approved or completing (ChangeStatus.Open), in any order: the
-	// approvals a flag turned on must cancel.
+	// latest status is approved (ChangeStatus.Open), in any order: the approvals a flag
+	// turned on must cancel.
 	OpenSIMChanges(ctx context.Context, subscriber string) ([]SIMChange, error)
 	// LatestForRequest returns the newest record of a request, or ErrNotFound.
 	LatestForRequest(ctx context.Context, requestID string) (SIMChange, error)

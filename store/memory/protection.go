@@ -175,7 +175,7 @@ func (p *Protection) AppendSIMChange(ctx context.Context, rec protection.SIMChan
 	case prev != 0 && !found:
 		return protection.ErrNotFound
 	}
-	if found && (rec.Status == protection.StatusCompleting || rec.Status == protection.StatusCompleted) {
+	if found && rec.Status == protection.StatusCompleted {
 		switch {
 		case rec.Time.Before(latest.rec.HoldUntil):
 			return protection.ErrHeld
@@ -267,7 +267,7 @@ func (p *Protection) PurgeSIMChanges(ctx context.Context, before time.Time) (int
 // makes costs O(1) or O(log n) however long the history grows: the records of each
 // number sorted by time (the ledger itself), and three derived indexes, the latest
 // record of each request, the last completed change of each number and the open
-// (approved or completing) requests of each subscriber. Records carry their
+// (approved) requests of each subscriber. Records carry their
 // append sequence number, which orders records with equal times and defines "latest"
 // for a request (the record appended last, as the compare-and-set in AppendSIMChange
 // requires). Purging, which deletes from anywhere, rebuilds the derived indexes.
