@@ -216,9 +216,9 @@ func TestPartnerPortOutRefuses(t *testing.T) {
 	ctx := context.Background()
 	f := partnerFixture(t)
 	for name, req := range map[string]protection.PartnerRequest{
-		"no partner":  {Subscriber: "alice", Number: "+15550100001", Risk: protection.RiskLow},
-		"bad number":  {Partner: "p", Number: "555", Risk: protection.RiskLow},
-		"no risk":     {Partner: "p", Number: "+15550100001"},
+		"no partner": {Subscriber: "alice", Number: "+15550100001", Risk: protection.RiskLow},
+		"bad number": {Partner: "p", Number: "555", Risk: protection.RiskLow},
+		"no risk":    {Partner: "p", Number: "+15550100001"},
 		"no risk, ≠": {Partner: "p", Subscriber: "alice", Number: "+15550100001"},
 	} {
 		_, err := f.svc.PartnerPortOut(ctx, req)
