@@ -339,3 +339,25 @@ func TestCancelLink(t *testing.T) {
 	assert.ErrorIs(t, f2.svc.CancelSIMChangeByToken(ctx, e2.Attributes["cancel"]), protection.ErrApprovalExpired)
 	assert.Equal(t, protection.StatusApproved, latestStatus(t, f2, id2).Status)
 }
+
+// Attack: the thief who swapped the SIM of a trusted contact number completes an
+// approval that counted an SMS code sent to it. The re-decision looks the number up
+// again, even where the caller had marked the code's SIM stable.
+func TestCompletionRechecksSMSCodeDestination(t *testing.T) {
+	ctx := context.Background()
+	const contact = "+447700900123"
+	f := newFixture(t)
+	sms := protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: t0, Contact: protection.ContactSMS,
+		Destination: contact, SIM: protection.SIMStatusStable}
+	res, err := f.svc.RequestSIMChange(ctx, protection.ChangeRequest{Subscriber: "alice", Number: approvalNumber,
+		Kind: protection.ChangeSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow,
+		Evidence: []protection.Evidence{session(t0), sms}})
+	require.NoError(t, err)
+	require.Equal(t, protection.Allow, res.Decision.Outcome)
+
+	f.clock.Advance(5 * time.Minute)
+	require.NoError(t, f.svc.RecordPortIn(ctx, "someone", contact, protection.ChannelPartner))
+	err = f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{})
+	require.ErrorIs(t, err, protection.ErrNoLongerPermitted)
+	assert.True(t, latestStatus(t, f, res.RequestID).Reasons.Has(protection.ReasonContactSIMChanged))
+}

@@ -362,7 +362,7 @@ func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor
 		return fmt.Errorf("%w (at %s)", ErrApprovalExpired, prev.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	d, derr := s.Decide(ctx, prev.Subscriber, Request{
-		Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, Evidence: prev.Given, At: prev.DecidedAt,
+		Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, Evidence: redecidable(prev.Given), At: prev.DecidedAt,
 	})
 	now = s.now()
 	if derr != nil || !(d.Outcome == Allow || d.Outcome == Hold && !now.Before(d.HoldUntil)) {
@@ -378,6 +378,20 @@ func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor
 	attrs := changeAttrs(prev.Kind, prev.Number)
 	attrs["request"] = requestID
 	return s.publish(ctx, s.event(completed, prev.Subscriber, actor, prev.Channel, attrs))
+}
+
+// redecidable returns a copy of the evidence given, with the SIM status of every SMS or
+// voice code that names its destination set back to unknown, so that Decide looks the
+// number up again: a code sent to a number whose SIM changed after the decision no
+// longer counts.
+func redecidable(given []Evidence) []Evidence {
+	out := append([]Evidence(nil), given...)
+	for i, ev := range out {
+		if ev.Kind == EvidenceContactCode && ev.Contact.phoneBased() && ev.Destination != "" {
+			out[i].SIM = SIMStatusUnknown
+		}
+	}
+	return out
 }
 
 // appendFinish appends the completion rec after prev and maps the store's refusals to
