@@ -84,7 +84,7 @@ func (s *Service) CancelSIMChangeByToken(ctx context.Context, token string) erro
 		return notFound
 	}
 	id, enc, ok := strings.Cut(token, ".")
-	secret, err := base64.RawURLEncoding.DecodeString(enc)
+	secret, err := base64.RawURLEncoding.Strict().DecodeString(enc)
 	if !ok || id == "" || err != nil || len(secret) != cancelSecretLen {
 		return notFound
 	}
