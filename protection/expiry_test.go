@@ -361,3 +361,56 @@ func TestCompletionRechecksSMSCodeDestination(t *testing.T) {
 	require.ErrorIs(t, err, protection.ErrNoLongerPermitted)
 	assert.True(t, latestStatus(t, f, res.RequestID).Reasons.Has(protection.ReasonContactSIMChanged))
 }
+
+// ApplyDueHolds re-decides holds that have come due: the one a flag now forbids is
+// denied and announced at once; the one still permitted is returned, to be completed;
+// one not due is left alone.
+func TestApplyDueHolds(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(c *protection.Config) { c.Policy = holdHighRiskSwaps(t, func() time.Time { return t0 }) })
+	ready := approve(t, f, protection.ChangeSIMSwap, protection.RiskHigh)
+	forbidden := approve(t, f, protection.ChangeSIMSwap, protection.RiskHigh)
+	f.clock.Advance(time.Hour)
+	notDue := approve(t, f, protection.ChangeSIMSwap, protection.RiskHigh)
+
+	got, err := f.svc.ApplyDueHolds(ctx, 0)
+	require.NoError(t, err)
+	assert.Empty(t, got, "nothing due yet")
+
+	// The flag is set behind the service's back, so nothing cancelled the holds.
+	f.clock.Advance(23 * time.Hour)
+	_, err = f.store.EnableFlag(ctx, "alice", protection.NeverSIMSwap, f.clock.Now())
+	require.NoError(t, err)
+	got, err = f.svc.ApplyDueHolds(ctx, 0)
+	require.NoError(t, err)
+	assert.Empty(t, got, "both due holds are forbidden now")
+	for _, id := range []string{ready, forbidden} {
+		rec := latestStatus(t, f, id)
+		assert.Equal(t, protection.StatusDenied, rec.Status)
+		assert.True(t, rec.Reasons.Has(protection.ReasonFlagNeverSIMSwap))
+	}
+	assert.Equal(t, 2, countType(f.rec, notify.SIMSwapDenied))
+	assert.Equal(t, protection.StatusApproved, latestStatus(t, f, notDue).Status)
+
+	// Without the flag, a due hold is returned for the carrier to complete.
+	g := newFixture(t, func(c *protection.Config) { c.Policy = holdHighRiskSwaps(t, func() time.Time { return t0 }) })
+	id := approve(t, g, protection.ChangeSIMSwap, protection.RiskHigh)
+	g.clock.Advance(24 * time.Hour)
+	got, err = g.svc.ApplyDueHolds(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, id, got[0].RequestID)
+	require.NoError(t, g.svc.CompleteSIMChange(ctx, id, notify.Actor{}))
+	got, err = g.svc.ApplyDueHolds(ctx, 0)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+
+	// Past its expiry, a due hold is recorded as expired.
+	e := newFixture(t, func(c *protection.Config) { c.Policy = holdHighRiskSwaps(t, func() time.Time { return t0 }) })
+	id = approve(t, e, protection.ChangeSIMSwap, protection.RiskHigh)
+	e.clock.Advance(26 * time.Hour)
+	got, err = e.svc.ApplyDueHolds(ctx, 0)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	assert.Equal(t, protection.StatusExpired, latestStatus(t, e, id).Status)
+}

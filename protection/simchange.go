@@ -361,12 +361,10 @@ func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor
 		s.expire(ctx, prev, now)
 		return fmt.Errorf("%w (at %s)", ErrApprovalExpired, prev.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	d, derr := s.Decide(ctx, prev.Subscriber, Request{
-		Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, Evidence: redecidable(prev.Given), At: prev.DecidedAt,
-	})
-	now = s.now()
-	if derr != nil || !(d.Outcome == Allow || d.Outcome == Hold && !now.Before(d.HoldUntil)) {
-		return errors.Join(derr, s.redecidedDenied(ctx, prev, d, actor))
+	d, now, derr := s.redecide(ctx, prev)
+	if derr != nil || !permitsAt(d, now) {
+		outcome, fault := s.redecidedDenied(ctx, prev, d, actor)
+		return errors.Join(outcome, derr, fault)
 	}
 	done := prev
 	done.Status, done.Time, done.Actor = StatusCompleted, now, actorName(actor)
@@ -378,6 +376,21 @@ func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor
 	attrs := changeAttrs(prev.Kind, prev.Number)
 	attrs["request"] = requestID
 	return s.publish(ctx, s.event(completed, prev.Subscriber, actor, prev.Channel, attrs))
+}
+
+// redecide decides an approved request again (see CompleteSIMChange) and returns the
+// decision with the time it holds for.
+func (s *Service) redecide(ctx context.Context, prev SIMChange) (Decision, time.Time, error) {
+	d, err := s.Decide(ctx, prev.Subscriber, Request{
+		Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, Evidence: redecidable(prev.Given), At: prev.DecidedAt,
+	})
+	return d, s.now(), err
+}
+
+// permitsAt reports whether d lets the change be carried out at now: allowed, or held
+// with the hold over.
+func permitsAt(d Decision, now time.Time) bool {
+	return d.Outcome == Allow || d.Outcome == Hold && !now.Before(d.HoldUntil)
 }
 
 // redecidable returns a copy of the evidence given, with the SIM status of every SMS or
@@ -422,27 +435,26 @@ func (s *Service) expire(ctx context.Context, prev SIMChange, now time.Time) {
 }
 
 // redecidedDenied records and announces that an approval was re-decided as not
-// permitted (approved → denied), and returns the error for CompleteSIMChange.
-func (s *Service) redecidedDenied(ctx context.Context, prev SIMChange, d Decision, actor notify.Actor) error {
+// permitted (approved → denied). It returns the outcome for CompleteSIMChange
+// (ErrNoLongerPermitted, or ErrNotApproved if the request finished meanwhile) and,
+// separately, any fault in recording or announcing it.
+func (s *Service) redecidedDenied(ctx context.Context, prev SIMChange, d Decision, actor notify.Actor) (outcome, fault error) {
 	ctx, cancel := cleanup.Context(ctx)
 	defer cancel()
 	rec := prev
 	rec.Status, rec.Time, rec.Actor, rec.Outcome, rec.Reasons, rec.Evidence = StatusDenied, s.now(), actorName(actor), Deny, d.Reasons, d.Counted
-	err := fmt.Errorf("%w: %s", ErrNoLongerPermitted, d.Reasons)
-	if aerr := s.history.AppendSIMChange(ctx, rec, StatusApproved); aerr != nil {
-		if errors.Is(aerr, ErrConflict) {
-			return fmt.Errorf("%w (completed, cancelled or changed by a concurrent call)", ErrNotApproved)
+	outcome = fmt.Errorf("%w: %s", ErrNoLongerPermitted, d.Reasons)
+	if err := s.history.AppendSIMChange(ctx, rec, StatusApproved); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return fmt.Errorf("%w (completed, cancelled or changed by a concurrent call)", ErrNotApproved), nil
 		}
 		// It stays approved; a later CompleteSIMChange re-decides again.
-		return errors.Join(err, fmt.Errorf("protection: recording the denial: %w", aerr))
+		return outcome, fmt.Errorf("protection: recording the denial: %w", err)
 	}
 	_, _, denied, _ := changeEvents(prev.Kind)
 	attrs := changeAttrs(prev.Kind, prev.Number)
 	attrs["request"], attrs["decision"], attrs["reasons"] = prev.RequestID, Deny.String(), d.Reasons.String()
-	if perr := s.publish(ctx, s.event(denied, prev.Subscriber, actor, prev.Channel, attrs)); perr != nil {
-		err = errors.Join(err, perr)
-	}
-	return err
+	return outcome, s.publish(ctx, s.event(denied, prev.Subscriber, actor, prev.Channel, attrs))
 }
 
 // RecordPortIn records that number was ported in to this carrier for subscriber, so the

@@ -270,6 +270,15 @@ type HistoryStore interface {
 	PurgeSIMChanges(ctx context.Context, before time.Time) (int, error)
 }
 
+// DueHolds is an optional HistoryStore capability that Service.ApplyDueHolds uses to
+// find held approvals whose hold has ended; without it, holds are still re-decided when
+// completed.
+type DueHolds interface {
+	// DueHolds returns up to limit requests whose latest record is approved with a
+	// non-zero HoldUntil at or before now, oldest HoldUntil first.
+	DueHolds(ctx context.Context, now time.Time, limit int) ([]SIMChange, error)
+}
+
 // TransferPIN is a subscriber's transfer-PIN record: the live PIN, if any (only its
 // keyed hash), and the failure count and lockout, which outlive any one PIN.
 type TransferPIN struct {

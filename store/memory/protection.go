@@ -34,6 +34,7 @@ var (
 	_ protection.FlagStore    = (*Protection)(nil)
 	_ protection.DueDisables  = (*Protection)(nil)
 	_ protection.HistoryStore = (*Protection)(nil)
+	_ protection.DueHolds     = (*Protection)(nil)
 	_ protection.PINStore     = (*Protection)(nil)
 	_ protection.ProbeStore   = (*Protection)(nil)
 )
@@ -204,6 +205,28 @@ func (p *Protection) OpenSIMChanges(ctx context.Context, subscriber string) ([]p
 	var out []protection.SIMChange
 	for _, e := range p.history.open[subscriber] {
 		out = append(out, cloneChange(e.rec))
+	}
+	return out, nil
+}
+
+// DueHolds implements protection.DueHolds.
+func (p *Protection) DueHolds(ctx context.Context, now time.Time, limit int) ([]protection.SIMChange, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []protection.SIMChange
+	for _, reqs := range p.history.open {
+		for _, e := range reqs {
+			if !e.rec.HoldUntil.IsZero() && !e.rec.HoldUntil.After(now) {
+				out = append(out, cloneChange(e.rec))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b protection.SIMChange) int { return a.HoldUntil.Compare(b.HoldUntil) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }

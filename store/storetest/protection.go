@@ -397,6 +397,50 @@ func TestProtectionHistory(t *testing.T, newStore func(t *testing.T, now func() 
 		open("alice")
 	})
 
+	t.Run("due holds", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		lister, ok := s.(protection.DueHolds)
+		if !ok {
+			t.Skip("the store does not implement protection.DueHolds")
+		}
+		t0 := clk.Now()
+		approved := func(id string, holdUntil time.Time) {
+			t.Helper()
+			r := rec(id, num, protection.ChangeSIMSwap, protection.StatusRequested, t0)
+			protectionNoErr(t, s.AppendSIMChange(ctx, r, 0))
+			r.Status, r.HoldUntil, r.ExpiresAt = protection.StatusApproved, holdUntil, t0.Add(48*time.Hour)
+			protectionNoErr(t, s.AppendSIMChange(ctx, r, protection.StatusRequested))
+		}
+		approved("late", t0.Add(2*time.Hour))
+		approved("early", t0.Add(time.Hour))
+		approved("unheld", time.Time{})
+		approved("cancelled", t0.Add(time.Hour))
+		protectionNoErr(t, s.AppendSIMChange(ctx, rec("cancelled", num, protection.ChangeSIMSwap, protection.StatusCancelled, t0), protection.StatusApproved))
+		ids := func(now time.Time, limit int) []string {
+			t.Helper()
+			got, err := lister.DueHolds(ctx, now, limit)
+			protectionNoErr(t, err)
+			var out []string
+			for _, r := range got {
+				out = append(out, r.RequestID)
+			}
+			return out
+		}
+		if got := ids(t0.Add(time.Hour-time.Nanosecond), 10); len(got) != 0 {
+			t.Errorf("DueHolds before any hold ends = %v", got)
+		}
+		if got := ids(t0.Add(time.Hour), 10); !slices.Equal(got, []string{"early"}) {
+			t.Errorf("DueHolds at the first hold's end = %v, want [early]", got)
+		}
+		if got := ids(t0.Add(3*time.Hour), 10); !slices.Equal(got, []string{"early", "late"}) {
+			t.Errorf("DueHolds later = %v, want [early late] (oldest hold first, not cancelled, not unheld)", got)
+		}
+		if got := ids(t0.Add(3*time.Hour), 1); !slices.Equal(got, []string{"early"}) {
+			t.Errorf("DueHolds with limit 1 = %v, want [early]", got)
+		}
+	})
+
 	t.Run("cancel and complete race: exactly one wins", func(t *testing.T) {
 		clk := NewClock()
 		s := newStore(t, protectionAdapterClock)
