@@ -103,16 +103,22 @@ func (s *Service) PartnerPortOut(ctx context.Context, pr PartnerRequest) (Partne
 		}
 		return reject, nil
 	}
-	// The PIN is hashed for every request, customer or not, so the work done before the
-	// answer depends less on whether the number is a customer's.
+	// The PIN is hashed, and looked up, for every request with a PIN, customer or not, so
+	// the work done before the answer depends less on whether the number is a
+	// customer's. (A customer with a live PIN still costs a write for a wrong guess.)
 	hash := s.pinHash(pr.Subscriber, capPIN(pr.PIN))
+	limits := PINLimits{MaxFailures: s.pinFailures, Lockout: s.pinLockout}
 	switch {
 	case pr.Subscriber == "":
+		if pr.PIN != "" {
+			// The same store round trip as a customer without a live PIN: no subscriber
+			// is the empty string, so this finds nothing and counts nothing.
+			_, _ = s.pins.CheckPIN(ctx, "", hash, now, limits)
+		}
 		return audit(RejectNotCustomer)
 	case pr.PIN == "":
 		return audit(RejectNoPIN)
 	}
-	limits := PINLimits{MaxFailures: s.pinFailures, Lockout: s.pinLockout}
 	st, err := s.pins.CheckPIN(ctx, pr.Subscriber, hash, now, limits)
 	switch {
 	case errors.Is(err, ErrPINMismatch):
