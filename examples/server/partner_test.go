@@ -100,3 +100,25 @@ func TestPartnerPortOutRateLimited(t *testing.T) {
 	r := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550100002"}, bearerH(testPartnerToken))
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 }
+
+// The right PIN on a port-out the policy permits is accepted with a reference and
+// carried out; the PIN is spent, so the same request again gets the one rejection.
+func TestPartnerPortOutAcceptedSpendsPIN(t *testing.T) {
+	h := newHarness(t)
+	a := h.secureAccount()
+	h.stepUp(a.tok, a.emailContact, backupEmail, "port_out")
+	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	body := map[string]any{"number": "+15550100002", "transfer_pin": r.str("transfer_pin")}
+
+	r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	assert.Equal(t, true, r.Body["accepted"])
+	assert.Regexp(t, `^[0-9a-f]{32}$`, r.str("reference"))
+	h.eventTo("ada@example.com", "port_out.completed")
+
+	again := h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
+	unknown := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550109999"}, bearerH(testPartnerToken))
+	assert.Equal(t, http.StatusForbidden, again.Status)
+	assert.Equal(t, unknown.Raw, again.Raw, "a spent PIN is rejected like anything else")
+}
