@@ -121,18 +121,10 @@ func (s *Service) VerifyTransferPIN(ctx context.Context, subscriber, pin string)
 	if subscriber == "" {
 		return Evidence{}, fmt.Errorf("%w: subscriber is empty", ErrInvalidRequest)
 	}
-	if len(pin) > maxPINInput {
-		pin = pin[:maxPINInput] // still counted as a (wrong) attempt
-	}
 	now := s.now()
-	st, err := s.pins.ConsumePIN(ctx, subscriber, s.pinHash(subscriber, pin), now, PINLimits{MaxFailures: s.pinFailures, Lockout: s.pinLockout})
-	if errors.Is(err, ErrPINMismatch) && now.Before(st.LockedUntil) {
-		// This guess started the lockout; the lock is in place whatever happens to the event.
-		e := s.event(notify.Lockout, subscriber, notify.Actor{Kind: notify.ActorSystem, ID: "protection"}, 0,
-			map[string]string{"locked": "transfer_pin", "until": st.LockedUntil.UTC().Format(time.RFC3339)})
-		if perr := s.publish(ctx, e); perr != nil {
-			s.log.Error("protection: could not announce a transfer-PIN lockout", "error", perr)
-		}
+	st, err := s.pins.ConsumePIN(ctx, subscriber, s.pinHash(subscriber, capPIN(pin)), now, PINLimits{MaxFailures: s.pinFailures, Lockout: s.pinLockout})
+	if errors.Is(err, ErrPINMismatch) && s.announceLockout(ctx, subscriber, st, now) {
+		// This guess started the lockout.
 		return Evidence{}, fmt.Errorf("protection: transfer PIN: %w; %w", err, ErrPINLocked)
 	}
 	if err != nil {

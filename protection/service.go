@@ -40,6 +40,15 @@ type Config struct {
 	// from configuration or a KMS, never stored next to the PINs (keyring.GenerateKey
 	// makes one; keyring.CheckKeyMaterial refuses placeholders). Required.
 	PINKey []byte `validate:"required,min=32"`
+	// ApprovalTTL is how long an approved SIM change or port-out can be completed: from
+	// the decision, or from the end of its hold if held. Zero means 1 hour.
+	ApprovalTTL time.Duration `validate:"gte=0"`
+	// PartnerLimit is how many partner port-outs not accepted (no PIN, a wrong PIN, a
+	// number that is no customer's, a denial) one partner may send per PartnerWindow
+	// before PartnerPortOut refuses with ErrPartnerLimited. Zero means 30.
+	PartnerLimit int `validate:"gte=0"`
+	// PartnerWindow is the window of PartnerLimit. Zero means 1 hour.
+	PartnerWindow time.Duration `validate:"gte=0"`
 	// Risk, if set, assesses every request Decide sees; the request's own Risk is then a
 	// floor. Nil means callers set Request.Risk themselves.
 	Risk RiskAssessor `validate:"-"`
@@ -63,6 +72,9 @@ type Service struct {
 	pinFailures int
 	pinLockout  time.Duration
 	pinKey      []byte
+	approvalTTL time.Duration
+	partnerMax  int
+	partnerWin  time.Duration
 	risk        RiskAssessor
 	now         func() time.Time
 	rand        io.Reader
@@ -70,6 +82,7 @@ type Service struct {
 	flags       FlagStore
 	history     HistoryStore
 	pins        PINStore
+	probes      ProbeStore
 	pub         notify.Publisher
 }
 
@@ -96,8 +109,18 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 		policy: cfg.Policy, coolingOff: cfg.CoolingOff, retention: cfg.HistoryRetention,
 		pinDigits: cfg.PINDigits, pinTTL: cfg.PINTTL, pinFailures: cfg.PINMaxFailures, pinLockout: cfg.PINLockout,
 		pinKey: append([]byte(nil), cfg.PINKey...), risk: cfg.Risk, now: cfg.Now,
-		rand: cfg.Rand, log: cfg.Logger,
-		flags: stores.Flags, history: stores.History, pins: stores.PINs, pub: pub,
+		rand: cfg.Rand, log: cfg.Logger, approvalTTL: cfg.ApprovalTTL,
+		partnerMax: cfg.PartnerLimit, partnerWin: cfg.PartnerWindow,
+		flags: stores.Flags, history: stores.History, pins: stores.PINs, probes: stores.Probes, pub: pub,
+	}
+	if s.approvalTTL == 0 {
+		s.approvalTTL = time.Hour
+	}
+	if s.partnerMax == 0 {
+		s.partnerMax = 30
+	}
+	if s.partnerWin == 0 {
+		s.partnerWin = time.Hour
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -353,6 +376,14 @@ func checkFlag(flag Flags) error {
 // Enabling a flag with a pending disable cancels the disable. It publishes
 // notify.ProtectionFlagEnabled (and notify.ProtectionFlagDisableCancelled if a disable
 // was pending).
+//
+// Turning a flag on also cancels the subscriber's open approvals (approved, held or
+// being completed) of the kinds it forbids: Never SIM Swap cancels SIM swaps and eSIM
+// transfers, No Port Out port-outs, Account Lockdown all three (see cancelForbidden).
+// The flag is stored first and the open approvals are listed after, so once EnableFlag
+// returns no forbidden change can complete: a completion that read the flags before
+// they changed finds its approval cancelled at its compare-and-set (approved →
+// completed) and fails; one that reads them after is re-decided with the flag on.
 func (s *Service) EnableFlag(ctx context.Context, subscriber string, flag Flags, ch Channel, actor notify.Actor) error {
 	if err := checkFlag(flag); err != nil {
 		return err
@@ -370,16 +401,22 @@ func (s *Service) EnableFlag(ctx context.Context, subscriber string, flag Flags,
 	if err != nil {
 		return fmt.Errorf("protection: enabling %s: %w", flag, err)
 	}
+	var cerr error
+	if !prev.On {
+		// Only a flag that was off can have let an approval through that it forbids; an
+		// approval decided while it was on (in a store, say) met its overlay.
+		cerr = s.cancelForbidden(ctx, subscriber, flag)
+	}
 	attrs := map[string]string{"flag": flag.String()}
 	if prev.On && prev.Pending() {
 		if err := s.publish(ctx, s.event(notify.ProtectionFlagDisableCancelled, subscriber, actor, ch, attrs)); err != nil {
-			return err
+			return errors.Join(cerr, err)
 		}
 	}
 	if prev.On {
-		return nil // already on: nothing changed that the subscriber must hear about
+		return cerr // already on: nothing changed that the subscriber must hear about
 	}
-	return s.publish(ctx, s.event(notify.ProtectionFlagEnabled, subscriber, actor, ch, attrs))
+	return errors.Join(cerr, s.publish(ctx, s.event(notify.ProtectionFlagEnabled, subscriber, actor, ch, attrs)))
 }
 
 // RequestFlagDisable asks to turn a flag off. The request is decided as

@@ -18,6 +18,10 @@ var (
 	ErrNotApproved = errors.New("protection: SIM change is not approved")
 	// ErrHeld: CompleteSIMChange was called before the request's hold ended.
 	ErrHeld = errors.New("protection: SIM change is held")
+	// ErrNoLongerPermitted: CompleteSIMChange re-decided an approval and the policy no
+	// longer permits it now (a flag turned on, a higher risk, a SIM change of a contact);
+	// the request was denied and the subscriber told.
+	ErrNoLongerPermitted = errors.New("protection: the SIM change is no longer permitted")
 )
 
 // maxNumberInput bounds what NormalizeE164 reads.
@@ -110,7 +114,21 @@ func changeAttrs(k ChangeKind, number string) map[string]string {
 // is denied with ReasonFault, recorded as denied and announced as denied (best effort).
 // A step-up records a pending status and publishes nothing more; call again with
 // RequestID and more evidence. Faults deny.
+//
+// An approval expires (Config.ApprovalTTL after the decision, or after the hold ends)
+// and is re-decided when completed: see CompleteSIMChange. Its approved event carries
+// the attribute "cancel", a single-use token for a link in the notice that cancels the
+// request (CancelSIMChangeByToken); only its keyed hash is stored.
 func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (ChangeResult, error) {
+	return s.requestSIMChange(ctx, cr, nil)
+}
+
+// spendFunc spends what a request may use only once (a transfer PIN) after the policy
+// permitted the request and before its approval is announced. On failure it returns the
+// reasons to deny with.
+type spendFunc func(ctx context.Context) (ReasonSet, error)
+
+func (s *Service) requestSIMChange(ctx context.Context, cr ChangeRequest, spend spendFunc) (ChangeResult, error) {
 	act := cr.Kind.action()
 	deny := func(r ...Reason) ChangeResult {
 		return ChangeResult{RequestID: cr.RequestID, Decision: Decision{Action: act, Channel: cr.Channel, Outcome: Deny, Reasons: reasons(r...)}}
@@ -127,7 +145,7 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 	now := s.now()
 	rec := SIMChange{
 		RequestID: cr.RequestID, Subscriber: cr.Subscriber, Number: number, Kind: cr.Kind,
-		Channel: cr.Channel, Actor: actorName(cr.Actor),
+		Channel: cr.Channel, Actor: actorName(cr.Actor), Risk: cr.Risk, Given: cr.Evidence,
 	}
 	// The decision is appended only if the request is still in the state it was found in
 	// (requested, or pending after a step-up), so two concurrent continuations of one
@@ -164,10 +182,16 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 	d, derr := s.Decide(ctx, cr.Subscriber, Request{
 		Action: act, Channel: cr.Channel, Risk: cr.Risk, Evidence: cr.Evidence, At: now,
 	})
-	rec.Time, rec.Outcome, rec.Reasons, rec.Evidence = s.now(), d.Outcome, d.Reasons, d.Counted
+	rec.Time, rec.Outcome, rec.Reasons, rec.Evidence, rec.DecidedAt = s.now(), d.Outcome, d.Reasons, d.Counted, now
+	var token string
 	switch d.Outcome {
 	case Allow, Hold:
 		rec.Status = StatusApproving // approved only once announced: see approve
+		rec.ExpiresAt = s.approvalExpiry(d, now)
+		if token, rec.CancelHash, err = s.newCancelToken(rec.RequestID); err != nil {
+			s.notifyDenied(ctx, cr, denied, attrs, reasons(ReasonFault))
+			return deny(ReasonFault), errors.Join(derr, err)
+		}
 	case StepUp:
 		rec.Status = StatusPending
 	default:
@@ -185,7 +209,16 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 	attrs["reasons"] = d.Reasons.String()
 	switch rec.Status {
 	case StatusApproving:
-		if rs, err := s.approve(ctx, cr, rec, d, approved, attrs); err != nil {
+		rs, err := ReasonSet(0), error(nil)
+		if spend != nil {
+			// Spent only now: the policy permits the request and this call alone holds it
+			// (the approving compare-and-set above).
+			rs, err = spend(ctx)
+		}
+		if err == nil {
+			rs, err = s.approve(ctx, cr, rec, d, approved, attrs, token)
+		}
+		if err != nil {
 			s.withdrawApproval(ctx, cr, rec, denied, attrs, rs)
 			return ChangeResult{RequestID: cr.RequestID, Decision: Decision{Action: act, Channel: cr.Channel, Outcome: Deny, Reasons: rs}},
 				errors.Join(derr, err)
@@ -196,6 +229,14 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 		}
 	}
 	return ChangeResult{RequestID: cr.RequestID, Decision: d}, derr
+}
+
+// approvalExpiry is when an approval decided at now stops being completable.
+func (s *Service) approvalExpiry(d Decision, now time.Time) time.Time {
+	if d.Outcome == Hold && d.HoldUntil.After(now) {
+		return d.HoldUntil.Add(s.approvalTTL)
+	}
+	return now.Add(s.approvalTTL)
 }
 
 // approve announces a decided approval and then records it as approved. On failure it
@@ -215,10 +256,12 @@ func (s *Service) RequestSIMChange(ctx context.Context, cr ChangeRequest) (Chang
 //
 // The approving record carries no HoldUntil (the hold belongs to the approval; on the
 // approving record it would make the next append fail with ErrHeld).
-func (s *Service) approve(ctx context.Context, cr ChangeRequest, rec SIMChange, d Decision, approved notify.Type, attrs map[string]string) (ReasonSet, error) {
+func (s *Service) approve(ctx context.Context, cr ChangeRequest, rec SIMChange, d Decision, approved notify.Type, attrs map[string]string, token string) (ReasonSet, error) {
 	if d.Outcome == Hold {
 		attrs["hold_until"] = d.HoldUntil.UTC().Format(time.RFC3339)
 	}
+	attrs["expires_at"] = rec.ExpiresAt.UTC().Format(time.RFC3339)
+	attrs["cancel"] = token
 	if err := s.publish(ctx, s.event(approved, cr.Subscriber, cr.Actor, cr.Channel, attrs)); err != nil {
 		return reasons(ReasonFault), err
 	}
@@ -242,6 +285,8 @@ func (s *Service) withdrawApproval(ctx context.Context, cr ChangeRequest, rec SI
 			"request", rec.RequestID, "error", err)
 	}
 	delete(attrs, "hold_until")
+	delete(attrs, "expires_at")
+	delete(attrs, "cancel")
 	s.notifyDenied(ctx, cr, denied, attrs, rs)
 }
 
@@ -271,40 +316,145 @@ func actorName(a notify.Actor) string {
 	return string(a.Kind)
 }
 
-// CompleteSIMChange records that an approved SIM change or port-out was carried out and
-// publishes the completed event. It returns ErrNotFound for an unknown request,
-// ErrNotApproved unless the request's latest status is approved, and ErrHeld before a
-// held request's hold ends.
+// CompleteSIMChange records that an approved SIM change or port-out is carried out and
+// publishes the completed event. Call it just before carrying the change out, and carry
+// it out only if it returns nil. It returns ErrNotFound for an unknown request,
+// ErrNotApproved unless the request is approved (it was denied, cancelled, completed or
+// expired), ErrHeld before a held request's hold ends, ErrApprovalExpired once the
+// approval has expired, and ErrNoLongerPermitted if re-deciding denies.
 //
-// Completion is one atomic compare-and-set in the HistoryStore (approved → completed):
-// of concurrent calls for one request exactly one records and announces the completion;
-// the others get ErrNotApproved. The record comes first because it documents a change
-// already carried out (the subscriber was told at request and approval); if the
-// completed event then cannot be published, the error says so and is not retried here:
-// the integrator must alert, since calling again returns ErrNotApproved.
+// An approval is re-decided here, not trusted: the stored request (action, channel,
+// the evidence as given, the risk floor) goes through Decide again with the flags as
+// they are now, the RiskAssessor asked again, and any hold the new decision imposes.
+// The evidence's freshness (and its factors' probation) is judged as of the original
+// decision time, not now: the subscriber proved who they were when they asked, and a
+// held request is completed a day later by design (judged as of now, a 24 h hold could
+// never complete). Whatever changed since, a flag turned on, a risk that rose, a number
+// whose SIM changed since an SMS code was sent to it, counts. A re-decision that no
+// longer permits the change now (Deny, StepUp, or a hold that has not ended) denies the
+// request: it is recorded as denied and announced with its reasons.
+//
+// Completion is one compare-and-set in the HistoryStore, after re-deciding: approved →
+// completed. Of concurrent calls exactly one records and announces the completion; the
+// others get ErrNotApproved. A cancel, or a flag turned on, while the re-decision runs
+// appends cancelled first, so the compare-and-set fails and the change is not carried
+// out; together with EnableFlag listing open approvals only after the flag is stored,
+// no change a flag forbids completes once EnableFlag has returned. The record comes
+// before the event because it documents a change being carried out (the
+// subscriber was told at request and approval); if the completed event then cannot be
+// published, the error says so and is not retried here: the integrator must alert,
+// since calling again returns ErrNotApproved.
 func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor notify.Actor) error {
 	prev, err := s.history.LatestForRequest(ctx, requestID)
 	if err != nil {
 		return fmt.Errorf("protection: reading SIM-change request: %w", err)
 	}
-	if prev.Status != StatusApproved {
+	if !prev.Status.Open() {
 		return fmt.Errorf("%w (it is %s)", ErrNotApproved, prev.Status)
 	}
 	now := s.now()
-	rec := prev
-	rec.Status, rec.Time, rec.Actor = StatusCompleted, now, actorName(actor)
-	switch err := s.history.AppendSIMChange(ctx, rec, StatusApproved); {
-	case errors.Is(err, ErrHeld):
+	if now.Before(prev.HoldUntil) {
 		return fmt.Errorf("%w until %s", ErrHeld, prev.HoldUntil.UTC().Format(time.RFC3339))
-	case errors.Is(err, ErrConflict):
-		return fmt.Errorf("%w (completed or changed by a concurrent call)", ErrNotApproved)
-	case err != nil:
-		return fmt.Errorf("protection: recording SIM-change completion: %w", err)
+	}
+	// An approval without an expiry was recorded before approvals expired: fail closed.
+	if prev.ExpiresAt.IsZero() || !now.Before(prev.ExpiresAt) {
+		s.expire(ctx, prev, now)
+		return fmt.Errorf("%w (at %s)", ErrApprovalExpired, prev.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	d, now, derr := s.redecide(ctx, prev)
+	if derr != nil || !permitsAt(d, now) {
+		outcome, fault := s.redecidedDenied(ctx, prev, d, actor)
+		return errors.Join(outcome, derr, fault)
+	}
+	done := prev
+	done.Status, done.Time, done.Actor = StatusCompleted, now, actorName(actor)
+	done.Outcome, done.Reasons, done.Evidence = d.Outcome, d.Reasons, d.Counted
+	if err := s.appendFinish(ctx, done, prev); err != nil {
+		return err
 	}
 	_, _, _, completed := changeEvents(prev.Kind)
 	attrs := changeAttrs(prev.Kind, prev.Number)
 	attrs["request"] = requestID
 	return s.publish(ctx, s.event(completed, prev.Subscriber, actor, prev.Channel, attrs))
+}
+
+// redecide decides an approved request again (see CompleteSIMChange) and returns the
+// decision with the time it holds for.
+func (s *Service) redecide(ctx context.Context, prev SIMChange) (Decision, time.Time, error) {
+	d, err := s.Decide(ctx, prev.Subscriber, Request{
+		Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, Evidence: redecidable(prev.Given), At: prev.DecidedAt,
+	})
+	return d, s.now(), err
+}
+
+// permitsAt reports whether d lets the change be carried out at now: allowed, or held
+// with the hold over.
+func permitsAt(d Decision, now time.Time) bool {
+	return d.Outcome == Allow || d.Outcome == Hold && !now.Before(d.HoldUntil)
+}
+
+// redecidable returns a copy of the evidence given, with the SIM status of every SMS or
+// voice code that names its destination set back to unknown, so that Decide looks the
+// number up again: a code sent to a number whose SIM changed after the decision no
+// longer counts.
+func redecidable(given []Evidence) []Evidence {
+	out := append([]Evidence(nil), given...)
+	for i, ev := range out {
+		if ev.Kind == EvidenceContactCode && ev.Contact.phoneBased() && ev.Destination != "" {
+			out[i].SIM = SIMStatusUnknown
+		}
+	}
+	return out
+}
+
+// appendFinish appends the completion rec after prev and maps the store's refusals to
+// CompleteSIMChange's errors.
+func (s *Service) appendFinish(ctx context.Context, rec, prev SIMChange) error {
+	switch err := s.history.AppendSIMChange(ctx, rec, prev.Status); {
+	case errors.Is(err, ErrHeld):
+		return fmt.Errorf("%w until %s", ErrHeld, prev.HoldUntil.UTC().Format(time.RFC3339))
+	case errors.Is(err, ErrApprovalExpired):
+		s.expire(ctx, prev, rec.Time)
+		return fmt.Errorf("%w (at %s)", ErrApprovalExpired, prev.ExpiresAt.UTC().Format(time.RFC3339))
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("%w (completed, cancelled or changed by a concurrent call)", ErrNotApproved)
+	case err != nil:
+		return fmt.Errorf("protection: recording SIM-change completion: %w", err)
+	}
+	return nil
+}
+
+// expire records that an open approval expired, best effort: it cannot be completed
+// either way (the expiry is checked on every completion), so the record only documents it.
+func (s *Service) expire(ctx context.Context, prev SIMChange, now time.Time) {
+	rec := prev
+	rec.Status, rec.Time, rec.Actor = StatusExpired, now, string(notify.ActorSystem)
+	if err := s.history.AppendSIMChange(ctx, rec, prev.Status); err != nil && !errors.Is(err, ErrConflict) {
+		s.log.Warn("protection: could not record an expired approval", "request", prev.RequestID, "error", err)
+	}
+}
+
+// redecidedDenied records and announces that an approval was re-decided as not
+// permitted (approved → denied). It returns the outcome for CompleteSIMChange
+// (ErrNoLongerPermitted, or ErrNotApproved if the request finished meanwhile) and,
+// separately, any fault in recording or announcing it.
+func (s *Service) redecidedDenied(ctx context.Context, prev SIMChange, d Decision, actor notify.Actor) (outcome, fault error) {
+	ctx, cancel := cleanup.Context(ctx)
+	defer cancel()
+	rec := prev
+	rec.Status, rec.Time, rec.Actor, rec.Outcome, rec.Reasons, rec.Evidence = StatusDenied, s.now(), actorName(actor), Deny, d.Reasons, d.Counted
+	outcome = fmt.Errorf("%w: %s", ErrNoLongerPermitted, d.Reasons)
+	if err := s.history.AppendSIMChange(ctx, rec, StatusApproved); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return fmt.Errorf("%w (completed, cancelled or changed by a concurrent call)", ErrNotApproved), nil
+		}
+		// It stays approved; a later CompleteSIMChange re-decides again.
+		return outcome, fmt.Errorf("protection: recording the denial: %w", err)
+	}
+	_, _, denied, _ := changeEvents(prev.Kind)
+	attrs := changeAttrs(prev.Kind, prev.Number)
+	attrs["request"], attrs["decision"], attrs["reasons"] = prev.RequestID, Deny.String(), d.Reasons.String()
+	return outcome, s.publish(ctx, s.event(denied, prev.Subscriber, actor, prev.Channel, attrs))
 }
 
 // RecordPortIn records that number was ported in to this carrier for subscriber, so the

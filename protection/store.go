@@ -24,6 +24,9 @@ var (
 	// ErrConflict: a conditional write found the record in another state than the one
 	// the caller read (for example, a concurrent call completed the SIM change first).
 	ErrConflict = errors.New("protection: the record changed concurrently")
+	// ErrApprovalExpired: an approval was not completed before its ExpiresAt; it can no
+	// longer be completed (request the change again).
+	ErrApprovalExpired = errors.New("protection: the approval has expired")
 )
 
 // FlagState is one protection flag of one subscriber, as stored.
@@ -134,6 +137,15 @@ const (
 	// published yet; approved (or, if it cannot be published, denied) follows. It cannot
 	// be completed.
 	StatusApproving
+	// StatusCancelled: the subscriber or an agent cancelled an approved request, or a
+	// flag turned on forbade it. Final.
+	StatusCancelled
+	// StatusExpired: the approval was not completed before its ExpiresAt. Final.
+	StatusExpired
+	// StatusRejected: a partner port-out turned away before any decision (no transfer
+	// PIN, a wrong or locked one, or a number that is no customer's). Audited only:
+	// never announced to the subscriber. Rejection says why.
+	StatusRejected
 )
 
 func (s ChangeStatus) String() string {
@@ -150,13 +162,41 @@ func (s ChangeStatus) String() string {
 		return "pending"
 	case StatusApproving:
 		return "approving"
+	case StatusCancelled:
+		return "cancelled"
+	case StatusExpired:
+		return "expired"
+	case StatusRejected:
+		return "rejected"
 	}
 	return "ChangeStatus(?)"
 }
 
+// Open reports whether a request in this status is approved and not yet finished: it can
+// still be completed, cancelled, expire or be denied when re-decided.
+func (s ChangeStatus) Open() bool { return s == StatusApproved }
+
+// Rejection says why a partner port-out was rejected before any decision. Its values
+// are stable codes, for audit only: a partner is never told which one applied.
+type Rejection string
+
+// Rejections.
+const (
+	RejectNotCustomer Rejection = "not_customer" // no subscriber has the number
+	RejectNoPIN       Rejection = "no_pin"       // the request carried no transfer PIN
+	RejectWrongPIN    Rejection = "wrong_pin"    // the PIN did not match (counted)
+	RejectPINLocked   Rejection = "pin_locked"   // the subscriber's PINs are locked
+	RejectNoLivePIN   Rejection = "no_live_pin"  // the subscriber has no live PIN
+)
+
 // SIMChange is one record of the SIM-change history the FCC requires carriers to keep:
 // every SIM change, eSIM change and port, requested or done, with the authentication
 // used. Records are appended, never changed; one request has a record per status.
+//
+// A decided record also keeps what re-deciding the request needs when it is completed
+// (see Service.CompleteSIMChange): the evidence as given, the risk floor, the decision
+// time and the approval's hold and expiry. Each later record of the request carries
+// them forward.
 type SIMChange struct {
 	// RequestID ties together the records of one request.
 	RequestID  string
@@ -176,24 +216,49 @@ type SIMChange struct {
 	Evidence EvidenceKinds
 	// HoldUntil is set on the approved record of a held request.
 	HoldUntil time.Time
+	// ExpiresAt is set on the approved record: the approval cannot be completed at or
+	// after it (Config.ApprovalTTL after the decision, or after HoldUntil if held).
+	ExpiresAt time.Time
+	// DecidedAt is when the policy decided the request: re-deciding at completion judges
+	// the evidence's freshness as of this time.
+	DecidedAt time.Time
+	// Risk is the risk floor the request was made with (the RiskAssessor, if any, is
+	// asked again when re-deciding).
+	Risk RiskLevel
+	// Given is the evidence as the request gave it (it holds no secret: a transfer PIN
+	// appears only as its kind and time), for re-deciding.
+	Given []Evidence
+	// CancelHash is the keyed hash of the cancel token issued with the approval (never
+	// the token), so a link in the notice can cancel it; nil if none.
+	CancelHash []byte
+	// Rejection, on a StatusRejected record, says why.
+	Rejection Rejection
 }
 
 // HistoryStore keeps SIM-change records. Implementations must be safe for concurrent use.
 //
 // Records are only ever appended, and every append is a compare-and-set on the state of
 // the request: a request moves requested → pending* → approving | denied, approving →
-// approved | denied, then approved → completed, and two concurrent callers can never
-// both make the same move (so a SIM change is never approved or completed twice, nor
-// announced so twice).
+// approved | denied, then approved → completed | denied | cancelled | expired, and two
+// concurrent callers can never both make the same move (so a SIM change is never approved or completed twice,
+// nor announced so twice, and a cancelled request is never completed). A partner
+// rejection is a request of one StatusRejected record.
 type HistoryStore interface {
 	// AppendSIMChange atomically appends rec if the latest record of rec.RequestID is in
 	// state prev, and returns nil; of concurrent callers with the same prev, exactly one
 	// succeeds. prev == 0 means the request must have no record yet (a new request or a
 	// port-in). Otherwise it appends nothing and returns ErrNotFound (prev != 0 and the
-	// request has no record), ErrConflict (the latest record is in another state, or
-	// prev == 0 and the request exists) or ErrHeld (rec.Time is before the latest
-	// record's HoldUntil: a held approval cannot be completed early).
+	// request has no record) or ErrConflict (the latest record is in another state, or
+	// prev == 0 and the request exists); and, only when rec.Status is StatusCompleted,
+	// ErrHeld (rec.Time is before the latest record's HoldUntil: a
+	// held approval cannot be completed early) or ErrApprovalExpired (the latest record
+	// has an ExpiresAt and rec.Time is not before it). The adapter keeps rec.Given,
+	// rec.CancelHash and every other field as given.
 	AppendSIMChange(ctx context.Context, rec SIMChange, prev ChangeStatus) error
+	// OpenSIMChanges returns the latest record of every request of the subscriber whose
+	// latest status is approved (ChangeStatus.Open), in any order: the approvals a flag
+	// turned on must cancel.
+	OpenSIMChanges(ctx context.Context, subscriber string) ([]SIMChange, error)
 	// LatestForRequest returns the newest record of a request, or ErrNotFound.
 	LatestForRequest(ctx context.Context, requestID string) (SIMChange, error)
 	// LastCompleted returns the newest record with StatusCompleted for the number, of any
@@ -203,6 +268,15 @@ type HistoryStore interface {
 	SIMChanges(ctx context.Context, number string, since time.Time) ([]SIMChange, error)
 	// PurgeSIMChanges deletes records older than before and returns how many it deleted.
 	PurgeSIMChanges(ctx context.Context, before time.Time) (int, error)
+}
+
+// DueHolds is an optional HistoryStore capability that Service.ApplyDueHolds uses to
+// find held approvals whose hold has ended; without it, holds are still re-decided when
+// completed.
+type DueHolds interface {
+	// DueHolds returns up to limit requests whose latest record is approved with a
+	// non-zero HoldUntil at or before now, oldest HoldUntil first.
+	DueHolds(ctx context.Context, now time.Time, limit int) ([]SIMChange, error)
 }
 
 // TransferPIN is a subscriber's transfer-PIN record: the live PIN, if any (only its
@@ -247,16 +321,44 @@ type PINStore interface {
 	// multiple of limits.MaxFailures, the live PIN was destroyed and LockedUntil set to
 	// now+limits.Lockout).
 	ConsumePIN(ctx context.Context, subscriber string, hash []byte, now time.Time, limits PINLimits) (TransferPIN, error)
+	// CheckPIN is ConsumePIN except on a match: the PIN stays live and the record
+	// unchanged, and it returns nil. A mismatch is counted (and may lock) exactly as in
+	// ConsumePIN. Service.PartnerPortOut checks a PIN with it before deciding, and
+	// consumes it only if the request passes.
+	CheckPIN(ctx context.Context, subscriber string, hash []byte, now time.Time, limits PINLimits) (TransferPIN, error)
 	// RevokePIN destroys the subscriber's live PIN, keeping the failure count and
 	// lockout, and reports whether there was one unexpired at now.
 	RevokePIN(ctx context.Context, subscriber string, now time.Time) (bool, error)
 }
 
-// Stores are the stores a Service needs. All are required.
+// Probe is one partner port-out request, as the per-partner limit counts it.
+type Probe struct {
+	Partner string
+	// ID identifies the probe, so that an accepted request can be taken back out.
+	ID string
+	At time.Time
+}
+
+// ProbeStore counts partner port-out requests for the per-partner limit of
+// Service.PartnerPortOut. Implementations must be safe for concurrent use and make each
+// method atomic.
+type ProbeStore interface {
+	// AddProbe forgets the partner's probes before since, then records p if fewer than
+	// limit of the partner's probes remain, and reports whether it recorded it. Of
+	// concurrent callers, never more than limit are recorded in a window.
+	AddProbe(ctx context.Context, p Probe, since time.Time, limit int) (bool, error)
+	// RemoveProbe takes back the partner's probe with this ID (a request that was
+	// accepted does not count against the limit). Removing a missing probe is no error.
+	RemoveProbe(ctx context.Context, partner, id string) error
+}
+
+// Stores are the stores a Service needs. Flags, History and PINs are required; Probes
+// is needed only by PartnerPortOut (which fails without it).
 type Stores struct {
 	Flags   FlagStore
 	History HistoryStore
 	PINs    PINStore
+	Probes  ProbeStore
 }
 
 // SIMChangeChecker answers the two questions other components ask of the SIM-change

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -248,8 +249,25 @@ type partnerPortOutRequest struct {
 	TransferPIN string `json:"transfer_pin"`
 }
 
+// partnerID names the partner the configured token authenticates: the library keys its
+// per-partner limit and its audit records by it. One token, one partner; a carrier with
+// several partners gives each its own token and ID.
+const partnerID = "partner-api"
+
+// partnerRejected is the one answer to every port-out that is not accepted: no customer
+// has the number, no PIN, a wrong, used or locked PIN, a protection flag, the risk.
+// Written as fixed bytes (no request ID in the body), so that a partner cannot tell any
+// of them apart, nor customers' numbers from others.
+var partnerRejected = []byte(`{"code":"denied","message":"The port-out is not authorised."}` + "\n")
+
 // handlePartnerPortOut is another carrier asking to port a number away:
 // POST /partner/v1/port-out {"number": "+1555...", "transfer_pin": "..."}.
+//
+// protection.PartnerPortOut decides it together with the PIN in one call: a partner
+// learns accepted (200 with a reference) or not (403 with partnerRejected), never
+// whether the number is a customer's, its flags or its risk; a request without a PIN
+// is audited but notifies no one; the PIN is spent only by a port-out that passes; and
+// each partner may send PartnerLimit rejected requests an hour (429 after that).
 func (s *Server) handlePartnerPortOut(w http.ResponseWriter, r *http.Request) error {
 	var req partnerPortOutRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -262,13 +280,42 @@ func (s *Server) handlePartnerPortOut(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return errorf(http.StatusBadRequest, codeInvalidField, "field \"number\" must be an E.164 number")
 	}
-	a, ok := s.dir.byNumber(num)
-	if !ok {
-		return errorf(http.StatusNotFound, codeNotFound, "no account has this number")
+	ctx := r.Context()
+	pr := protection.PartnerRequest{Partner: partnerID, Number: num, PIN: req.TransferPIN, Risk: protection.RiskLow}
+	if a, ok := s.dir.byNumber(num); ok {
+		pr.Subscriber = a.ID
+		pr.Risk, _, _ = s.assess(ctx, a.ID, protection.ActionPortOut, protection.ChannelPartner, riskInput{IP: clientIP(r), UserAgent: r.UserAgent()})
+		if err := s.status.Allow(ctx, a.ID, status.CapabilityOf(protection.ActionPortOut)); err != nil {
+			if !errors.Is(err, status.ErrUnverified) {
+				return err
+			}
+			// An account whose email was never verified cannot port out; the library
+			// audits the request as one without a PIN, and the partner learns nothing.
+			pr.PIN = ""
+		}
 	}
-	cr := protection.ChangeRequest{Subscriber: a.ID, Number: num, Kind: protection.ChangePortOut,
-		Channel: protection.ChannelPartner, Actor: notify.Actor{Kind: notify.ActorSystem, ID: "partner-api"}}
-	return s.simChange(w, r, cr, req.TransferPIN, riskInput{IP: clientIP(r), UserAgent: r.UserAgent()})
+	ans, err := s.protect.PartnerPortOut(ctx, pr)
+	switch {
+	case errors.Is(err, protection.ErrPartnerLimited):
+		return tooManyRequests(codeRateLimited, time.Minute, "too many port-out requests that were not accepted; try again later")
+	case err != nil:
+		// Logged, never shown: a fault must not answer differently from a rejection.
+		s.log.WarnContext(ctx, "partner port-out", "error", err.Error())
+	}
+	if !ans.Accepted {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write(partnerRejected)
+		return nil
+	}
+	switch err := s.protect.CompleteSIMChange(ctx, ans.Reference, notify.Actor{Kind: notify.ActorSystem, ID: "partner:" + partnerID}); {
+	case errors.Is(err, protection.ErrHeld):
+		// Held: the port is carried out when the hold ends (by the carrier's port job).
+	case err != nil:
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accepted": true, "reference": ans.Reference})
+	return nil
 }
 
 type idCheckRequest struct {

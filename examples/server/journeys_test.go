@@ -245,9 +245,9 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	// The new carrier alone cannot port the number away, PIN or not; the PIN is not spent.
 	for _, body := range []map[string]any{{"number": "+15550100002"}, {"number": "+15550100002", "transfer_pin": pin}} {
 		r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
-		require.Equal(t, 200, r.Status, r.Raw)
-		assert.Equal(t, "denied", r.str("status"), r.Raw)
-		assert.Contains(t, r.Raw, "flag_no_port_out")
+		require.Equal(t, 403, r.Status, r.Raw)
+		assert.Equal(t, "denied", r.str("code"), r.Raw)
+		assert.NotContains(t, r.Raw, "flag_no_port_out", "a partner learns nothing of the flags")
 	}
 
 	// Three sensitive requests within the hour trip the velocity signal (risk high);

@@ -190,7 +190,7 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 	}
 	ps := memory.NewProtection(mo)
 	s.protect, err = protection.New(protection.Config{PINKey: pinKey, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
-		protection.Stores{Flags: ps, History: ps, PINs: ps}, s.pub)
+		protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, s.pub)
 	return err
 }
 

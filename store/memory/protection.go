@@ -27,13 +27,16 @@ type Protection struct {
 	flags   map[string][]protection.FlagState
 	history simHistory
 	pins    map[string]protection.TransferPIN
+	probes  map[string][]protection.Probe // by partner, oldest first
 }
 
 var (
 	_ protection.FlagStore    = (*Protection)(nil)
 	_ protection.DueDisables  = (*Protection)(nil)
 	_ protection.HistoryStore = (*Protection)(nil)
+	_ protection.DueHolds     = (*Protection)(nil)
 	_ protection.PINStore     = (*Protection)(nil)
+	_ protection.ProbeStore   = (*Protection)(nil)
 )
 
 // NewProtection returns an empty store. Options.Now is ignored (see Protection).
@@ -42,6 +45,7 @@ func NewProtection(Options) *Protection {
 		flags:   make(map[string][]protection.FlagState),
 		history: newSIMHistory(),
 		pins:    make(map[string]protection.TransferPIN),
+		probes:  make(map[string][]protection.Probe),
 	}
 }
 
@@ -171,11 +175,60 @@ func (p *Protection) AppendSIMChange(ctx context.Context, rec protection.SIMChan
 		return protection.ErrConflict
 	case prev != 0 && !found:
 		return protection.ErrNotFound
-	case found && rec.Time.Before(latest.rec.HoldUntil):
-		return protection.ErrHeld
 	}
-	p.history.add(rec)
+	if found && rec.Status == protection.StatusCompleted {
+		switch {
+		case rec.Time.Before(latest.rec.HoldUntil):
+			return protection.ErrHeld
+		case !latest.rec.ExpiresAt.IsZero() && !rec.Time.Before(latest.rec.ExpiresAt):
+			return protection.ErrApprovalExpired
+		}
+	}
+	p.history.add(cloneChange(rec))
 	return nil
+}
+
+// cloneChange copies the slices of rec, so the store shares no memory with its callers.
+func cloneChange(rec protection.SIMChange) protection.SIMChange {
+	rec.Given = slices.Clone(rec.Given)
+	rec.CancelHash = slices.Clone(rec.CancelHash)
+	return rec
+}
+
+// OpenSIMChanges implements protection.HistoryStore.
+func (p *Protection) OpenSIMChanges(ctx context.Context, subscriber string) ([]protection.SIMChange, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []protection.SIMChange
+	for _, e := range p.history.open[subscriber] {
+		out = append(out, cloneChange(e.rec))
+	}
+	return out, nil
+}
+
+// DueHolds implements protection.DueHolds.
+func (p *Protection) DueHolds(ctx context.Context, now time.Time, limit int) ([]protection.SIMChange, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []protection.SIMChange
+	for _, reqs := range p.history.open {
+		for _, e := range reqs {
+			if !e.rec.HoldUntil.IsZero() && !e.rec.HoldUntil.After(now) {
+				out = append(out, cloneChange(e.rec))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b protection.SIMChange) int { return a.HoldUntil.Compare(b.HoldUntil) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 // LatestForRequest implements protection.HistoryStore.
@@ -186,7 +239,7 @@ func (p *Protection) LatestForRequest(ctx context.Context, requestID string) (pr
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e, ok := p.history.latest[requestID]; ok {
-		return e.rec, nil
+		return cloneChange(e.rec), nil
 	}
 	return protection.SIMChange{}, protection.ErrNotFound
 }
@@ -199,7 +252,7 @@ func (p *Protection) LastCompleted(ctx context.Context, number string) (protecti
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e, ok := p.history.completed[number]; ok {
-		return e.rec, nil
+		return cloneChange(e.rec), nil
 	}
 	return protection.SIMChange{}, protection.ErrNotFound
 }
@@ -218,7 +271,7 @@ func (p *Protection) SIMChanges(ctx context.Context, number string, since time.T
 	}
 	out := make([]protection.SIMChange, len(recs)-i)
 	for j, e := range recs[i:] {
-		out[j] = e.rec
+		out[j] = cloneChange(e.rec)
 	}
 	return out, nil
 }
@@ -235,8 +288,9 @@ func (p *Protection) PurgeSIMChanges(ctx context.Context, before time.Time) (int
 
 // simHistory is the SIM-change history, indexed so that every query the decision path
 // makes costs O(1) or O(log n) however long the history grows: the records of each
-// number sorted by time (the ledger itself), and two derived indexes, the latest record
-// of each request and the last completed change of each number. Records carry their
+// number sorted by time (the ledger itself), and three derived indexes, the latest
+// record of each request, the last completed change of each number and the open
+// (approved) requests of each subscriber. Records carry their
 // append sequence number, which orders records with equal times and defines "latest"
 // for a request (the record appended last, as the compare-and-set in AppendSIMChange
 // requires). Purging, which deletes from anywhere, rebuilds the derived indexes.
@@ -246,9 +300,10 @@ func (p *Protection) PurgeSIMChanges(ctx context.Context, before time.Time) (int
 // records, when it outgrows its array.
 type simHistory struct {
 	seq       uint64
-	byNumber  map[string][]*simEntry // by Time, then by seq
-	latest    map[string]*simEntry   // by request ID: the highest seq
-	completed map[string]*simEntry   // by number: the newest StatusCompleted (Time, then seq)
+	byNumber  map[string][]*simEntry          // by Time, then by seq
+	latest    map[string]*simEntry            // by request ID: the highest seq
+	completed map[string]*simEntry            // by number: the newest StatusCompleted (Time, then seq)
+	open      map[string]map[string]*simEntry // by subscriber, then request ID: latest records that are Open
 }
 
 type simEntry struct {
@@ -261,6 +316,7 @@ func newSIMHistory() simHistory {
 		byNumber:  make(map[string][]*simEntry),
 		latest:    make(map[string]*simEntry),
 		completed: make(map[string]*simEntry),
+		open:      make(map[string]map[string]*simEntry),
 	}
 }
 
@@ -299,6 +355,20 @@ func (h *simHistory) add(rec protection.SIMChange) {
 // index updates the derived indexes with e, which must be newer (by seq) than every
 // entry indexed so far.
 func (h *simHistory) index(e *simEntry) {
+	if old, ok := h.latest[e.rec.RequestID]; ok && old.rec.Status.Open() {
+		delete(h.open[old.rec.Subscriber], old.rec.RequestID)
+		if len(h.open[old.rec.Subscriber]) == 0 {
+			delete(h.open, old.rec.Subscriber)
+		}
+	}
+	if e.rec.Status.Open() {
+		m := h.open[e.rec.Subscriber]
+		if m == nil {
+			m = make(map[string]*simEntry)
+			h.open[e.rec.Subscriber] = m
+		}
+		m[e.rec.RequestID] = e
+	}
 	h.latest[e.rec.RequestID] = e
 	if e.rec.Status == protection.StatusCompleted {
 		if c, ok := h.completed[e.rec.Number]; !ok || !e.rec.Time.Before(c.rec.Time) {
@@ -334,6 +404,7 @@ func (h *simHistory) purge(before time.Time) int {
 	slices.SortFunc(kept, func(a, b *simEntry) int { return cmp.Compare(a.seq, b.seq) })
 	clear(h.latest)
 	clear(h.completed)
+	clear(h.open)
 	for _, e := range kept {
 		h.index(e)
 	}
@@ -356,6 +427,16 @@ func (p *Protection) PutPIN(ctx context.Context, pin protection.TransferPIN) (pr
 
 // ConsumePIN implements protection.PINStore.
 func (p *Protection) ConsumePIN(ctx context.Context, subscriber string, hash []byte, now time.Time, limits protection.PINLimits) (protection.TransferPIN, error) {
+	return p.matchPIN(ctx, subscriber, hash, now, limits, true)
+}
+
+// CheckPIN implements protection.PINStore.
+func (p *Protection) CheckPIN(ctx context.Context, subscriber string, hash []byte, now time.Time, limits protection.PINLimits) (protection.TransferPIN, error) {
+	return p.matchPIN(ctx, subscriber, hash, now, limits, false)
+}
+
+// matchPIN is ConsumePIN (consume) or CheckPIN (!consume).
+func (p *Protection) matchPIN(ctx context.Context, subscriber string, hash []byte, now time.Time, limits protection.PINLimits, consume bool) (protection.TransferPIN, error) {
 	if err := ctx.Err(); err != nil {
 		return protection.TransferPIN{}, err
 	}
@@ -378,7 +459,9 @@ func (p *Protection) ConsumePIN(ctx context.Context, subscriber string, hash []b
 		p.pins[subscriber] = rec
 		return withoutHash(rec), protection.ErrPINMismatch
 	}
-	delete(p.pins, subscriber)
+	if consume {
+		delete(p.pins, subscriber)
+	}
 	return protection.TransferPIN{}, nil
 }
 
@@ -412,4 +495,42 @@ func (p *Protection) dropPIN(subscriber string, rec protection.TransferPIN) {
 func withoutHash(rec protection.TransferPIN) protection.TransferPIN {
 	rec.Hash = nil
 	return rec
+}
+
+// AddProbe implements protection.ProbeStore.
+func (p *Protection) AddProbe(ctx context.Context, pr protection.Probe, since time.Time, limit int) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	probes := slices.DeleteFunc(p.probes[pr.Partner], func(q protection.Probe) bool { return q.At.Before(since) })
+	defer func() {
+		if len(probes) == 0 {
+			delete(p.probes, pr.Partner)
+		} else {
+			p.probes[pr.Partner] = probes
+		}
+	}()
+	if len(probes) >= limit {
+		return false, nil
+	}
+	probes = append(probes, pr)
+	return true, nil
+}
+
+// RemoveProbe implements protection.ProbeStore.
+func (p *Protection) RemoveProbe(ctx context.Context, partner, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	probes := slices.DeleteFunc(p.probes[partner], func(q protection.Probe) bool { return q.ID == id })
+	if len(probes) == 0 {
+		delete(p.probes, partner)
+	} else {
+		p.probes[partner] = probes
+	}
+	return nil
 }

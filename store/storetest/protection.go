@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,6 +289,178 @@ func TestProtectionHistory(t *testing.T, newStore func(t *testing.T, now func() 
 		}
 	})
 
+	t.Run("expiry and hold are checked on completion only", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		t0 := clk.Now()
+		for _, id := range []string{"expired", "cancel", "deny", "lapse"} {
+			r := rec(id, num, protection.ChangeSIMSwap, protection.StatusRequested, t0)
+			protectionNoErr(t, s.AppendSIMChange(ctx, r, 0))
+			r.Status, r.HoldUntil, r.ExpiresAt = protection.StatusApproved, t0.Add(time.Hour), t0.Add(2*time.Hour)
+			protectionNoErr(t, s.AppendSIMChange(ctx, r, protection.StatusRequested))
+		}
+		if err := s.AppendSIMChange(ctx, rec("expired", num, protection.ChangeSIMSwap, protection.StatusCompleted, t0.Add(2*time.Hour)), protection.StatusApproved); !errors.Is(err, protection.ErrApprovalExpired) {
+			t.Errorf("completing at ExpiresAt = %v, want ErrApprovalExpired", err)
+		}
+		if latest, err := s.LatestForRequest(ctx, "expired"); err != nil || latest.Status != protection.StatusApproved {
+			t.Fatalf("a refused completion changed the request: %+v, %v", latest, err)
+		}
+		// Cancelling and denying during the hold, and recording the expiry, are not completions.
+		protectionNoErr(t, s.AppendSIMChange(ctx, rec("cancel", num, protection.ChangeSIMSwap, protection.StatusCancelled, t0.Add(time.Minute)), protection.StatusApproved))
+		protectionNoErr(t, s.AppendSIMChange(ctx, rec("deny", num, protection.ChangeSIMSwap, protection.StatusDenied, t0.Add(time.Minute)), protection.StatusApproved))
+		protectionNoErr(t, s.AppendSIMChange(ctx, rec("lapse", num, protection.ChangeSIMSwap, protection.StatusExpired, t0.Add(3*time.Hour)), protection.StatusApproved))
+		if err := s.AppendSIMChange(ctx, rec("cancel", num, protection.ChangeSIMSwap, protection.StatusCompleted, t0.Add(90*time.Minute)), protection.StatusApproved); !errors.Is(err, protection.ErrConflict) {
+			t.Errorf("completing a cancelled request = %v, want ErrConflict", err)
+		}
+	})
+
+	t.Run("keeps what re-deciding needs", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		t0 := clk.Now()
+		r := rec("r1", num, protection.ChangePortOut, protection.StatusApproved, t0)
+		r.Outcome, r.Risk, r.DecidedAt = protection.Hold, protection.RiskMedium, t0.Add(-time.Second)
+		r.HoldUntil, r.ExpiresAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
+		r.Given = []protection.Evidence{
+			{Kind: protection.EvidenceContactCode, ObtainedAt: t0.Add(-time.Minute), Contact: protection.ContactSMS,
+				Destination: num, SIM: protection.SIMStatusStable, Purpose: "sim_swap", FactorAddedAt: t0.Add(-30 * 24 * time.Hour)},
+			{Kind: protection.EvidenceSession, ObtainedAt: t0.Add(-time.Hour)},
+		}
+		r.CancelHash = bytes.Repeat([]byte{9}, 32)
+		protectionNoErr(t, s.AppendSIMChange(ctx, r, 0))
+		r.Given[0].Destination, r.CancelHash[0] = "changed", 0 // the store must have kept its own copy
+		got, err := s.LatestForRequest(ctx, "r1")
+		protectionNoErr(t, err)
+		want := rec("r1", num, protection.ChangePortOut, protection.StatusApproved, t0)
+		if got.Risk != protection.RiskMedium || !got.DecidedAt.Equal(t0.Add(-time.Second)) || !got.HoldUntil.Equal(t0.Add(time.Hour)) ||
+			!got.ExpiresAt.Equal(t0.Add(2*time.Hour)) || got.Outcome != protection.Hold || got.Evidence != want.Evidence {
+			t.Errorf("LatestForRequest = %+v: lost a decision field", got)
+		}
+		if len(got.Given) != 2 || got.Given[0].Destination != num || got.Given[0].Purpose != "sim_swap" || got.Given[0].SIM != protection.SIMStatusStable ||
+			got.Given[0].Contact != protection.ContactSMS || !got.Given[0].FactorAddedAt.Equal(t0.Add(-30*24*time.Hour)) ||
+			!got.Given[1].ObtainedAt.Equal(t0.Add(-time.Hour)) {
+			t.Errorf("Given = %+v, want the evidence as appended", got.Given)
+		}
+		if !bytes.Equal(got.CancelHash, bytes.Repeat([]byte{9}, 32)) {
+			t.Errorf("CancelHash = %x", got.CancelHash)
+		}
+		rej := rec("p1", other, protection.ChangePortOut, protection.StatusRejected, t0)
+		rej.Subscriber, rej.Rejection, rej.Channel = "", protection.RejectNoPIN, protection.ChannelPartner
+		protectionNoErr(t, s.AppendSIMChange(ctx, rej, 0))
+		if got, err := s.LatestForRequest(ctx, "p1"); err != nil || got.Rejection != protection.RejectNoPIN || got.Status != protection.StatusRejected {
+			t.Errorf("rejected record = %+v, %v", got, err)
+		}
+	})
+
+	t.Run("open requests by subscriber", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		t0 := clk.Now()
+		step := func(id, sub string, st, prev protection.ChangeStatus) {
+			t.Helper()
+			r := rec(id, num, protection.ChangeSIMSwap, st, t0)
+			r.Subscriber = sub
+			protectionNoErr(t, s.AppendSIMChange(ctx, r, prev))
+		}
+		open := func(sub string, want ...string) {
+			t.Helper()
+			got, err := s.OpenSIMChanges(ctx, sub)
+			protectionNoErr(t, err)
+			var ids []string
+			for _, r := range got {
+				if r.Subscriber != sub || r.Status != protection.StatusApproved {
+					t.Errorf("OpenSIMChanges(%s) returned %+v", sub, r)
+				}
+				ids = append(ids, r.RequestID)
+			}
+			slices.Sort(ids)
+			if !slices.Equal(ids, want) {
+				t.Errorf("OpenSIMChanges(%s) = %v, want %v", sub, ids, want)
+			}
+		}
+		open("alice")
+		for _, id := range []string{"a1", "a2", "a3", "a4"} {
+			step(id, "alice", protection.StatusRequested, 0)
+		}
+		step("b1", "bob", protection.StatusRequested, 0)
+		step("a1", "alice", protection.StatusApproved, protection.StatusRequested)
+		step("a2", "alice", protection.StatusApproved, protection.StatusRequested)
+		step("a3", "alice", protection.StatusApproved, protection.StatusRequested)
+		step("a4", "alice", protection.StatusPending, protection.StatusRequested)
+		step("b1", "bob", protection.StatusApproved, protection.StatusRequested)
+		open("alice", "a1", "a2", "a3")
+		step("a1", "alice", protection.StatusCompleted, protection.StatusApproved)
+		step("a2", "alice", protection.StatusCancelled, protection.StatusApproved)
+		open("alice", "a3")
+		open("bob", "b1")
+		step("a3", "alice", protection.StatusExpired, protection.StatusApproved)
+		open("alice")
+	})
+
+	t.Run("due holds", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		lister, ok := s.(protection.DueHolds)
+		if !ok {
+			t.Skip("the store does not implement protection.DueHolds")
+		}
+		t0 := clk.Now()
+		approved := func(id string, holdUntil time.Time) {
+			t.Helper()
+			r := rec(id, num, protection.ChangeSIMSwap, protection.StatusRequested, t0)
+			protectionNoErr(t, s.AppendSIMChange(ctx, r, 0))
+			r.Status, r.HoldUntil, r.ExpiresAt = protection.StatusApproved, holdUntil, t0.Add(48*time.Hour)
+			protectionNoErr(t, s.AppendSIMChange(ctx, r, protection.StatusRequested))
+		}
+		approved("late", t0.Add(2*time.Hour))
+		approved("early", t0.Add(time.Hour))
+		approved("unheld", time.Time{})
+		approved("cancelled", t0.Add(time.Hour))
+		protectionNoErr(t, s.AppendSIMChange(ctx, rec("cancelled", num, protection.ChangeSIMSwap, protection.StatusCancelled, t0), protection.StatusApproved))
+		ids := func(now time.Time, limit int) []string {
+			t.Helper()
+			got, err := lister.DueHolds(ctx, now, limit)
+			protectionNoErr(t, err)
+			var out []string
+			for _, r := range got {
+				out = append(out, r.RequestID)
+			}
+			return out
+		}
+		if got := ids(t0.Add(time.Hour-time.Nanosecond), 10); len(got) != 0 {
+			t.Errorf("DueHolds before any hold ends = %v", got)
+		}
+		if got := ids(t0.Add(time.Hour), 10); !slices.Equal(got, []string{"early"}) {
+			t.Errorf("DueHolds at the first hold's end = %v, want [early]", got)
+		}
+		if got := ids(t0.Add(3*time.Hour), 10); !slices.Equal(got, []string{"early", "late"}) {
+			t.Errorf("DueHolds later = %v, want [early late] (oldest hold first, not cancelled, not unheld)", got)
+		}
+		if got := ids(t0.Add(3*time.Hour), 1); !slices.Equal(got, []string{"early"}) {
+			t.Errorf("DueHolds with limit 1 = %v, want [early]", got)
+		}
+	})
+
+	t.Run("cancel and complete race: exactly one wins", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		t0 := clk.Now()
+		protectionNoErr(t, s.AppendSIMChange(ctx, rec("r1", num, protection.ChangeSIMSwap, protection.StatusRequested, t0), 0))
+		protectionNoErr(t, s.AppendSIMChange(ctx, rec("r1", num, protection.ChangeSIMSwap, protection.StatusApproved, t0), protection.StatusRequested))
+		ExactlyOnce(t, Contenders, func(i int) error {
+			st := protection.StatusCompleted
+			if i%2 == 0 {
+				st = protection.StatusCancelled
+			}
+			return s.AppendSIMChange(ctx, rec("r1", num, protection.ChangeSIMSwap, st, t0.Add(time.Minute)), protection.StatusApproved)
+		})
+		all, err := s.SIMChanges(ctx, num, t0)
+		protectionNoErr(t, err)
+		if len(all) != 3 {
+			t.Fatalf("%d records after the race, want 3 (requested, approved, and one final)", len(all))
+		}
+	})
+
 	t.Run("many requests, appended out of time order", func(t *testing.T) {
 		// A store that indexes its history (rather than scanning it) must keep each
 		// request's latest record, each number's last completed change and the
@@ -402,6 +576,41 @@ func TestProtectionPINs(t *testing.T, newStore func(t *testing.T, now func() tim
 		consume(t, s, "alice", good, clk.Now(), protection.ErrNotFound)
 		if live, err := s.RevokePIN(ctx, "alice", clk.Now()); err != nil || live {
 			t.Fatalf("RevokePIN with none = %v, %v; want false, nil", live, err)
+		}
+	})
+
+	t.Run("check does not consume, but counts", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		if _, err := s.CheckPIN(ctx, "alice", good, clk.Now(), limits); !errors.Is(err, protection.ErrNotFound) {
+			t.Fatalf("CheckPIN with none = %v, want ErrNotFound", err)
+		}
+		put(t, s, pin("alice", good, clk.Now()))
+		for range 3 {
+			if _, err := s.CheckPIN(ctx, "alice", good, clk.Now(), limits); err != nil {
+				t.Fatalf("CheckPIN of the right PIN = %v", err)
+			}
+		}
+		st, err := s.CheckPIN(ctx, "alice", bad, clk.Now(), limits)
+		if !errors.Is(err, protection.ErrPINMismatch) || st.Failures != 1 || st.Hash != nil {
+			t.Fatalf("CheckPIN of a wrong PIN = %+v, %v; want a counted mismatch", st, err)
+		}
+		if st, err = s.CheckPIN(ctx, "alice", good, clk.Now(), limits); err != nil {
+			t.Fatalf("CheckPIN of the right PIN after a miss = %+v, %v", st, err)
+		}
+		consume(t, s, "alice", good, clk.Now(), nil)
+		consume(t, s, "alice", good, clk.Now(), protection.ErrNotFound)
+
+		// Wrong checks lock like wrong consumes.
+		put(t, s, pin("bob", good, clk.Now()))
+		for i := range limits.MaxFailures {
+			st, err := s.CheckPIN(ctx, "bob", bad, clk.Now(), limits)
+			if !errors.Is(err, protection.ErrPINMismatch) || (i == limits.MaxFailures-1) != clk.Now().Before(st.LockedUntil) {
+				t.Fatalf("wrong check %d = %+v, %v", i, st, err)
+			}
+		}
+		if _, err := s.CheckPIN(ctx, "bob", good, clk.Now(), limits); !errors.Is(err, protection.ErrPINLocked) {
+			t.Fatalf("CheckPIN while locked = %v, want ErrPINLocked", err)
 		}
 	})
 
@@ -526,4 +735,56 @@ func protectionNoErr(t *testing.T, err error) {
 	if err != nil {
 		t.Fatalf("unexpected error: %v", err)
 	}
+}
+
+// TestProtectionProbes checks a protection.ProbeStore: the limit per partner and window,
+// that old probes are forgotten, removal by ID, isolation between partners, and that
+// Contenders goroutines racing past the limit record exactly the limit.
+func TestProtectionProbes(t *testing.T, newStore func(t *testing.T, now func() time.Time) protection.ProbeStore) {
+	ctx := context.Background()
+	add := func(t *testing.T, s protection.ProbeStore, partner, id string, at, since time.Time, limit int, want bool) {
+		t.Helper()
+		got, err := s.AddProbe(ctx, protection.Probe{Partner: partner, ID: id, At: at}, since, limit)
+		protectionNoErr(t, err)
+		if got != want {
+			t.Fatalf("AddProbe(%s, %s) = %v, want %v", partner, id, got, want)
+		}
+	}
+
+	t.Run("limit, window, removal, isolation", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		t0 := clk.Now()
+		for i := range 3 {
+			add(t, s, "acme", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Minute), t0.Add(-time.Hour), 3, true)
+		}
+		add(t, s, "acme", "x", t0.Add(5*time.Minute), t0.Add(-time.Hour), 3, false)
+		add(t, s, "other", "y", t0.Add(5*time.Minute), t0.Add(-time.Hour), 3, true)
+		protectionNoErr(t, s.RemoveProbe(ctx, "acme", "1"))
+		protectionNoErr(t, s.RemoveProbe(ctx, "acme", "missing"))
+		add(t, s, "acme", "3", t0.Add(6*time.Minute), t0.Add(-time.Hour), 3, true)
+		add(t, s, "acme", "4", t0.Add(6*time.Minute), t0.Add(-time.Hour), 3, false)
+		// Probe 0 (at t0) falls out of the window; probes 2 and 3 stay.
+		add(t, s, "acme", "5", t0.Add(61*time.Minute), t0.Add(time.Minute), 3, true)
+		add(t, s, "acme", "6", t0.Add(61*time.Minute), t0.Add(time.Minute), 3, false)
+	})
+
+	t.Run("racing past the limit", func(t *testing.T) {
+		clk := NewClock()
+		s := newStore(t, protectionAdapterClock)
+		const limit = 10
+		var recorded atomic.Int32
+		for _, err := range Race(Contenders, func(i int) error {
+			ok, err := s.AddProbe(ctx, protection.Probe{Partner: "acme", ID: fmt.Sprint(i), At: clk.Now()}, clk.Now().Add(-time.Hour), limit)
+			if ok {
+				recorded.Add(1)
+			}
+			return err
+		}) {
+			protectionNoErr(t, err)
+		}
+		if n := recorded.Load(); n != limit {
+			t.Fatalf("%d of %d concurrent probes recorded, want the limit %d", n, Contenders, limit)
+		}
+	})
 }

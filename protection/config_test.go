@@ -1,0 +1,41 @@
+package protection_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/carrierguard/carrierguard/internal/validate"
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/protection"
+	"github.com/carrierguard/carrierguard/store/memory"
+)
+
+// The approval and partner settings are validated like the others: negative values
+// are refused with the field named; zero means the documented default.
+func TestNewValidatesApprovalAndPartnerSettings(t *testing.T) {
+	st := memory.NewProtection(memory.Options{})
+	stores := protection.Stores{Flags: st, History: st, PINs: st, Probes: st}
+	for _, tt := range []struct {
+		name  string
+		cfg   protection.Config
+		field string
+	}{
+		{"negative approval TTL", protection.Config{ApprovalTTL: -time.Hour}, "ApprovalTTL"},
+		{"negative partner limit", protection.Config{PartnerLimit: -1}, "PartnerLimit"},
+		{"negative partner window", protection.Config{PartnerWindow: -time.Minute}, "PartnerWindow"},
+		{"zero is default", protection.Config{}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.PINKey = pinKey
+			_, err := protection.New(tt.cfg, stores, &notify.Recorder{})
+			if tt.field == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, validate.ErrInvalidConfig)
+			assert.ErrorContains(t, err, tt.field)
+		})
+	}
+}
