@@ -213,3 +213,6 @@ func (failingProfiles) LoadProfile(context.Context, string, *risk.Profile) error
 func (failingProfiles) UpdateProfile(context.Context, string, func(*risk.Profile) error) error {
 	return errProfiles
 }
+func (failingProfiles) PruneProfiles(context.Context, time.Time, int) (int, error) {
+	return 0, errProfiles
+}
