@@ -10,7 +10,7 @@ import (
 // ErrProfileEncoding is returned by Profile.UnmarshalBinary for data it did not produce.
 var ErrProfileEncoding = errors.New("risk: malformed profile encoding")
 
-// profileVersion 2 added port-out requests, account changes and the last-seen time.
+// profileVersion 2 added failed port-out requests, account changes and the last-seen time.
 // Version 1 is refused: no durable adapter ever stored it.
 const profileVersion = 2
 

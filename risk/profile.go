@@ -205,7 +205,7 @@ func (r *ring) since(from, to time.Time) int      { return countTimes(r.t[:], fr
 func (r *smallRing) add(t time.Time)              { r.next = addTime(r.t[:], r.next, t) }
 func (r *smallRing) since(from, to time.Time) int { return countTimes(r.t[:], from, to) }
 
-// smallRing is a ring of the 4 most recent events, for rare ones (port-out requests).
+// smallRing is a ring of the 4 most recent events, for rare ones (failed port-outs).
 type smallRing struct {
 	t    [4]int64
 	next uint8
@@ -233,7 +233,7 @@ func countTimes(ts []int64, from, to time.Time) int {
 // Profile is what the package remembers about one subscriber: bounded counts of the
 // values of each [Feature] seen in sign-ins that passed a second factor, the home area,
 // the last known location, the times of recent sensitive requests, failures and
-// port-out requests, the last time of each account [Change], and when the profile was
+// failed port-out requests, the last time of each account [Change], and when the profile was
 // last touched.
 //
 // A profile with no learned sign-in and no recorded change is provisional: it is all a
@@ -254,7 +254,7 @@ type Profile struct {
 	lastTime  int64 // Unix seconds of the last located login; 0 when none
 	sensitive ring
 	failures  ring
-	ports     smallRing         // port-out requests, whatever their outcome
+	ports     smallRing         // failed port-out requests
 	changes   [numChanges]int64 // Unix seconds of the last change of each kind; 0 none
 	seen      int64             // Unix seconds of the latest time the profile was touched
 }
@@ -326,17 +326,17 @@ func (p *Profile) cityCount(k uint64) uint32 {
 }
 
 // Attempt records a request that was made, whatever its outcome: sensitive requests and
-// failures feed the velocity signal, port-out requests the port_velocity signal.
+// failures feed the velocity signal, failed port-out requests the port_velocity signal.
 func (p *Profile) Attempt(action Action, failed bool, at time.Time) {
 	p.touch(at)
 	if action.Sensitive() {
 		p.sensitive.add(at)
 	}
-	if action == ActionPortOut {
-		p.ports.add(at)
-	}
 	if failed {
 		p.failures.add(at)
+		if action == ActionPortOut {
+			p.ports.add(at)
+		}
 	}
 }
 

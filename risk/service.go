@@ -42,8 +42,10 @@ type Config struct {
 	MaxSensitive   int           `validate:"gte=0,lte=16"`
 	MaxFailures    int           `validate:"gte=0,lte=16"`
 	// PortWindow and MaxPortRequests: the port_velocity signal fires on a port-out when
-	// the line had MaxPortRequests earlier port-out requests (zero means 2; at most 4)
-	// within PortWindow (zero means 24 hours).
+	// the line had MaxPortRequests failed port-out requests (zero means 4, the most)
+	// within PortWindow (zero means 24 hours). A port-out may take a few tries (a
+	// mistyped PIN, a refusal while No Port Out was on); after four failures in a day the
+	// next request is probing, from a partner or a thief with a partner's credential.
 	PortWindow      time.Duration `validate:"gte=0"`
 	MaxPortRequests int           `validate:"gte=0,lte=4"`
 	// CredentialChangeWindow: a SIM swap or port-out this soon after a password, email,
@@ -140,7 +142,7 @@ func New(cfg Config, profiles ProfileStore, global GlobalStore) (*Service, error
 		cfg.MaxFailures = 5
 	}
 	if cfg.MaxPortRequests == 0 {
-		cfg.MaxPortRequests = 2
+		cfg.MaxPortRequests = 4
 	}
 	if cfg.MaxStrangers == 0 {
 		cfg.MaxStrangers = 10_000
@@ -389,7 +391,7 @@ const (
 )
 
 // Record tells the service how a request ended. Every request counts towards velocity
-// (and a port-out towards port_velocity); only a [Verified] one on the subscriber's own
+// (and a failed port-out towards port_velocity); only a [Verified] one on the subscriber's own
 // device updates the subscriber's profile and the global counts. Call it after the
 // authentication step, not before.
 //

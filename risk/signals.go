@@ -166,14 +166,14 @@ func velocity(e *env) (float64, string) {
 }
 
 // portVelocity fires on a port-out when the line already had Config.MaxPortRequests
-// port-out requests (from any channel, whatever their outcome) within Config.PortWindow:
-// a partner probing or retrying PINs, or a thief trying carrier after carrier.
+// failed port-out requests (on any channel) within Config.PortWindow: a partner probing
+// or trying PINs, or a thief trying carrier after carrier.
 func portVelocity(e *env) (float64, string) {
 	if e.req.Action != ActionPortOut {
 		return 0, ""
 	}
 	if n := e.p.ports.since(e.t.Add(-e.cfg.PortWindow), e.t); n >= e.cfg.MaxPortRequests {
-		return 1, fmt.Sprintf("%d port-out requests for this line in the last %s", n, e.cfg.PortWindow)
+		return 1, fmt.Sprintf("%d failed port-out requests for this line in the last %s", n, e.cfg.PortWindow)
 	}
 	return 0, ""
 }
