@@ -149,7 +149,10 @@ func getProfile() *Profile {
 	return p
 }
 
-// Learn updates the model online with one successful authentication.
+// Learn updates the model online with one successful authentication. Call it only for
+// a sign-in that passed a second factor established before it, on the subscriber's own
+// device, as Service.Record does for [Verified]: whatever it learns stops looking like an
+// attack. (risk/cmd/rbaeval replays a dataset's successful logins through it.)
 func (m *Model) Learn(ctx context.Context, req Request) error {
 	t, err := req.check(m.cfg.Now(), m.cfg.ClockSkew)
 	if err != nil {

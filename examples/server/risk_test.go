@@ -68,8 +68,12 @@ func TestPartnerPortOutWithPINIsLowRisk(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
 	h.learnSignin("ada@example.com", harnessClient)
-	h.stepUp(a.tok, a.emailContact, backupEmail, "port_out")
-	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
+	// Past the credential-change window of the contacts just added (a port-out right
+	// after adding a contact is the takeover chain, and is not Low).
+	h.clock.Advance(73 * time.Hour)
+	tok := h.signin2FA("ada@example.com", a.emailContact, backupEmail)
+	h.stepUp(tok, a.emailContact, backupEmail, "port_out")
+	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	pin := r.str("transfer_pin")
 
@@ -80,4 +84,36 @@ func TestPartnerPortOutWithPINIsLowRisk(t *testing.T) {
 	for _, sig := range []string{"new_device", "new_location", "untrusted_ip", "freeman_model"} {
 		assert.NotContains(t, r.Raw, `"`+sig+`"`)
 	}
+}
+
+// Chain 2 of issue 15 over HTTP: with 2FA off (the default), a thief with the password
+// signs in from his phone, adds his own email as a trusted contact, proves it with a
+// code to himself, and asks for a SIM swap. The contact.added event reaches risk by
+// itself (the server fills no account-change field), so the swap is High and not
+// carried out. It runs once server.go wraps the publisher with risk.Facts.
+func TestAttackStolenPasswordContactThenSIMSwapRiskSeesTheChange(t *testing.T) {
+	h := newHarness(t)
+	if _, wired := h.srv.pub.(*risk.Facts); !wired {
+		t.Skip("server.go does not wrap its publisher with risk.Facts yet")
+	}
+	h.signup("ada@example.com", "+15550100002")
+	h.clock.Advance(60 * 24 * time.Hour) // an established account
+	thief := []string{deviceHeader + ": thief-phone", "X-Test-Remote: 198.51.100.66"}
+	r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword}, thief...)
+	require.Equal(t, 200, r.Status, r.Raw)
+	tok := r.str("token")
+	r = h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "thief@example.net"}, append(thief, bearerH(tok))...)
+	require.Equal(t, 201, r.Status, r.Raw)
+	id, ch := r.str("contact", "id"), r.str("challenge_id")
+	r = h.do("POST", "/v1/2fa/contacts/"+id+"/verify", map[string]any{"challenge_id": ch, "code": h.code("thief@example.net")}, append(thief, bearerH(tok))...)
+	require.Equal(t, 200, r.Status, r.Raw)
+	h.clock.Advance(time.Minute)
+	r = h.do("POST", "/v1/2fa/challenge", map[string]any{"contact_id": id, "purpose": "sim_swap"}, append(thief, bearerH(tok))...)
+	if r.Status == 200 {
+		r = h.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code("thief@example.net")}, append(thief, bearerH(tok))...)
+	}
+	r = h.do("POST", "/v1/sim-swap", map[string]any{}, append(thief, bearerH(tok))...)
+	assert.NotEqual(t, "completed", r.str("status"), r.Raw)
+	assert.Contains(t, r.Raw, `"credential_change"`)
+	assert.Contains(t, r.Raw, `"level":"high"`)
 }
