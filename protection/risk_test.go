@@ -98,7 +98,7 @@ func TestRiskFromScorerEndToEnd(t *testing.T) {
 	for d := 30; d >= 1; d-- { // a month of daily sign-ins from home
 		r := alice
 		r.Subscriber, r.Action, r.Time = "alice", risk.ActionSignIn, joinEpoch.AddDate(0, 0, -d)
-		require.NoError(t, scorer.Record(ctx, r, risk.Succeeded))
+		require.NoError(t, scorer.Record(ctx, r, risk.Verified)) // sign-ins that passed her second factor
 	}
 
 	req := protection.Request{

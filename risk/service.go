@@ -204,7 +204,11 @@ func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
 	if err != nil {
 		return failClosed(req.Channel), err
 	}
-	keys := req.keys(&s.model.uas)
+	client := req.Channel.SubscriberClient()
+	var keys Keys // only the client signals and the model read them
+	if client {
+		keys = req.keys(&s.model.uas)
+	}
 	p := getProfile()
 	defer profilePool.Put(p)
 	if err := s.profiles.LoadProfile(ctx, req.Subscriber, p); err != nil && !errors.Is(err, ErrNotFound) {
@@ -215,7 +219,6 @@ func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
 	}
 	acct := withChanges(req.Account, p, t)
 	e := env{req: &req, keys: &keys, p: p, acct: &acct, t: t, cfg: &s.cfg}
-	client := req.Channel.SubscriberClient()
 	sig := make([]Signal, 0, 8)
 	add := func(name string, v float64, reason string) {
 		w := s.weight[name]
