@@ -52,7 +52,9 @@ func TestRiskProfiles(t *testing.T, newStore func(t *testing.T, now func() time.
 			for i := range risk.MaxValues + 3 {
 				learn(p, riskLogin("alice", i))
 				p.Attempt(risk.ActionSIMSwap, i%2 == 0, Epoch)
+				p.Attempt(risk.ActionPortOut, true, Epoch.Add(time.Duration(i)*time.Second))
 			}
+			p.NoteChange(risk.ChangeContact, Epoch.Add(time.Hour))
 			want = *p
 			return nil
 		})
@@ -65,6 +67,9 @@ func TestRiskProfiles(t *testing.T, newStore func(t *testing.T, now func() time.
 		}
 		if got != want {
 			t.Fatal("the loaded profile differs from the one stored")
+		}
+		if got.Changed(risk.ChangeContact) != Epoch.Add(time.Hour) || got.LastSeen() != Epoch.Add(time.Hour) {
+			t.Fatalf("changes and last-seen time did not round-trip: %v, %v", got.Changed(risk.ChangeContact), got.LastSeen())
 		}
 		if got.Distinct(risk.FeatureDevice) != risk.MaxValues {
 			t.Fatalf("device values: %d, want %d", got.Distinct(risk.FeatureDevice), risk.MaxValues)
