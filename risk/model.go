@@ -116,10 +116,16 @@ type Freeman struct {
 }
 
 // Score implements [Scorer]: one signal, SignalModel, with weight 1, and the level by
-// the Service's default thresholds (Medium from 0.3, High from 0.6).
+// the Service's default thresholds (Medium from 0.3, High from 0.6). The model measures
+// how familiar the client is, so on a channel whose client is not the subscriber's own
+// (an agent's desk, a partner's server: see [Channel.SubscriberClient]) it abstains:
+// Low, score 0, no signal.
 func (m *Model) Score(ctx context.Context, req Request) (Assessment, error) {
 	if _, err := req.check(m.cfg.Now(), m.cfg.ClockSkew); err != nil {
 		return failClosed(req.Channel), err
+	}
+	if !req.Channel.SubscriberClient() {
+		return Assessment{Level: Low, Channel: req.Channel}, nil
 	}
 	keys := req.keys(&m.uas)
 	p := getProfile()
