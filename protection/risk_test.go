@@ -97,7 +97,7 @@ func TestRiskFromScorerEndToEnd(t *testing.T) {
 	for d := 30; d >= 1; d-- { // a month of daily sign-ins from home
 		r := alice
 		r.Subscriber, r.Action, r.Time = "alice", risk.ActionSignIn, joinEpoch.AddDate(0, 0, -d)
-		require.NoError(t, scorer.Record(ctx, r, risk.Succeeded))
+		require.NoError(t, scorer.Record(ctx, r, risk.Verified)) // sign-ins that passed her second factor
 	}
 
 	req := protection.Request{
@@ -211,4 +211,7 @@ type failingProfiles struct{}
 func (failingProfiles) LoadProfile(context.Context, string, *risk.Profile) error { return errProfiles }
 func (failingProfiles) UpdateProfile(context.Context, string, func(*risk.Profile) error) error {
 	return errProfiles
+}
+func (failingProfiles) PruneProfiles(context.Context, time.Time, int) (int, error) {
+	return 0, errProfiles
 }

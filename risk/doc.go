@@ -16,11 +16,20 @@
 //	})
 //	if err != nil { /* a.Level is High: fail closed */ }
 //	// ... ask for proof according to a.Level, then:
-//	svc.Record(ctx, req, risk.Succeeded) // or risk.Failed
+//	svc.Record(ctx, req, risk.Verified) // passed an established second factor
+//	svc.Record(ctx, req, risk.Succeeded) // anything else that passed: a password alone
+//	svc.Record(ctx, req, risk.Failed)
 //
-// [Service.Assess] never changes state; [Service.Record] does, after the proof step: a
-// Succeeded request teaches the subscriber's profile and the global counts (online
-// learning), and every request counts towards velocity.
+// and, once, wrap the publisher every carrierguard service publishes through:
+//
+//	pub, err := risk.NewFacts(outbox, svc, logger)
+//
+// [Service.Assess] never changes state; [Service.Record] does, after the proof step.
+// Every request counts towards velocity; only a [Verified] one, a request that passed a
+// second factor established before it, teaches the subscriber's profile its device and
+// place and updates the global counts (online learning). A sign-in that proved only the
+// password teaches nothing: the password is what a thief is most likely to have, and
+// learning his phone would make his SIM swap look like the subscriber's.
 //
 // # The Scorer interface
 //
@@ -50,8 +59,12 @@
 //     itself a signal.
 //   - velocity: MaxSensitive (3) sensitive requests or MaxFailures (5) failures within
 //     VelocityWindow (1 h).
-//   - credential_change: a SIM swap or port-out within 72 h of a password, email or
-//     trusted-contact change: the classic takeover chain.
+//   - port_velocity: a port-out after MaxPortRequests (4) failed port-out requests for
+//     the line within PortWindow (24 h): a partner, or a thief with a partner's
+//     credential, trying PINs.
+//   - credential_change: a SIM swap or port-out within 72 h of a password, email,
+//     trusted-contact or second-factor change, or of a protection flag being lifted: the
+//     classic takeover chain.
 //   - unverified_email: the account's email address is not verified.
 //   - young_account: falls from 1 for a new account to 0 at 30 days.
 //   - recent_sim_change: falls from 1 right after a SIM change to 0 at 7 days.
@@ -131,8 +144,8 @@
 // counts, most recently seen first; a new value at a full table evicts the least
 // recently seen one, and a count that reaches 65,535 halves the table (ageing). Values
 // are stored as 64-bit FNV-1a hashes, never raw. A profile is a fixed-size plain value
-// (about 6.8 KiB; 6,912 bytes per subscriber measured in the in-memory store), however
-// long the history. Global counts ([GlobalStore]) are exact in the in-memory adapter.
+// (6,904 bytes; about 6.9 KiB per subscriber in the in-memory store), however long the
+// history, together with the last time of each account change. Global counts ([GlobalStore]) are exact in the in-memory adapter.
 // Both store interfaces are small and covered by store/storetest.
 //
 // Geolocation lives in risk/geoip (MaxMind City and ASN databases); the evaluation
@@ -140,8 +153,8 @@
 //
 // # Wiring
 //
-// This package imports no other carrierguard package; the packages that read its
-// judgements hold the adapters:
+// This package imports only notify, the event vocabulary (a leaf), for [Facts]; the
+// packages that read its judgements hold the adapters:
 //
 //   - protection.RiskFromScorer(svc, build) makes any [Scorer] the RiskAssessor of
 //     protection's Service, which then scores every request it decides, maps [Level]
@@ -151,7 +164,43 @@
 //     by the same haversine distance, MaxSpeedKmh and HomeRadiusKm as the
 //     impossible_travel signal, and an impossible one revokes the session.
 //
-// Account facts come from the packages that own them: Account.EmailVerified from
-// package status, Account.PasswordChanged from package password, Account.SIMChanged
-// from protection's SIM-change history (LastSIMChange).
+// # Account changes flow by themselves
+//
+// The takeover chain is "get in, change a credential, swap the SIM". carrierguard's
+// services publish a [notify.Event] for every account change, so risk learns the changes
+// from those events instead of from the integrator: [Facts] wraps the publisher they all
+// publish through and records each change ([ChangeOf]: password, email, trusted contact,
+// second factor or security questions, a lifted protection flag, a completed SIM swap)
+// with its time in the subscriber's profile. [Service.Assess] then takes, for each change,
+// the later of the recorded time and the one in [Account], so credential_change and
+// recent_sim_change fire with no Account field filled. The event is published first and
+// never refused or lost because of risk; a change that cannot be recorded is logged (see
+// [Facts] for why that does not fail closed, and what does). Integrators with their own
+// event bus call [Service.Observe]; changes made outside carrierguard go to
+// [Service.NoteChange].
+//
+// Account.EmailVerified comes from package status and Account.Created from the
+// carrier's records; Account.SIMChanged may come from protection's SIM-change history
+// (LastSIMChange) as well.
+//
+// # Channels: the subscriber's device, agents and partners
+//
+// Device, browser, location and IP signals and the Freeman model describe the
+// subscriber's own device, so they apply only on the app, the web and unknown channels
+// ([Channel.SubscriberClient]). A request through a support agent (phone, chat, retail)
+// or a partner's system (api: the gaining carrier's port-out) is scored on the account
+// signals only, and nothing about its client is learned: a normal partner port-out with
+// the PIN on an established account is Low, while a recent SIM change, a young account,
+// an unverified email, a credential change or repeated failed port-outs still raise it.
+// The channel must come from the caller's credential, never from a request field.
+//
+// # Strangers
+//
+// A request for a subscriber risk has never seen creates a provisional profile, one that
+// has learned no sign-in and recorded no change: it is all that failed sign-ins for
+// invented emails can create. Provisional profiles hold only velocity history, so they
+// are read as empty after Config.StrangerTTL (24 h) and at most Config.MaxStrangers
+// (10,000) are kept: [Service.Record] prunes them through [ProfileStore] whenever it
+// creates one. A flood of invented identities keeps the store's size flat, and never
+// evicts an established profile.
 package risk

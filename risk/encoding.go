@@ -10,7 +10,9 @@ import (
 // ErrProfileEncoding is returned by Profile.UnmarshalBinary for data it did not produce.
 var ErrProfileEncoding = errors.New("risk: malformed profile encoding")
 
-const profileVersion = 1
+// profileVersion 2 added failed port-out requests, account changes and the last-seen time.
+// Version 1 is refused: no durable adapter ever stored it.
+const profileVersion = 2
 
 // MarshalBinary encodes the profile compactly (only the used table entries), for store
 // adapters that persist profiles as bytes. It never fails.
@@ -33,12 +35,22 @@ func (p *Profile) MarshalBinary() ([]byte, error) {
 	b = binary.BigEndian.AppendUint64(b, p.homeKey)
 	b = binary.BigEndian.AppendUint64(b, uint64(p.lastTime))
 	for _, r := range []*ring{&p.sensitive, &p.failures} {
-		b = append(b, r.next)
-		for _, t := range r.t {
-			b = binary.BigEndian.AppendUint64(b, uint64(t))
-		}
+		b = appendTimes(b, r.next, r.t[:])
 	}
+	b = appendTimes(b, p.ports.next, p.ports.t[:])
+	for _, t := range p.changes {
+		b = binary.BigEndian.AppendUint64(b, uint64(t))
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(p.seen))
 	return b, nil
+}
+
+func appendTimes(b []byte, next uint8, ts []int64) []byte {
+	b = append(b, next)
+	for _, t := range ts {
+		b = binary.BigEndian.AppendUint64(b, uint64(t))
+	}
+	return b
 }
 
 // UnmarshalBinary decodes what MarshalBinary produced. Anything else returns an error
@@ -80,14 +92,17 @@ func (p *Profile) UnmarshalBinary(data []byte) error {
 	q.homeKey = d.u64()
 	q.lastTime = int64(d.u64())
 	for _, r := range []*ring{&q.sensitive, &q.failures} {
-		r.next = d.u8()
-		if r.next >= uint8(len(r.t)) {
+		if !d.times(&r.next, r.t[:]) {
 			return fmt.Errorf("%w: ring position %d", ErrProfileEncoding, r.next)
 		}
-		for i := range r.t {
-			r.t[i] = int64(d.u64())
-		}
 	}
+	if !d.times(&q.ports.next, q.ports.t[:]) {
+		return fmt.Errorf("%w: ring position %d", ErrProfileEncoding, q.ports.next)
+	}
+	for i := range q.changes {
+		q.changes[i] = int64(d.u64())
+	}
+	q.seen = int64(d.u64())
 	switch {
 	case d.err:
 		return fmt.Errorf("%w: truncated", ErrProfileEncoding)
@@ -114,6 +129,16 @@ func (d *decoder) take(n int) []byte {
 	v := d.b[:n]
 	d.b = d.b[n:]
 	return v
+}
+
+// times reads a ring's position into next and its times into ts; it reports whether the
+// position lies inside the ring.
+func (d *decoder) times(next *uint8, ts []int64) bool {
+	*next = d.u8()
+	for i := range ts {
+		ts[i] = int64(d.u64())
+	}
+	return int(*next) < len(ts)
 }
 
 func (d *decoder) u8() uint8    { return d.take(1)[0] }

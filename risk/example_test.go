@@ -82,7 +82,7 @@ func Example_miamiToCalifornia() {
 }
 
 func record(ctx context.Context, svc *risk.Service, req risk.Request) {
-	if err := svc.Record(ctx, req, risk.Succeeded); err != nil {
+	if err := svc.Record(ctx, req, risk.Verified); err != nil {
 		panic(err)
 	}
 }

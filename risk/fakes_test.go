@@ -3,6 +3,7 @@ package risk
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // fakeProfiles and fakeGlobal are minimal stores for internal tests; the real ones live
@@ -42,6 +43,22 @@ func (f *fakeProfiles) UpdateProfile(_ context.Context, sub string, fn func(*Pro
 	}
 	f.m[sub] = p
 	return nil
+}
+
+func (f *fakeProfiles) PruneProfiles(_ context.Context, before time.Time, keep int) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return 0, f.err
+	}
+	n := 0
+	for k, p := range f.m {
+		if !p.Established() && p.LastSeen().Before(before) {
+			delete(f.m, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 type fakeGlobal struct {

@@ -116,10 +116,16 @@ type Freeman struct {
 }
 
 // Score implements [Scorer]: one signal, SignalModel, with weight 1, and the level by
-// the Service's default thresholds (Medium from 0.3, High from 0.6).
+// the Service's default thresholds (Medium from 0.3, High from 0.6). The model measures
+// how familiar the client is, so on a channel whose client is not the subscriber's own
+// (an agent's desk, a partner's server: see [Channel.SubscriberClient]) it abstains:
+// Low, score 0, no signal.
 func (m *Model) Score(ctx context.Context, req Request) (Assessment, error) {
 	if _, err := req.check(m.cfg.Now(), m.cfg.ClockSkew); err != nil {
 		return failClosed(req.Channel), err
+	}
+	if !req.Channel.SubscriberClient() {
+		return Assessment{Level: Low, Channel: req.Channel}, nil
 	}
 	keys := req.keys(&m.uas)
 	p := getProfile()
@@ -149,7 +155,10 @@ func getProfile() *Profile {
 	return p
 }
 
-// Learn updates the model online with one successful authentication.
+// Learn updates the model online with one successful authentication. Call it only for
+// a sign-in that passed a second factor established before it, on the subscriber's own
+// device, as Service.Record does for [Verified]: whatever it learns stops looking like an
+// attack. (risk/cmd/rbaeval replays a dataset's successful logins through it.)
 func (m *Model) Learn(ctx context.Context, req Request) error {
 	t, err := req.check(m.cfg.Now(), m.cfg.ClockSkew)
 	if err != nil {

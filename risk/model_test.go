@@ -1,9 +1,11 @@
 package risk
 
 import (
+	"context"
 	"math"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -157,4 +159,23 @@ func TestModelConfigValidation(t *testing.T) {
 	assert.ErrorContains(t, err, "PriorOdds")
 	_, err = NewModel(ModelConfig{}, nil, &fakeGlobal{})
 	assert.ErrorContains(t, err, "profiles store is nil")
+}
+
+// On agent and partner channels the model abstains, even with NoHistoryScore set: the
+// client it would measure is not the subscriber's. In the app it scores.
+func TestModelAbstainsOffTheSubscribersDevice(t *testing.T) {
+	m, err := NewModel(ModelConfig{Now: func() time.Time { return t0 }, NoHistoryScore: 0.5}, &fakeProfiles{}, &fakeGlobal{})
+	require.NoError(t, err)
+	r := ipReq("192.0.2.1", 1, "US")
+	r.Subscriber, r.Action = "alice", ActionPortOut
+	for _, ch := range []Channel{ChannelAPI, ChannelPhone, ChannelChat, ChannelRetail} {
+		r.Channel = ch
+		a, err := m.Score(context.Background(), r)
+		require.NoError(t, err)
+		assert.Equal(t, Assessment{Level: Low, Channel: ch}, a, ch)
+	}
+	r.Channel = ChannelApp
+	a, err := m.Score(context.Background(), r)
+	require.NoError(t, err)
+	assert.Equal(t, 0.5, a.Score)
 }

@@ -200,16 +200,29 @@ type ring struct {
 	next uint8
 }
 
-func (r *ring) add(t time.Time) {
-	r.t[r.next%uint8(len(r.t))] = t.Unix()
-	r.next = (r.next + 1) % uint8(len(r.t))
+func (r *ring) add(t time.Time)                   { r.next = addTime(r.t[:], r.next, t) }
+func (r *ring) since(from, to time.Time) int      { return countTimes(r.t[:], from, to) }
+func (r *smallRing) add(t time.Time)              { r.next = addTime(r.t[:], r.next, t) }
+func (r *smallRing) since(from, to time.Time) int { return countTimes(r.t[:], from, to) }
+
+// smallRing is a ring of the 4 most recent events, for rare ones (failed port-outs).
+type smallRing struct {
+	t    [4]int64
+	next uint8
 }
 
-// since counts the events in [from, to].
-func (r *ring) since(from, to time.Time) int {
+// addTime writes t at position next of the circular buffer ts and returns the next
+// position.
+func addTime(ts []int64, next uint8, t time.Time) uint8 {
+	ts[int(next)%len(ts)] = t.Unix()
+	return uint8((int(next) + 1) % len(ts))
+}
+
+// countTimes counts the times in ts within [from, to].
+func countTimes(ts []int64, from, to time.Time) int {
 	f, e := from.Unix(), to.Unix()
 	n := 0
-	for _, t := range r.t {
+	for _, t := range ts {
 		if t != 0 && t >= f && t <= e {
 			n++
 		}
@@ -218,11 +231,19 @@ func (r *ring) since(from, to time.Time) int {
 }
 
 // Profile is what the package remembers about one subscriber: bounded counts of the
-// values of each [Feature] seen in successful authentications, the home area, the last
-// known location and the times of recent sensitive requests and failures.
+// values of each [Feature] seen in sign-ins that passed a second factor, the home area,
+// the last known location, the times of recent sensitive requests, failures and
+// failed port-out requests, the last time of each account [Change], and when the profile was
+// last touched.
+//
+// A profile with no learned sign-in and no recorded change is provisional: it is all a
+// stranger's failed or unauthenticated attempts can create (a thief trying invented
+// emails creates only those). It holds nothing but velocity, so the Service forgets it
+// after Config.StrangerTTL and keeps at most Config.MaxStrangers of them (see
+// [Profile.Established] and [ProfileStore]).
 //
 // A Profile is a plain value without pointers: copying it copies everything, which is
-// how stores hand out snapshots. Its size is fixed (about 7 KiB) whatever the history.
+// how stores hand out snapshots. Its size is fixed (under 7 KiB) whatever the history.
 // The zero Profile is an empty history.
 type Profile struct {
 	logins    uint64
@@ -233,6 +254,9 @@ type Profile struct {
 	lastTime  int64 // Unix seconds of the last located login; 0 when none
 	sensitive ring
 	failures  ring
+	ports     smallRing         // failed port-out requests
+	changes   [numChanges]int64 // Unix seconds of the last change of each kind; 0 none
+	seen      int64             // Unix seconds of the latest time the profile was touched
 }
 
 // Logins returns the number of successful authentications learned.
@@ -264,6 +288,7 @@ func (p *Profile) Learn(req *Request, at time.Time) {
 }
 
 func (p *Profile) learn(req *Request, keys *Keys, at time.Time) {
+	p.touch(at)
 	p.logins++
 	for f := range keys {
 		p.tables[f].add(keys[f])
@@ -301,14 +326,76 @@ func (p *Profile) cityCount(k uint64) uint32 {
 }
 
 // Attempt records a request that was made, whatever its outcome: sensitive requests and
-// failures feed the velocity signal.
+// failures feed the velocity signal, failed port-out requests the port_velocity signal.
 func (p *Profile) Attempt(action Action, failed bool, at time.Time) {
+	p.touch(at)
 	if action.Sensitive() {
 		p.sensitive.add(at)
 	}
 	if failed {
 		p.failures.add(at)
+		if action == ActionPortOut {
+			p.ports.add(at)
+		}
 	}
+}
+
+// NoteChange records that the account changed in the way c says at time at (see
+// [Change]); a later change of the same kind replaces an earlier one, an earlier one is
+// ignored. A profile with a change is established. Unknown kinds are ignored.
+func (p *Profile) NoteChange(c Change, at time.Time) {
+	if !c.valid() {
+		return
+	}
+	p.touch(at)
+	if u := at.Unix(); u > p.changes[c-1] {
+		p.changes[c-1] = u
+	}
+}
+
+// Changed returns the time of the last change of kind c, or the zero time if none was
+// recorded.
+func (p *Profile) Changed(c Change) time.Time {
+	if !c.valid() || p.changes[c-1] == 0 {
+		return time.Time{}
+	}
+	return time.Unix(p.changes[c-1], 0).UTC()
+}
+
+// Established reports whether the profile belongs to a real subscriber: it has learned a
+// sign-in or recorded an account change. A profile that is not established is
+// provisional (see [Profile]); stores may evict it.
+func (p *Profile) Established() bool {
+	if p.logins > 0 {
+		return true
+	}
+	for _, t := range p.changes {
+		if t != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// LastSeen returns the latest time the profile was touched by [Profile.Learn],
+// [Profile.Attempt] or [Profile.NoteChange], or the zero time for an empty profile.
+func (p *Profile) LastSeen() time.Time {
+	if p.seen == 0 {
+		return time.Time{}
+	}
+	return time.Unix(p.seen, 0).UTC()
+}
+
+func (p *Profile) touch(at time.Time) {
+	if u := at.Unix(); u > p.seen {
+		p.seen = u
+	}
+}
+
+// expired reports whether p is provisional and was last seen before cutoff: it is then
+// read as empty, whether or not its store has deleted it yet.
+func (p *Profile) expired(cutoff time.Time) bool {
+	return !p.Established() && p.seen < cutoff.Unix()
 }
 
 // Home returns the subscriber's home area: the location of the most often seen city.

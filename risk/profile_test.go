@@ -102,7 +102,10 @@ func TestProfileMarshalRoundTrip(t *testing.T) {
 		r.UserAgent = fmt.Sprintf("UA %d", i%7)
 		p.Learn(&r, t0.Add(time.Duration(i)*time.Minute))
 		p.Attempt(ActionSIMSwap, i%3 == 0, t0.Add(time.Duration(i)*time.Minute))
+		p.Attempt(ActionPortOut, false, t0.Add(time.Duration(i)*time.Minute))
 	}
+	p.NoteChange(ChangeContact, t0)
+	p.NoteChange(ChangeSIM, t0.Add(time.Hour))
 	b, err := p.MarshalBinary()
 	require.NoError(t, err)
 	var q Profile
@@ -172,4 +175,41 @@ func TestUserAgentCacheMatchesParsing(t *testing.T) {
 	}
 	assert.LessOrEqual(t, n, uaCacheSlots)
 	assert.Greater(t, n, uaCacheSlots/2, "the cache is used")
+}
+
+// A version-1 encoding (before port-outs, changes and last-seen) is refused, like any
+// other unknown version: no durable adapter ever stored one.
+func TestProfileUnmarshalRefusesVersion1(t *testing.T) {
+	b, err := (&Profile{}).MarshalBinary()
+	require.NoError(t, err)
+	b[0] = 1
+	var q Profile
+	assert.ErrorIs(t, q.UnmarshalBinary(b), ErrProfileEncoding)
+}
+
+func TestProfileChangesAndEstablished(t *testing.T) {
+	var p Profile
+	assert.False(t, p.Established())
+	assert.True(t, p.LastSeen().IsZero())
+	p.Attempt(ActionSignIn, true, t0)
+	assert.False(t, p.Established(), "attempts alone are a stranger's")
+	assert.Equal(t, t0, p.LastSeen())
+	assert.True(t, p.expired(t0.Add(time.Second)))
+	assert.False(t, p.expired(t0))
+
+	p.NoteChange(ChangeContact, t0.Add(time.Hour))
+	p.NoteChange(ChangeContact, t0) // an earlier change does not move the record back
+	p.NoteChange(Change(0), t0.Add(5*time.Hour))
+	p.NoteChange(Change(numChanges+1), t0.Add(5*time.Hour))
+	assert.True(t, p.Established())
+	assert.False(t, p.expired(t0.AddDate(1, 0, 0)), "an established profile never expires")
+	assert.Equal(t, t0.Add(time.Hour), p.Changed(ChangeContact))
+	assert.Equal(t, t0.Add(time.Hour), p.LastSeen())
+	assert.True(t, p.Changed(ChangePassword).IsZero())
+	assert.True(t, p.Changed(Change(0)).IsZero())
+
+	var q Profile
+	r := deviceReq(1)
+	q.Learn(&r, t0)
+	assert.True(t, q.Established())
 }

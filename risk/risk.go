@@ -54,8 +54,11 @@ func (a Action) Sensitive() bool { return a != ActionSignIn }
 // takeover reports whether a is the last step of the classic takeover chain.
 func (a Action) takeover() bool { return a == ActionSIMSwap || a == ActionPortOut }
 
-// Channel is where the request came from. It is carried into the assessment for the
-// caller's policy; the built-in signals do not weigh it.
+// Channel is where the request came from. It decides which signals apply (see
+// [Channel.SubscriberClient]) and is carried into the assessment for the caller's
+// policy. It must come from the credential the request was authenticated with (the
+// subscriber's session, an agent's or a partner's token), never from a request field:
+// a thief who could declare his channel could choose which signals see him.
 type Channel string
 
 // Common channels.
@@ -65,8 +68,30 @@ const (
 	ChannelPhone  Channel = "phone"  // a support agent on a call
 	ChannelChat   Channel = "chat"   // a support agent in a chat
 	ChannelRetail Channel = "retail" // in store
-	ChannelAPI    Channel = "api"
+	// ChannelAPI is a partner's system calling the carrier's API, such as the gaining
+	// carrier asking for a port-out with the subscriber's transfer PIN.
+	ChannelAPI Channel = "api"
 )
+
+// SubscriberClient reports whether requests on c come from the subscriber's own device:
+// the app, the web, or a channel this package does not know (the empty one included).
+// Only then do the device, browser, location and IP signals and the Freeman model apply,
+// and only then does [Service.Record] learn the device and place.
+//
+// On agent channels (phone, chat, retail) and the partner API the client is the agent's
+// desk or the partner's server, not the subscriber's phone, so those signals would
+// measure the wrong thing: every such request would look like a new device from a new
+// place, and the partner's server would be learned as the subscriber's. Requests there
+// are scored on the account signals only: velocity, port_velocity, credential_change,
+// recent_sim_change, young_account and unverified_email. A normal port-out from a
+// partner, with the PIN, on an established account is thus Low.
+func (c Channel) SubscriberClient() bool {
+	switch c {
+	case ChannelPhone, ChannelChat, ChannelRetail, ChannelAPI:
+		return false
+	}
+	return true
+}
 
 // Coordinates is a point on the Earth in decimal degrees.
 type Coordinates struct {
@@ -103,12 +128,17 @@ type Client struct {
 
 // Account holds facts about the account that the carrier already knows. Zero times mean
 // "unknown" (or "never") and add no risk.
+//
+// The change times need not be filled: [Service] also reads the changes it recorded
+// from the library's own account events (see [Facts]) and uses the later of the two.
 type Account struct {
 	EmailVerified   bool
 	Created         time.Time
 	PasswordChanged time.Time
 	EmailChanged    time.Time
 	ContactChanged  time.Time // a trusted contact (2FA phone or email) added or changed
+	FactorChanged   time.Time // an authenticator, recovery codes, 2FA or security questions changed
+	FlagLifted      time.Time // a protection flag turned off
 	SIMChanged      time.Time // the last SIM change on the line
 }
 
@@ -194,6 +224,8 @@ func (r *Request) check(now time.Time, skew time.Duration) (time.Time, error) {
 		{"PasswordChanged", r.Account.PasswordChanged},
 		{"EmailChanged", r.Account.EmailChanged},
 		{"ContactChanged", r.Account.ContactChanged},
+		{"FactorChanged", r.Account.FactorChanged},
+		{"FlagLifted", r.Account.FlagLifted},
 		{"SIMChanged", r.Account.SIMChanged},
 	} {
 		if f.t.After(limit) {

@@ -41,13 +41,32 @@ type Config struct {
 	VelocityWindow time.Duration `validate:"gte=0"`
 	MaxSensitive   int           `validate:"gte=0,lte=16"`
 	MaxFailures    int           `validate:"gte=0,lte=16"`
-	// CredentialChangeWindow: a SIM swap or port-out this soon after a password, email or
-	// contact change fires the credential-change signal. Zero means 72 hours.
+	// PortWindow and MaxPortRequests: the port_velocity signal fires on a port-out when
+	// the line had MaxPortRequests failed port-out requests (zero means 4, the most)
+	// within PortWindow (zero means 24 hours). A port-out may take a few tries (a
+	// mistyped PIN, a refusal while No Port Out was on); after four failures in a day the
+	// next request is probing, from a partner or a thief with a partner's credential.
+	PortWindow      time.Duration `validate:"gte=0"`
+	MaxPortRequests int           `validate:"gte=0,lte=4"`
+	// CredentialChangeWindow: a SIM swap or port-out this soon after a password, email,
+	// contact or second-factor change, or a flag lift, fires the credential-change
+	// signal. Zero means 72 hours.
 	CredentialChangeWindow time.Duration `validate:"gte=0"`
 	// YoungAccount: accounts younger than this raise risk. Zero means 30 days.
 	YoungAccount time.Duration `validate:"gte=0"`
 	// SIMChangeWindow: a SIM change on the line this recent raises risk. Zero means 7 days.
 	SIMChangeWindow time.Duration `validate:"gte=0"`
+
+	// StrangerTTL and MaxStrangers bound the provisional profiles: those with no learned
+	// sign-in and no recorded change, which are all that failed or unauthenticated
+	// requests for invented subscribers create (see Profile). A provisional profile
+	// last seen longer than StrangerTTL ago is read as empty and may be deleted; zero
+	// means 24 hours, and it must cover VelocityWindow and PortWindow, the only history
+	// such a profile holds. At most MaxStrangers provisional profiles are kept: creating
+	// one more deletes the least recently seen. Zero means 10,000 (about 70 MB in the
+	// in-memory store). Established profiles are never expired nor evicted.
+	StrangerTTL  time.Duration `validate:"gte=0"`
+	MaxStrangers int           `validate:"gte=0"`
 
 	// UntrustedIPs lists untrusted addresses (an *IPList, or the carrier's own
 	// reputation service). Nil means no address is listed; a missing IP still counts.
@@ -111,6 +130,8 @@ func New(cfg Config, profiles ProfileStore, global GlobalStore) (*Service, error
 	def(&cfg.FarKm, 2000)
 	def(&cfg.MaxSpeedKmh, 900)
 	defd(&cfg.VelocityWindow, time.Hour)
+	defd(&cfg.PortWindow, 24*time.Hour)
+	defd(&cfg.StrangerTTL, 24*time.Hour)
 	defd(&cfg.CredentialChangeWindow, 72*time.Hour)
 	defd(&cfg.YoungAccount, 30*24*time.Hour)
 	defd(&cfg.SIMChangeWindow, 7*24*time.Hour)
@@ -119,6 +140,15 @@ func New(cfg Config, profiles ProfileStore, global GlobalStore) (*Service, error
 	}
 	if cfg.MaxFailures == 0 {
 		cfg.MaxFailures = 5
+	}
+	if cfg.MaxPortRequests == 0 {
+		cfg.MaxPortRequests = 4
+	}
+	if cfg.MaxStrangers == 0 {
+		cfg.MaxStrangers = 10_000
+	}
+	if cfg.StrangerTTL < cfg.VelocityWindow || cfg.StrangerTTL < cfg.PortWindow {
+		return nil, validate.Errorf("risk", "Config.StrangerTTL (%s) must cover Config.VelocityWindow (%s) and Config.PortWindow (%s): a provisional profile holds their history", cfg.StrangerTTL, cfg.VelocityWindow, cfg.PortWindow)
 	}
 	if cfg.MediumAt >= cfg.HighAt {
 		return nil, validate.Errorf("risk", "Config.MediumAt (%v) must be below Config.HighAt (%v)", cfg.MediumAt, cfg.HighAt)
@@ -162,21 +192,33 @@ func (s *Service) Score(ctx context.Context, req Request) (Assessment, error) {
 	return s.Assess(ctx, req)
 }
 
-// Assess scores req from the subscriber's history. With an error (a malformed request,
-// a store, IP reputation or scorer failure) it returns Level High and Score 1: it fails
-// closed.
+// Assess scores req from the subscriber's history and recorded account changes. With
+// an error (a malformed request, a store, IP reputation or scorer failure) it returns
+// Level High and Score 1: it fails closed.
+//
+// On channels whose client is not the subscriber's own device (agents and partners, see
+// [Channel.SubscriberClient]) only the account signals are evaluated.
 func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
-	t, err := req.check(s.cfg.Now(), s.cfg.ClockSkew)
+	now := s.cfg.Now()
+	t, err := req.check(now, s.cfg.ClockSkew)
 	if err != nil {
 		return failClosed(req.Channel), err
 	}
-	keys := req.keys(&s.model.uas)
+	client := req.Channel.SubscriberClient()
+	var keys Keys // only the client signals and the model read them
+	if client {
+		keys = req.keys(&s.model.uas)
+	}
 	p := getProfile()
 	defer profilePool.Put(p)
 	if err := s.profiles.LoadProfile(ctx, req.Subscriber, p); err != nil && !errors.Is(err, ErrNotFound) {
 		return failClosed(req.Channel), fmt.Errorf("risk: loading profile: %w", err)
 	}
-	e := env{req: &req, keys: &keys, p: p, t: t, cfg: &s.cfg}
+	if p.expired(now.Add(-s.cfg.StrangerTTL)) {
+		*p = Profile{}
+	}
+	acct := withChanges(req.Account, p, t)
+	e := env{req: &req, keys: &keys, p: p, acct: &acct, t: t, cfg: &s.cfg}
 	sig := make([]Signal, 0, 8)
 	add := func(name string, v float64, reason string) {
 		w := s.weight[name]
@@ -185,19 +227,19 @@ func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
 		}
 	}
 	for _, b := range builtins {
-		if s.weight[b.name] > 0 {
+		if s.weight[b.name] > 0 && (client || !b.client) {
 			v, r := b.fn(&e)
 			add(b.name, v, r)
 		}
 	}
-	if s.weight[SignalUntrustedIP] > 0 {
+	if client && s.weight[SignalUntrustedIP] > 0 {
 		v, r, err := s.untrusted(ctx, req.IP)
 		if err != nil {
 			return failClosed(req.Channel), fmt.Errorf("risk: IP reputation: %w", err)
 		}
 		add(SignalUntrustedIP, v, r)
 	}
-	if s.weight[SignalModel] > 0 {
+	if client && s.weight[SignalModel] > 0 {
 		g, err := s.global.GlobalStats(ctx, &keys)
 		if err != nil {
 			return failClosed(req.Channel), fmt.Errorf("risk: loading global counts: %w", err)
@@ -219,6 +261,29 @@ func (s *Service) Assess(ctx context.Context, req Request) (Assessment, error) {
 		add(sc.Name, a.Score, fmt.Sprintf("%s scored %.2f", sc.Name, a.Score))
 	}
 	return s.combine(sig, req.Channel), nil
+}
+
+// withChanges returns the request's account facts with each change time replaced by
+// the later of it and the change recorded in p. A recorded change later than the
+// request (a clock ahead of the request's) counts as made at the request's time t: it
+// still fires, it is never skipped.
+func withChanges(a Account, p *Profile, t time.Time) Account {
+	for _, f := range []struct {
+		dst *time.Time
+		c   Change
+	}{
+		{&a.PasswordChanged, ChangePassword}, {&a.EmailChanged, ChangeEmail}, {&a.ContactChanged, ChangeContact},
+		{&a.FactorChanged, ChangeFactor}, {&a.FlagLifted, ChangeFlagLifted}, {&a.SIMChanged, ChangeSIM},
+	} {
+		rec := p.Changed(f.c)
+		if rec.After(t) {
+			rec = t
+		}
+		if rec.After(*f.dst) {
+			*f.dst = rec
+		}
+	}
+	return a
 }
 
 // safeScore calls a plugged-in scorer, turning a panic into an error so that a bug in a
@@ -299,43 +364,84 @@ func level(score, mediumAt, highAt float64) Level {
 // Outcome is how a request ended.
 type Outcome uint8
 
-// Outcomes.
+// Outcomes. Only [Verified] teaches the profile a device or a place: a password is the
+// one thing a thief is most likely to have, so a sign-in that proved only the password
+// must never make the thief's phone look like the subscriber's.
 const (
-	// Succeeded: the subscriber authenticated; the request's features are learned.
+	// Succeeded: the request authenticated without a second factor established before
+	// it (a password alone, or a code to a contact added in the same session). It
+	// counts towards velocity; nothing is learned.
 	Succeeded Outcome = iota + 1
-	// Failed: authentication failed; it counts towards the velocity signal only.
+	// Failed: authentication failed; it counts towards velocity.
 	Failed
 	// Abandoned: neither (the subscriber gave up); it counts as a sensitive request.
 	Abandoned
+	// Verified: the request passed a second factor that was established before it: an
+	// out-of-band code to a trusted contact that was verified before this request, or an
+	// authenticator code. It counts like Succeeded, and on the subscriber's own device
+	// (see Channel.SubscriberClient) its device, client and place are learned into the
+	// profile and the global counts (the online update of the Freeman model).
+	//
+	// With 2FA off nothing passes a second factor at sign-in, so nothing is learned:
+	// until the subscriber proves a second factor, the device and location signals have
+	// no history and stay quiet, and the account signals (credential_change from the
+	// recorded changes, recent_sim_change, velocity, account age) carry the assessment.
+	// A carrier that sends a code to a verified contact on a new-device sign-in even
+	// with 2FA off records that sign-in as Verified. A recovery code is not a second
+	// factor here: it is what a thief phishes, and the subscriber who really lost the
+	// phone is on a new device anyway.
+	Verified
 )
 
-// Record tells the service how a request ended. Every request counts towards velocity;
-// only a Succeeded one updates the subscriber's profile and the global counts (the
-// online update of the model). Call it after the authentication step, not before.
+// Record tells the service how a request ended. Every request counts towards velocity
+// (and a failed port-out towards port_velocity); only a [Verified] one on the subscriber's own
+// device updates the subscriber's profile and the global counts. Call it after the
+// authentication step, not before.
+//
+// A request for a subscriber with no profile creates a provisional one (see [Profile]);
+// the service then deletes provisional profiles last seen more than Config.StrangerTTL
+// ago and keeps at most Config.MaxStrangers of them, so a flood of invented identities
+// keeps the store's size flat.
 func (s *Service) Record(ctx context.Context, req Request, o Outcome) error {
-	if o < Succeeded || o > Abandoned {
+	if o < Succeeded || o > Verified {
 		return fmt.Errorf("%w: unknown outcome %d", ErrInvalidRequest, o)
 	}
-	t, err := req.check(s.cfg.Now(), s.cfg.ClockSkew)
+	now := s.cfg.Now()
+	t, err := req.check(now, s.cfg.ClockSkew)
 	if err != nil {
 		return err
 	}
-	keys := req.keys(&s.model.uas)
-	var first bool
+	learn := o == Verified && req.Channel.SubscriberClient()
+	var keys Keys
+	if learn {
+		keys = req.keys(&s.model.uas)
+	}
+	cutoff := now.Add(-s.cfg.StrangerTTL)
+	var first, created bool
 	err = s.profiles.UpdateProfile(ctx, req.Subscriber, func(p *Profile) error {
+		created = p.expired(cutoff)
+		if created {
+			*p = Profile{}
+		}
 		p.Attempt(req.Action, o == Failed, t)
-		if o == Succeeded {
+		if learn {
 			first = p.logins == 0
 			p.learn(&req, &keys, t)
 		}
+		created = created && !p.Established()
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("risk: updating profile: %w", err)
 	}
-	if o == Succeeded {
+	if learn {
 		if err := s.global.AddLogin(ctx, &keys, first); err != nil {
 			return fmt.Errorf("risk: updating global counts: %w", err)
+		}
+	}
+	if created {
+		if _, err := s.profiles.PruneProfiles(ctx, cutoff, s.cfg.MaxStrangers); err != nil {
+			return fmt.Errorf("risk: pruning provisional profiles: %w", err)
 		}
 	}
 	return nil

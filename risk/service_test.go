@@ -46,12 +46,12 @@ func history(t testing.TB, s *risk.Service, clock *fakeclock.Clock) {
 		at := clock.Now().Add(-time.Duration(d) * 24 * time.Hour)
 		r := homeReq(risk.ActionSignIn)
 		r.Time = at
-		require.NoError(t, s.Record(ctx, r, risk.Succeeded))
+		require.NoError(t, s.Record(ctx, r, risk.Verified))
 		for i := range 50 {
 			o := risk.Request{Subscriber: fmt.Sprintf("u%d", i), Action: risk.ActionSignIn, Time: at,
 				IP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), Geo: la, UserAgent: iPhone,
 				Device: fmt.Sprintf("d%d", i), Account: oldAcc}
-			require.NoError(t, s.Record(ctx, o, risk.Succeeded))
+			require.NoError(t, s.Record(ctx, o, risk.Verified))
 		}
 	}
 }
@@ -374,6 +374,9 @@ func TestRecord(t *testing.T) {
 	require.NoError(t, s.Record(ctx, r, risk.Succeeded))
 	require.NoError(t, s.Record(ctx, r, risk.Abandoned))
 	require.NoError(t, profiles.LoadProfile(ctx, "alice", &p))
+	assert.Zero(t, p.Logins(), "a request without a second factor teaches nothing")
+	require.NoError(t, s.Record(ctx, r, risk.Verified))
+	require.NoError(t, profiles.LoadProfile(ctx, "alice", &p))
 	assert.Equal(t, uint64(1), p.Logins())
 	k := r.Keys()
 	st, err := global.GlobalStats(ctx, &k)
@@ -381,9 +384,10 @@ func TestRecord(t *testing.T) {
 	assert.Equal(t, uint64(1), st.Subscribers)
 	assert.Equal(t, uint64(1), st.Count[risk.FeatureIP])
 
+	assert.ErrorIs(t, s.Record(ctx, r, risk.Outcome(0)), risk.ErrInvalidRequest)
 	assert.ErrorIs(t, s.Record(ctx, r, risk.Outcome(9)), risk.ErrInvalidRequest)
 	r.Time = epoch.Add(time.Hour)
-	assert.ErrorIs(t, s.Record(ctx, r, risk.Succeeded), risk.ErrFutureTime)
+	assert.ErrorIs(t, s.Record(ctx, r, risk.Verified), risk.ErrFutureTime)
 }
 
 // fullProfile drives a profile to its bounds: MaxValues distinct values of every

@@ -14,6 +14,7 @@ const (
 	SignalImpossibleTravel = "impossible_travel"
 	SignalUntrustedIP      = "untrusted_ip"
 	SignalVelocity         = "velocity"
+	SignalPortVelocity     = "port_velocity"
 	SignalCredentialChange = "credential_change"
 	SignalUnverifiedEmail  = "unverified_email"
 	SignalYoungAccount     = "young_account"
@@ -33,6 +34,7 @@ var defaultWeights = map[string]float64{
 	SignalImpossibleTravel: 0.65,
 	SignalUntrustedIP:      0.40,
 	SignalVelocity:         0.50,
+	SignalPortVelocity:     0.50,
 	SignalCredentialChange: 0.70,
 	SignalUnverifiedEmail:  0.20,
 	SignalYoungAccount:     0.25,
@@ -46,6 +48,7 @@ type env struct {
 	req  *Request
 	keys *Keys
 	p    *Profile
+	acct *Account  // the request's account facts merged with the changes recorded
 	t    time.Time // request time
 	cfg  *Config
 }
@@ -162,21 +165,41 @@ func velocity(e *env) (float64, string) {
 	return 0, ""
 }
 
+// portVelocity fires on a port-out when the line already had Config.MaxPortRequests
+// failed port-out requests (on any channel) within Config.PortWindow: a partner probing
+// or trying PINs, or a thief trying carrier after carrier.
+func portVelocity(e *env) (float64, string) {
+	if e.req.Action != ActionPortOut {
+		return 0, ""
+	}
+	if n := e.p.ports.since(e.t.Add(-e.cfg.PortWindow), e.t); n >= e.cfg.MaxPortRequests {
+		return 1, fmt.Sprintf("%d failed port-out requests for this line in the last %s", n, e.cfg.PortWindow)
+	}
+	return 0, ""
+}
+
 // credentialChange fires on a SIM swap or port-out requested within
-// Config.CredentialChangeWindow after a password, email or trusted-contact change.
+// Config.CredentialChangeWindow after a password, email, trusted-contact or
+// second-factor change, or after a protection flag was lifted.
 func credentialChange(e *env) (float64, string) {
 	if !e.req.Action.takeover() {
 		return 0, ""
 	}
-	a := &e.req.Account
+	a := e.acct
 	for _, c := range []struct {
 		t    time.Time
-		what string
-	}{{a.PasswordChanged, "password"}, {a.EmailChanged, "email"}, {a.ContactChanged, "trusted contact"}} {
+		what Change
+	}{
+		{a.PasswordChanged, ChangePassword}, {a.EmailChanged, ChangeEmail}, {a.ContactChanged, ChangeContact},
+		{a.FactorChanged, ChangeFactor}, {a.FlagLifted, ChangeFlagLifted},
+	} {
 		if c.t.IsZero() || c.t.After(e.t) {
 			continue
 		}
 		if ago := e.t.Sub(c.t); ago <= e.cfg.CredentialChangeWindow {
+			if c.what == ChangeFlagLifted {
+				return 1, fmt.Sprintf("a protection flag was lifted %s before this %s", roundDur(ago), e.req.Action)
+			}
 			return 1, fmt.Sprintf("%s changed %s before this %s", c.what, roundDur(ago), e.req.Action)
 		}
 	}
@@ -185,7 +208,7 @@ func credentialChange(e *env) (float64, string) {
 
 // unverifiedEmail fires when the account's email address is not verified.
 func unverifiedEmail(e *env) (float64, string) {
-	if e.req.Account.EmailVerified {
+	if e.acct.EmailVerified {
 		return 0, ""
 	}
 	return 1, "email address not verified"
@@ -193,13 +216,13 @@ func unverifiedEmail(e *env) (float64, string) {
 
 // youngAccount falls linearly from 1 for a new account to 0 at Config.YoungAccount.
 func youngAccount(e *env) (float64, string) {
-	return decay(e.req.Account.Created, e.t, e.cfg.YoungAccount, "account created %s ago")
+	return decay(e.acct.Created, e.t, e.cfg.YoungAccount, "account created %s ago")
 }
 
 // recentSIMChange falls linearly from 1 right after a SIM change to 0 at
 // Config.SIMChangeWindow.
 func recentSIMChange(e *env) (float64, string) {
-	return decay(e.req.Account.SIMChanged, e.t, e.cfg.SIMChangeWindow, "SIM changed %s ago")
+	return decay(e.acct.SIMChanged, e.t, e.cfg.SIMChangeWindow, "SIM changed %s ago")
 }
 
 func decay(since, now time.Time, window time.Duration, format string) (float64, string) {
@@ -213,19 +236,23 @@ func decay(since, now time.Time, window time.Duration, format string) (float64, 
 	return 1 - float64(age)/float64(window), fmt.Sprintf(format, roundDur(age))
 }
 
-// builtins are the pure built-in signals, in report order. Untrusted IP and the model
-// need context and stores; Service evaluates them itself.
+// builtins are the pure built-in signals, in report order. client marks the signals
+// that read the client (device, browser, place): they apply only on channels where the
+// client is the subscriber's own (see Channel.SubscriberClient). Untrusted IP and the
+// model need context and stores; Service evaluates them itself.
 var builtins = []struct {
-	name string
-	fn   func(*env) (float64, string)
+	name   string
+	fn     func(*env) (float64, string)
+	client bool
 }{
-	{SignalNewDevice, newDevice},
-	{SignalNewLocation, newLocation},
-	{SignalHomeDistance, homeDistance},
-	{SignalImpossibleTravel, impossibleTravel},
-	{SignalVelocity, velocity},
-	{SignalCredentialChange, credentialChange},
-	{SignalUnverifiedEmail, unverifiedEmail},
-	{SignalYoungAccount, youngAccount},
-	{SignalRecentSIMChange, recentSIMChange},
+	{SignalNewDevice, newDevice, true},
+	{SignalNewLocation, newLocation, true},
+	{SignalHomeDistance, homeDistance, true},
+	{SignalImpossibleTravel, impossibleTravel, true},
+	{SignalVelocity, velocity, false},
+	{SignalPortVelocity, portVelocity, false},
+	{SignalCredentialChange, credentialChange, false},
+	{SignalUnverifiedEmail, unverifiedEmail, false},
+	{SignalYoungAccount, youngAccount, false},
+	{SignalRecentSIMChange, recentSIMChange, false},
 }

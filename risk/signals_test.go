@@ -40,7 +40,8 @@ func run(fn func(*env) (float64, string), cfg *Config, p *Profile, req Request, 
 		req.Time = now
 	}
 	k := req.Keys()
-	return fn(&env{req: &req, keys: &k, p: p, t: req.Time, cfg: cfg})
+	acct := withChanges(req.Account, p, req.Time)
+	return fn(&env{req: &req, keys: &k, p: p, acct: &acct, t: req.Time, cfg: cfg})
 }
 
 func TestSignals(t *testing.T) {

@@ -3,6 +3,7 @@ package risk
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrNotFound is returned by a ProfileStore for a subscriber it has no profile for.
@@ -11,7 +12,10 @@ var ErrNotFound = errors.New("risk: profile not found")
 // ProfileStore keeps one [Profile] per subscriber.
 //
 // Implementations must be safe for concurrent use. A Profile is a plain value, so an
-// adapter may persist it in any form that round-trips it (see [Profile.MarshalBinary]).
+// adapter may persist it in any form that round-trips it (see [Profile.MarshalBinary]),
+// next to the two columns PruneProfiles needs: [Profile.Established] and
+// [Profile.LastSeen], both read from the profile the core stored. Adapters never read a
+// clock: the core passes every time in.
 type ProfileStore interface {
 	// LoadProfile copies the subscriber's profile into dst, or returns ErrNotFound and
 	// leaves dst unchanged.
@@ -20,6 +24,14 @@ type ProfileStore interface {
 	// none) and stores the result, atomically with respect to other calls for the same
 	// subscriber. If fn returns an error nothing is stored and UpdateProfile returns it.
 	UpdateProfile(ctx context.Context, subscriber string, fn func(*Profile) error) error
+	// PruneProfiles bounds the provisional profiles (those not Established). It deletes
+	// every provisional profile last seen before seenBefore, then, while more than keep
+	// provisional profiles remain, the least recently seen of them (an adapter may take
+	// the order in which it last stored them instead: it is the same order when
+	// requests are recorded as they happen). It returns how many it deleted and never
+	// deletes an established profile. The Service calls it after creating a
+	// provisional profile, so the store never holds more than keep of them for long.
+	PruneProfiles(ctx context.Context, seenBefore time.Time, keep int) (int, error)
 }
 
 // GlobalStats are the population-wide counts the Freeman model compares a subscriber

@@ -66,7 +66,7 @@ func TestImpossibleTravelAgreesWithTheSignal(t *testing.T) {
 			clock := fakeclock.New(epoch)
 			s := newService(t, clock, risk.Config{})
 			first := homeReq(risk.ActionSignIn)
-			require.NoError(t, s.Record(ctx, first, risk.Succeeded))
+			require.NoError(t, s.Record(ctx, first, risk.Verified))
 			clock.Advance(gap)
 			next := homeReq(risk.ActionSignIn)
 			c := to

@@ -37,7 +37,8 @@ func TestGeoImpossibleTravelRevokesSession(t *testing.T) {
 
 func TestGeoRiskSignals(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.Geo = testGeo })
-	h.signup("ada@example.com", "+15550100002") // learns Miami
+	h.signup("ada@example.com", "+15550100002")
+	h.learnSignin("ada@example.com", harnessClient) // a sign-in with a second factor, in Miami
 	// "Normally in Miami, now asking from California": the location signals fire.
 	h.clock.Advance(6 * time.Hour)
 	r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword}, "X-Test-Remote: 198.51.100.9")

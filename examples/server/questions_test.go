@@ -89,6 +89,7 @@ func TestAgentVerifiesQuestions(t *testing.T) {
 func TestRiskFromClient(t *testing.T) {
 	h := newHarness(t)
 	tok := h.signup("ada@example.com", "+15550100002")
+	h.learnSignin("ada@example.com", harnessClient) // a sign-in with a second factor
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Contains(t, r.Raw, `"young_account"`)

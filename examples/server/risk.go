@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk"
+	"github.com/carrierguard/carrierguard/twofactor"
 )
 
 // riskInput is what risk scoring reads from an HTTP request: client IP, user agent and
@@ -54,31 +56,66 @@ func (s *Server) riskRequest(ctx context.Context, sub string, a risk.Action, ch 
 }
 
 // assess scores a sensitive request with package risk. A scorer failure is High
-// (risk.Service fails closed), which protection turns into more proof or a denial.
+// (risk.Service fails closed), which protection turns into more proof or a denial. The
+// channel comes from the caller's credential (session, agent or partner token), and the
+// library picks the signals that fit it: on agent channels and the partner API the
+// client is not the subscriber's device, so only the account signals count there.
 func (s *Server) assess(ctx context.Context, sub string, a protection.Action, ch protection.Channel, in riskInput) (protection.RiskLevel, riskJSON, risk.Request) {
 	req := s.riskRequest(ctx, sub, protection.RiskAction(a), protection.RiskChannel(ch), in)
-	scorer := s.risk
-	if !ch.SelfService() && ch != protection.ChannelPartner {
-		scorer = s.agentRisk
-	}
-	as, err := scorer.Assess(ctx, req)
+	as, err := s.risk.Assess(ctx, req)
 	if err != nil {
 		s.log.WarnContext(ctx, "risk assessment failed; treating as high", "error", err.Error())
 	}
 	return toProtectionLevel(as.Level), riskView(as), req
 }
 
-// recordRisk tells the scorer how a request ended, so the profile learns (only
-// successful ones) and velocity counts. A failure to record is logged, not fatal.
+// recordRisk tells the scorer how a request ended, so velocity counts. A failure to
+// record is logged, not fatal. Nothing is learned from it: only recordSignin teaches the
+// profile a device, after a second factor.
 func (s *Server) recordRisk(ctx context.Context, req risk.Request, o risk.Outcome) {
 	if err := s.risk.Record(ctx, req, o); err != nil {
 		s.log.WarnContext(ctx, "risk record failed", "error", err.Error())
 	}
 }
 
-// recordDecision records a decided request: permitted ones as Succeeded (the profile
-// learns the client), denied ones as Failed. A step-up is not recorded: the request
-// comes back with more proof and is recorded then.
+// recordSignin records a successful sign-in. Only one that passed an established
+// second factor (see learnsDevice) teaches the risk profile this device and place; a
+// password-only sign-in counts for velocity and teaches nothing, so a thief with the
+// password cannot make his phone look like the subscriber's.
+func (s *Server) recordSignin(ctx context.Context, req risk.Request, proof *twofactor.Proof) {
+	o := risk.Succeeded
+	if learnsDevice(proof) {
+		o = risk.Verified
+	}
+	s.recordRisk(ctx, req, o)
+}
+
+// deviceProbation is how long a factor must have been on the account before a sign-in
+// it passed may teach the risk profile a device: the default probation for new
+// factors. A thief who enrolled his own authenticator cannot use it to make his phone
+// known.
+const deviceProbation = 7 * 24 * time.Hour
+
+// learnsDevice reports whether a sign-in's second-factor proof may teach the risk
+// profile its device: a code to a trusted contact or from an authenticator whose factor
+// was added at least deviceProbation before the proof. A recovery code never does (it is
+// what a thief phishes, and the owner who lost the phone is on a new device anyway), nor
+// a proof whose factor age is unknown.
+func learnsDevice(p *twofactor.Proof) bool {
+	if p == nil || p.FactorAddedAt.IsZero() {
+		return false
+	}
+	switch p.Method {
+	case twofactor.MethodContactCode, twofactor.MethodAuthenticator:
+		return p.At.Sub(p.FactorAddedAt) >= deviceProbation
+	}
+	return false
+}
+
+// recordDecision records a decided request: permitted ones as Succeeded, denied ones as
+// Failed. Neither teaches the profile: a decision's evidence may be a factor the
+// requester added himself. A step-up is not recorded: the request comes back with more
+// proof and is recorded then.
 func (s *Server) recordDecision(ctx context.Context, req risk.Request, d protection.Decision) {
 	switch d.Outcome {
 	case protection.Allow, protection.Hold:

@@ -238,7 +238,7 @@ func (s *Server) finishSignin(w http.ResponseWriter, r *http.Request, id string,
 	if aerr != nil {
 		s.log.WarnContext(r.Context(), "risk assessment failed; treating as high", "error", aerr.Error())
 	}
-	s.recordRisk(r.Context(), rreq, risk.Succeeded)
+	s.recordSignin(r.Context(), rreq, proof)
 	proofs := []session.Proof{session.ProofPassword}
 	if proof != nil {
 		proofs = append(proofs, session.ProofSecondFactor)

@@ -1,8 +1,10 @@
 package memory
 
 import (
+	"container/list"
 	"context"
 	"sync"
+	"time"
 
 	"github.com/carrierguard/carrierguard/risk"
 )
@@ -13,19 +15,33 @@ var (
 )
 
 // RiskProfiles is an in-memory risk.ProfileStore. Each profile is a fixed-size value
-// (see risk.Profile), so memory grows with the number of subscribers only.
+// (see risk.Profile), so memory grows with the number of subscribers only; provisional
+// profiles (not risk.Profile.Established: what strangers' attempts create) are bounded
+// by PruneProfiles, which the risk service calls with its Config.MaxStrangers.
 type RiskProfiles struct {
 	mu sync.RWMutex
 	m  map[string]*risk.Profile
+	// strangers lists the provisional profiles' subscribers in the order they were last
+	// stored, least recent first; byName finds a subscriber's element. Established
+	// profiles are not in it, so they cost nothing extra and are never pruned.
+	strangers list.List
+	byName    map[string]*list.Element
 	// spare is the profile an update last replaced, reused by the next update so that
-	// updating a known subscriber does not allocate a new Profile (about 6.7 KB).
+	// updating a known subscriber does not allocate a new Profile (about 6.8 KB).
 	spare *risk.Profile
 }
 
-// NewRiskProfiles returns an empty store. Options are accepted for symmetry; profiles
-// do not expire.
+// NewRiskProfiles returns an empty store. Options are accepted for symmetry: profiles
+// expire only through PruneProfiles, with the times the risk service passes in.
 func NewRiskProfiles(Options) *RiskProfiles {
-	return &RiskProfiles{m: map[string]*risk.Profile{}}
+	return &RiskProfiles{m: map[string]*risk.Profile{}, byName: map[string]*list.Element{}}
+}
+
+// Len returns how many profiles the store holds, established and provisional.
+func (s *RiskProfiles) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m)
 }
 
 // LoadProfile implements risk.ProfileStore.
@@ -70,7 +86,42 @@ func (s *RiskProfiles) UpdateProfile(ctx context.Context, subscriber string, fn 
 	if ok {
 		s.spare = p
 	}
+	el, listed := s.byName[subscriber]
+	switch {
+	case next.Established() && listed:
+		s.strangers.Remove(el)
+		delete(s.byName, subscriber)
+	case next.Established():
+	case listed:
+		s.strangers.MoveToBack(el)
+	default:
+		s.byName[subscriber] = s.strangers.PushBack(subscriber)
+	}
 	return nil
+}
+
+// PruneProfiles implements risk.ProfileStore. Provisional profiles are kept in the order
+// they were last stored, so pruning takes them from the front: it stops at the first
+// one seen at or after seenBefore once at most keep remain, in time proportional to what
+// it deletes.
+func (s *RiskProfiles) PruneProfiles(ctx context.Context, seenBefore time.Time, keep int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for el := s.strangers.Front(); el != nil; el = s.strangers.Front() {
+		sub := el.Value.(string)
+		if s.strangers.Len() <= max(keep, 0) && !s.m[sub].LastSeen().Before(seenBefore) {
+			break
+		}
+		s.strangers.Remove(el)
+		delete(s.byName, sub)
+		delete(s.m, sub)
+		n++
+	}
+	return n, nil
 }
 
 // RiskGlobal is an in-memory risk.GlobalStore with exact counts. It keeps one counter per

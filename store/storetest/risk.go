@@ -52,7 +52,9 @@ func TestRiskProfiles(t *testing.T, newStore func(t *testing.T, now func() time.
 			for i := range risk.MaxValues + 3 {
 				learn(p, riskLogin("alice", i))
 				p.Attempt(risk.ActionSIMSwap, i%2 == 0, Epoch)
+				p.Attempt(risk.ActionPortOut, true, Epoch.Add(time.Duration(i)*time.Second))
 			}
+			p.NoteChange(risk.ChangeContact, Epoch.Add(time.Hour))
 			want = *p
 			return nil
 		})
@@ -65,6 +67,9 @@ func TestRiskProfiles(t *testing.T, newStore func(t *testing.T, now func() time.
 		}
 		if got != want {
 			t.Fatal("the loaded profile differs from the one stored")
+		}
+		if got.Changed(risk.ChangeContact) != Epoch.Add(time.Hour) || got.LastSeen() != Epoch.Add(time.Hour) {
+			t.Fatalf("changes and last-seen time did not round-trip: %v, %v", got.Changed(risk.ChangeContact), got.LastSeen())
 		}
 		if got.Distinct(risk.FeatureDevice) != risk.MaxValues {
 			t.Fatalf("device values: %d, want %d", got.Distinct(risk.FeatureDevice), risk.MaxValues)
@@ -143,6 +148,138 @@ func TestRiskProfiles(t *testing.T, newStore func(t *testing.T, now func() time.
 		}
 		if got.Logins() != Contenders {
 			t.Fatalf("%d logins after %d concurrent updates: updates were lost", got.Logins(), Contenders)
+		}
+	})
+
+	testRiskPrune(t, newStore)
+}
+
+// provisional stores a profile that is not established, last seen at at.
+func provisional(t *testing.T, s risk.ProfileStore, sub string, at time.Time) {
+	t.Helper()
+	if err := s.UpdateProfile(context.Background(), sub, func(p *risk.Profile) error {
+		p.Attempt(risk.ActionSignIn, true, at)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// present reports which of subs have a profile.
+func present(t *testing.T, s risk.ProfileStore, subs ...string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, sub := range subs {
+		var p risk.Profile
+		switch err := s.LoadProfile(context.Background(), sub, &p); {
+		case err == nil:
+			out[sub] = true
+		case !errors.Is(err, risk.ErrNotFound):
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// testRiskPrune is the part of the ProfileStore suite about provisional profiles.
+func testRiskPrune(t *testing.T, newStore func(t *testing.T, now func() time.Time) risk.ProfileStore) {
+	ctx := context.Background()
+
+	t.Run("prune deletes provisional profiles seen before the cutoff, never established ones", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		provisional(t, s, "old-stranger", Epoch)
+		provisional(t, s, "new-stranger", Epoch.Add(2*time.Hour))
+		if err := s.UpdateProfile(ctx, "learned", func(p *risk.Profile) error { learn(p, riskLogin("learned", 1)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateProfile(ctx, "changed", func(p *risk.Profile) error { p.NoteChange(risk.ChangeContact, Epoch); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.PruneProfiles(ctx, Epoch.Add(time.Hour), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("PruneProfiles deleted %d profiles, want 1", n)
+		}
+		got := present(t, s, "old-stranger", "new-stranger", "learned", "changed")
+		want := map[string]bool{"new-stranger": true, "learned": true, "changed": true}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("after pruning: %v, want %v", got, want)
+		}
+		// Even keep 0 and a cutoff far in the future leave established profiles alone.
+		if _, err := s.PruneProfiles(ctx, Epoch.AddDate(10, 0, 0), 0); err != nil {
+			t.Fatal(err)
+		}
+		got = present(t, s, "new-stranger", "learned", "changed")
+		if fmt.Sprint(got) != fmt.Sprint(map[string]bool{"learned": true, "changed": true}) {
+			t.Fatalf("after pruning everything provisional: %v", got)
+		}
+	})
+
+	t.Run("prune keeps the most recently seen provisional profiles", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		var subs []string
+		for i := range 10 {
+			sub := fmt.Sprint("stranger-", i)
+			subs = append(subs, sub)
+			provisional(t, s, sub, Epoch.Add(time.Duration(i)*time.Minute))
+		}
+		provisional(t, s, "stranger-0", Epoch.Add(time.Hour)) // seen again: now the most recent
+		if err := s.UpdateProfile(ctx, "alice", func(p *risk.Profile) error { learn(p, riskLogin("alice", 1)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.PruneProfiles(ctx, Epoch, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 7 {
+			t.Errorf("PruneProfiles deleted %d profiles, want 7", n)
+		}
+		got := present(t, s, append(subs, "alice")...)
+		want := map[string]bool{"stranger-0": true, "stranger-8": true, "stranger-9": true, "alice": true}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("after pruning to 3: %v, want %v", got, want)
+		}
+	})
+
+	t.Run("a provisional profile that becomes established is no longer pruned", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		provisional(t, s, "bob", Epoch)
+		if err := s.UpdateProfile(ctx, "bob", func(p *risk.Profile) error { p.NoteChange(risk.ChangePassword, Epoch); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PruneProfiles(ctx, Epoch.AddDate(1, 0, 0), 0); err != nil {
+			t.Fatal(err)
+		}
+		if !present(t, s, "bob")["bob"] {
+			t.Fatal("an established profile was pruned")
+		}
+	})
+
+	t.Run("concurrent creates and prunes stay within keep", func(t *testing.T) {
+		s := newStore(t, NewClock().Now)
+		const keep = 8
+		var subs []string
+		for i := range Contenders {
+			subs = append(subs, fmt.Sprint("flood-", i))
+		}
+		for _, err := range Race(Contenders, func(i int) error {
+			if err := s.UpdateProfile(ctx, subs[i], func(p *risk.Profile) error {
+				p.Attempt(risk.ActionSignIn, true, Epoch.Add(time.Duration(i)*time.Second))
+				return nil
+			}); err != nil {
+				return err
+			}
+			_, err := s.PruneProfiles(ctx, Epoch, keep)
+			return err
+		}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(present(t, s, subs...)); n > keep {
+			t.Fatalf("%d provisional profiles after every create was followed by a prune to %d", n, keep)
 		}
 	})
 }
