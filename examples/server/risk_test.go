@@ -80,7 +80,11 @@ func TestPartnerPortOutWithPINIsLowRisk(t *testing.T) {
 	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550100002", "transfer_pin": pin},
 		bearerH(testPartnerToken), "X-Test-Remote: 192.0.2.200", "User-Agent: Go-http-client/1.1")
 	require.Equal(t, 200, r.Status, r.Raw)
-	assert.Equal(t, "completed", r.str("status"), r.Raw)
+	// A partner is told only whether its request was accepted: one scored Medium would be
+	// denied, and answered like any rejection.
+	assert.Equal(t, true, r.Body["accepted"], r.Raw)
+	assert.NotEmpty(t, r.str("reference"), r.Raw)
+	// Nor does the answer carry signals.
 	for _, sig := range []string{"new_device", "new_location", "untrusted_ip", "freeman_model"} {
 		assert.NotContains(t, r.Raw, `"`+sig+`"`)
 	}
