@@ -65,4 +65,6 @@ func EvidenceFor(a protection.Action, evs []protection.Evidence) []protection.Ev
 
 // EvidenceFor returns the case's evidence that counts toward action a (see the
 // package-level EvidenceFor).
-func (c Case) EvidenceFor(a protection.Action) []protection.Evidence { return EvidenceFor(a, c.Evidence) }
+func (c Case) EvidenceFor(a protection.Action) []protection.Evidence {
+	return EvidenceFor(a, c.Evidence)
+}

@@ -112,8 +112,10 @@ func (s *Server) lookupProfile(ctx context.Context, sub string) (notify.Profile,
 		}
 		return notify.Profile{}, notify.ErrNotFound
 	}
-	p := notify.Profile{Email: a.Email, Contacts: []notify.Recipient{{Channel: notify.ChannelSMS, Address: a.Phone}},
-		Former: a.Former}
+	p := notify.Profile{Email: a.Email, Former: a.Former}
+	if a.Line != "" { // a number given at sign-up gets messages only once it is proved
+		p.Contacts = []notify.Recipient{{Channel: notify.ChannelSMS, Address: a.Line}}
+	}
 	return s.addContacts(ctx, sub, p)
 }
 

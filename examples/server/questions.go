@@ -158,7 +158,9 @@ func (s *Server) handleCaseVerifyQuestion(w http.ResponseWriter, r *http.Request
 		return questionsError(err)
 	}
 	if res.Verdict == questions.Match {
-		s.cases.addEvidence(c.ID, protection.Evidence{Kind: protection.EvidenceSecurityQuestions, ObtainedAt: s.now()})
+		if err := s.addCaseEvidence(r, c, protection.Evidence{Kind: protection.EvidenceSecurityQuestions, ObtainedAt: s.now()}); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"verdict": res.Verdict, "score": res.Score, "failures_left": res.FailuresLeft})
 	return nil

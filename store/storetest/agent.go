@@ -158,7 +158,7 @@ func TestAgentCases(t *testing.T, newStore func(t *testing.T) agent.CaseStore) {
 
 	t.Run("DeleteExpired", func(t *testing.T) {
 		st := newStore(t)
-		create(t, st, mk("old", Epoch))                     // expires Epoch+30m
+		create(t, st, mk("old", Epoch))                      // expires Epoch+30m
 		create(t, st, mk("edge", Epoch.Add(10*time.Minute))) // expires Epoch+40m
 		create(t, st, mk("new", Epoch.Add(20*time.Minute)))  // expires Epoch+50m
 		// Stored cases are not expired by the store's own clock: only by the time given.
