@@ -31,6 +31,7 @@ var jsonEndpoints = []struct{ method, path, auth string }{
 	{"POST", "/v1/sim-swap", "s"},
 	{"POST", "/v1/esim-transfer", "s"},
 	{"POST", "/v1/port-out", "s"},
+	{"POST", "/v1/line/verify", "s"},
 	{"POST", "/partner/v1/port-out", "p"},
 	{"POST", "/agent/v1/cases", "a"},
 	{"POST", "/agent/v1/cases/{case}/verify/questions", "a"},
