@@ -27,7 +27,7 @@
 // one credential per line:
 //
 //	# agent-id  channel  token hash (sha256 of the token)                                        name
-//	alice       phone    sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae  Alice Archer
+//	alice       phone    sha256:426dfb93bc0ee6af75971a1cc3d430da29315aebc4cb6448123e4365f617d592  Alice Archer
 //
 // Tokens are made with [NewToken] (256 random bits) and handed to the agent; only their
 // SHA-256 ([HashToken]) is configured, and presented tokens are compared with every

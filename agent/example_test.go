@@ -70,7 +70,7 @@ func ExampleCodeMessage() {
 		fmt.Printf("Your code is 123456. It is %s.\n", msg)
 	}
 	// Output:
-	// Your code is 123456. It is to verify your identity with support; it cannot approve a SIM swap or a port-out.
+	// Your code is 123456. It is to verify your identity with support (it cannot approve a SIM swap or a port-out).
 	// Your code is 123456. It is to approve a SIM swap on your line.
 }
 

@@ -26,7 +26,7 @@ func CodePurpose(a protection.Action) otp.Purpose {
 }
 
 // CodeMessage is what a code of purpose p is for, in the words the message carrying it
-// should use ("Your code is 123456. It is to approve a SIM swap on your line."), for the
+// should use ("Your code is 123456. It is to approve a SIM swap on your line and expires at 12:10 UTC."), for the
 // purposes of agent cases. A subscriber reading a code out to a caller who claims to be
 // from the carrier can then see what it will do. It reports false for other purposes.
 func CodeMessage(p otp.Purpose) (string, bool) {
@@ -36,7 +36,7 @@ func CodeMessage(p otp.Purpose) (string, bool) {
 	case otp.PurposePortOut:
 		return "to approve a port-out of your number to another carrier", true
 	case PurposeIdentity:
-		return "to verify your identity with support; it cannot approve a SIM swap or a port-out", true
+		return "to verify your identity with support (it cannot approve a SIM swap or a port-out)", true
 	}
 	return "", false
 }

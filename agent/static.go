@@ -140,9 +140,9 @@ func (s *Static) add(c Credential, seen map[TokenHash]bool) error {
 // ignored. Every other line is one credential: four fields separated by spaces or tabs,
 //
 //	# agent-id   channel  token hash                                                               name
-//	alice        phone    sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae  Alice Archer
-//	alice        store    sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9  Alice Archer
-//	bob          chat     sha256:baa5a0964d3320fbc0c6a922140453c8513ea24ab8fd0577034804a967248096  Bob Baker
+//	alice        phone    sha256:426dfb93bc0ee6af75971a1cc3d430da29315aebc4cb6448123e4365f617d592  Alice Archer
+//	alice        store    sha256:d4f6be28d73a800b30772658b2559cc66a7442402744411eced6b485ae6d8c8c  Alice Archer
+//	bob          chat     sha256:383477b47368e8426c0ef70be22922db9bb3c53ec0204393bfe754e037461e3f  Bob Baker
 //
 // where the agent ID is 1 to 32 of A-Z a-z 0-9 . _ -, the channel is phone, chat or
 // store, the hash is "sha256:" and the 64 hex digits of SHA-256(token) (HashToken), and
