@@ -293,14 +293,8 @@ func (s *Server) handleCaseVerifyCode(w http.ResponseWriter, r *http.Request, ag
 	if err != nil {
 		return err
 	}
-	var req codeRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	if err := required("challenge_id", req.ChallengeID); err != nil {
-		return err
-	}
-	if err := required("code", req.Code); err != nil {
+	req, err := decodeCode(w, r)
+	if err != nil {
 		return err
 	}
 	who, _ := whoFrom(r.Context())

@@ -134,3 +134,42 @@ func TestAgentTokenFlags(t *testing.T) {
 	assert.Nil(t, auth, "no file and no demo: the console is off")
 	assert.Empty(t, demo)
 }
+
+func TestLineProof(t *testing.T) {
+	h := newHarness(t)
+	// An unverified account sends no SMS (each is paid for, and the email gate slows
+	// sign-up farms pumping SMS).
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+15550100007"})
+	require.Equal(t, http.StatusAccepted, r.Status)
+	bob := h.signin("bob@example.com", testPassword)
+	r = h.do("POST", "/v1/line/verify/send", nil, bearerH(bob))
+	assert.Equal(t, codeAccountUnverified, r.str("code"), r.Raw)
+	assert.Empty(t, h.srv.mail.list("+15550100007"))
+
+	tok := h.signupUnproved("ada@example.com", "+15550100002")
+	r = h.do("POST", "/v1/line/verify/send", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "•••• 0002", r.str("sent_to"))
+	ch := r.str("challenge_id")
+	msg := h.mailTo("+15550100002", "security code")
+	assert.Contains(t, msg.Body, "to prove this number is the line of your account")
+	code := h.code("+15550100002")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	r = h.do("POST", "/v1/line/verify", map[string]any{"challenge_id": ch, "code": wrong}, bearerH(tok))
+	assert.Equal(t, codeInvalidCode, r.str("code"), r.Raw)
+	assert.Equal(t, false, h.do("GET", "/v1/me", nil, bearerH(tok)).Body["line_proved"])
+	r = h.do("POST", "/v1/line/verify", map[string]any{"challenge_id": ch, "code": code}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "+15550100002", r.str("line"))
+	assert.Equal(t, true, h.do("GET", "/v1/me", nil, bearerH(tok)).Body["line_proved"])
+	assert.Equal(t, http.StatusConflict, h.do("POST", "/v1/line/verify/send", nil, bearerH(tok)).Status)
+	// The subscriber hears of it by email.
+	h.eventTo("ada@example.com", "account.details_changed")
+	// A proved line gets to the SIM-swap decision (which wants a code here).
+	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "step_up", r.str("status"), r.Raw)
+}

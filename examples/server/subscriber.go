@@ -13,6 +13,7 @@ import (
 
 	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/password"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk"
@@ -334,24 +335,44 @@ func (s *Server) handleLineSend(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	ch, err := s.lines.Begin(r.Context(), c.account.ID, c.account.Phone)
 	if err != nil {
-		return s.twofactorError(err)
+		return s.lineError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"challenge_id": ch.ID, "sent_to": ch.Masked, "expires_at": ch.ExpiresAt})
 	return nil
+}
+
+// lineError maps the line service's errors (and otp's, which it passes on).
+func (s *Server) lineError(err error) error {
+	switch {
+	case errors.Is(err, otp.ErrInvalidCode):
+		return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired")
+	case errors.Is(err, line.ErrInvalidRequest):
+		return errorf(http.StatusBadRequest, codeInvalidField, "%s", strings.TrimPrefix(err.Error(), "line: "))
+	}
+	return s.twofactorError(err) // otp's expiry, replay, malformed-code and throttle errors
+}
+
+// decodeCode reads a {"challenge_id", "code"} body, both required.
+func decodeCode(w http.ResponseWriter, r *http.Request) (codeRequest, error) {
+	var req codeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return codeRequest{}, err
+	}
+	if err := required("challenge_id", req.ChallengeID); err != nil {
+		return codeRequest{}, err
+	}
+	if err := required("code", req.Code); err != nil {
+		return codeRequest{}, err
+	}
+	return req, nil
 }
 
 // handleLineVerify checks the code sent to the number: POST /v1/line/verify
 // {"challenge_id", "code"}. A right code makes the number the account's line, unless it
 // is already another account's (409: moving a line between accounts is for support).
 func (s *Server) handleLineVerify(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var req codeRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	if err := required("challenge_id", req.ChallengeID); err != nil {
-		return err
-	}
-	if err := required("code", req.Code); err != nil {
+	req, err := decodeCode(w, r)
+	if err != nil {
 		return err
 	}
 	b, err := s.lines.Complete(r.Context(), line.CompleteRequest{Subscriber: c.account.ID, Number: c.account.Phone,
@@ -360,7 +381,7 @@ func (s *Server) handleLineVerify(w http.ResponseWriter, r *http.Request, c *cal
 	case errors.Is(err, line.ErrTaken):
 		return errorf(http.StatusConflict, codeConflict, "the number is another account's line; call support to move it")
 	case err != nil:
-		return s.twofactorError(err)
+		return s.lineError(err)
 	}
 	s.dir.lineProved(c.account.ID, b.Number)
 	writeJSON(w, http.StatusOK, map[string]any{"line": b.Number, "proved": true, "proved_at": b.ProvedAt})
