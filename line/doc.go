@@ -6,7 +6,9 @@
 // line only when it is proved, in one of two ways:
 //
 //   - an SMS code sent to the number is read back ([Service.Begin], [Service.Complete]):
-//     whoever holds the SIM holds the line; or
+//     whoever holds the SIM holds the line, unless the SIM changed within the last 7
+//     days ([ErrRecentSIMChange]: [SIMChanges], which *protection.Service implements);
+//     or
 //   - the carrier's own provisioning system says the subscriber holds it
 //     ([Provisioning].OwnsLine, asked by [Service.Check]): the lines a carrier sold.
 //

@@ -45,17 +45,26 @@ func (f SenderFunc) SendLineCode(ctx context.Context, m Message) error { return 
 
 // Config configures a Service. Zero values are the documented defaults.
 type Config struct {
+	// SIMChangeWindow is how long after a SIM change or port a number cannot be proved
+	// by SMS (Deps.SIMChanges). Zero means 7 days, NIST SP 800-63B's concern with SMS
+	// after a SIM change; at most 100 days.
+	SIMChangeWindow time.Duration
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
 }
 
+// DefaultSIMChangeWindow is Config.SIMChangeWindow's default.
+const DefaultSIMChangeWindow = 7 * 24 * time.Hour
+
 // Deps are what a Service works with. Store and Publisher are required. Codes and
-// Sender prove lines by SMS (both or neither); Provisioning proves them from the
+// Sender prove lines by SMS (both or neither), and then SIMChanges is required too: an
+// SMS read just after a SIM swap proves nothing. Provisioning proves lines from the
 // carrier's records. At least one way must be given.
 type Deps struct {
 	Store        Store
 	Codes        Codes
 	Sender       Sender
+	SIMChanges   SIMChanges
 	Provisioning Provisioning
 	Publisher    notify.Publisher
 }
@@ -77,6 +86,13 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("%w: Deps.Codes and Deps.Sender go together", ErrInvalidRequest)
 	case deps.Codes == nil && deps.Provisioning == nil:
 		return nil, fmt.Errorf("%w: give Deps.Codes and Deps.Sender, or Deps.Provisioning, or both", ErrInvalidRequest)
+	case deps.Codes != nil && deps.SIMChanges == nil:
+		return nil, fmt.Errorf("%w: Deps.SIMChanges is required with Deps.Codes (a *protection.Service)", ErrInvalidRequest)
+	case cfg.SIMChangeWindow < 0 || cfg.SIMChangeWindow > 100*24*time.Hour:
+		return nil, fmt.Errorf("%w: Config.SIMChangeWindow must be between 0 (default 7 days) and 100 days", ErrInvalidRequest)
+	}
+	if cfg.SIMChangeWindow == 0 {
+		cfg.SIMChangeWindow = DefaultSIMChangeWindow
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -154,7 +170,9 @@ type Challenge struct {
 	ExpiresAt time.Time
 }
 
-// Begin sends an SMS code to number, to prove it is subscriber's line. The code is sent
+// Begin sends an SMS code to number, to prove it is subscriber's line. A number with a
+// SIM change or port within Config.SIMChangeWindow gets no code (ErrRecentSIMChange),
+// and Complete checks again. The code is sent
 // whether or not another subscriber has proved the number (Complete refuses it then), so
 // Begin does not tell who is a customer. otp's resend limits apply per subscriber and
 // per number; if the Sender fails the code is withdrawn and the error returned.
@@ -164,6 +182,9 @@ func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challen
 	}
 	n, err := normalize(subscriber, number)
 	if err != nil {
+		return Challenge{}, err
+	}
+	if err := s.checkSIM(ctx, n); err != nil {
 		return Challenge{}, err
 	}
 	issued, err := s.deps.Codes.Issue(ctx, otp.IssueRequest{Subscriber: subscriber, Purpose: PurposeLineProof,
@@ -178,6 +199,19 @@ func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challen
 		return Challenge{}, fmt.Errorf("line: sending the code: %w", err)
 	}
 	return Challenge{ID: issued.ChallengeID, Masked: Mask(n), ExpiresAt: issued.ExpiresAt}, nil
+}
+
+// checkSIM refuses an SMS proof of a number with a recent SIM change; an error from the
+// history refuses it too.
+func (s *Service) checkSIM(ctx context.Context, number string) error {
+	changed, err := s.deps.SIMChanges.SIMChangedWithin(ctx, number, s.cfg.SIMChangeWindow)
+	switch {
+	case err != nil:
+		return fmt.Errorf("line: SIM-change history: %w", err)
+	case changed:
+		return ErrRecentSIMChange
+	}
+	return nil
 }
 
 // CompleteRequest is a code read back from an SMS sent by Begin. Subscriber and Number
@@ -200,6 +234,9 @@ func (s *Service) Complete(ctx context.Context, req CompleteRequest) (Binding, e
 	}
 	n, err := normalize(req.Subscriber, req.Number)
 	if err != nil {
+		return Binding{}, err
+	}
+	if err := s.checkSIM(ctx, n); err != nil { // a swap may have come since Begin
 		return Binding{}, err
 	}
 	v, err := s.deps.Codes.Verify(ctx, otp.VerifyRequest{ChallengeID: req.ChallengeID, Subscriber: req.Subscriber,

@@ -50,6 +50,9 @@ type fixture struct {
 	pub   *notify.Recorder
 	prov  map[string]string // number -> subscriber, the carrier's records
 	provE error
+	// swapped are numbers with a recent SIM change; simE fails the history.
+	swapped map[string]bool
+	simE    error
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -61,8 +64,14 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{sms: &phones{last: map[string]line.Message{}}, pub: &notify.Recorder{}, prov: map[string]string{}}
-	f.svc, err = line.New(line.Config{Now: clock.Now}, line.Deps{Store: memory.NewLines(mo), Codes: codes, Sender: f.sms, Publisher: f.pub,
+	f := &fixture{sms: &phones{last: map[string]line.Message{}}, pub: &notify.Recorder{}, prov: map[string]string{}, swapped: map[string]bool{}}
+	sims := simChangesFunc(func(_ context.Context, num string, d time.Duration) (bool, error) {
+		if d != line.DefaultSIMChangeWindow {
+			t.Errorf("SIM-change window %v, want the default", d)
+		}
+		return f.swapped[num], f.simE
+	})
+	f.svc, err = line.New(line.Config{Now: clock.Now}, line.Deps{Store: memory.NewLines(mo), Codes: codes, Sender: f.sms, Publisher: f.pub, SIMChanges: sims,
 		Provisioning: line.ProvisioningFunc(func(_ context.Context, sub, num string) (bool, error) {
 			return f.prov[num] == sub, f.provE
 		})})
@@ -186,6 +195,44 @@ func TestAttackStrangerCannotProveVictimsLine(t *testing.T) {
 	}
 }
 
+type simChangesFunc func(ctx context.Context, number string, d time.Duration) (bool, error)
+
+func (f simChangesFunc) SIMChangedWithin(ctx context.Context, number string, d time.Duration) (bool, error) {
+	return f(ctx, number, d)
+}
+
+// TestAttackSMSProofAfterSIMSwap: whoever swapped a SIM reads its SMS; a number with a
+// recent SIM change is not proved by SMS, and a failing history refuses too.
+func TestAttackSMSProofAfterSIMSwap(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.swapped[otherLine] = true
+	if _, err := f.svc.Begin(ctx, "thief", otherLine); !errors.Is(err, line.ErrRecentSIMChange) {
+		t.Fatalf("Begin after a SIM change = %v, want ErrRecentSIMChange", err)
+	}
+	if c := f.sms.code(otherLine); c != "" {
+		t.Fatal("a code was sent to a freshly swapped number")
+	}
+	// Swapped between Begin and Complete.
+	f.swapped[otherLine] = false
+	ch, err := f.svc.Begin(ctx, "thief", otherLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.swapped[otherLine] = true
+	if _, err := f.svc.Complete(ctx, line.CompleteRequest{Subscriber: "thief", Number: otherLine, ChallengeID: ch.ID, Code: f.sms.code(otherLine)}); !errors.Is(err, line.ErrRecentSIMChange) {
+		t.Fatalf("Complete after a SIM change = %v, want ErrRecentSIMChange", err)
+	}
+	f.swapped[otherLine] = false
+	f.simE = errors.New("history down")
+	if _, err := f.svc.Begin(ctx, "thief", victimLine); err == nil || errors.Is(err, line.ErrRecentSIMChange) {
+		t.Fatalf("Begin with the history down = %v, want its error", err)
+	}
+	if _, err := f.svc.Owner(ctx, otherLine); !errors.Is(err, line.ErrNotFound) {
+		t.Fatalf("the line was bound: %v", err)
+	}
+}
+
 func TestBeginSenderFails(t *testing.T) {
 	f := newFixture(t)
 	f.sms.fail = true
@@ -203,11 +250,12 @@ func TestNewValidates(t *testing.T) {
 	st, pub := memory.NewLines(memory.Options{}), &notify.Recorder{}
 	prov := line.ProvisioningFunc(func(context.Context, string, string) (bool, error) { return false, nil })
 	for name, d := range map[string]line.Deps{
-		"no store":         {Publisher: pub, Provisioning: prov},
-		"no publisher":     {Store: st, Provisioning: prov},
-		"no way to prove":  {Store: st, Publisher: pub},
-		"codes, no sender": {Store: st, Publisher: pub, Codes: &otp.Codes{}},
-		"sender, no codes": {Store: st, Publisher: pub, Sender: &phones{}},
+		"no store":          {Publisher: pub, Provisioning: prov},
+		"no publisher":      {Store: st, Provisioning: prov},
+		"no way to prove":   {Store: st, Publisher: pub},
+		"codes, no sender":  {Store: st, Publisher: pub, Codes: &otp.Codes{}},
+		"sender, no codes":  {Store: st, Publisher: pub, Sender: &phones{}},
+		"codes, no history": {Store: st, Publisher: pub, Codes: &otp.Codes{}, Sender: &phones{}},
 	} {
 		if _, err := line.New(line.Config{}, d); !errors.Is(err, line.ErrInvalidRequest) {
 			t.Errorf("%s: New = %v, want ErrInvalidRequest", name, err)

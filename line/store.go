@@ -18,6 +18,10 @@ var (
 	ErrUnproved = errors.New("line: the number is not a proved line of the subscriber")
 	// ErrInvalidRequest is a call with missing or malformed arguments.
 	ErrInvalidRequest = errors.New("line: invalid request")
+	// ErrRecentSIMChange is a number that had a SIM change or port within
+	// Config.SIMChangeWindow: whoever reads its SMS now may not be its owner, so it is
+	// not proved by SMS until the window has passed (provisioning still can).
+	ErrRecentSIMChange = errors.New("line: the number had a recent SIM change; it cannot be proved by SMS now")
 )
 
 // Source is how a line was proved.
@@ -68,4 +72,10 @@ type ProvisioningFunc func(ctx context.Context, subscriber, number string) (bool
 // OwnsLine calls f(ctx, subscriber, number).
 func (f ProvisioningFunc) OwnsLine(ctx context.Context, subscriber, number string) (bool, error) {
 	return f(ctx, subscriber, number)
+}
+
+// SIMChanges reports whether a number had a SIM change or port within d.
+// *protection.Service implements it from its SIM-change history.
+type SIMChanges interface {
+	SIMChangedWithin(ctx context.Context, number string, d time.Duration) (bool, error)
 }

@@ -170,7 +170,7 @@ func (s *Server) wireLines(mo memory.Options) error {
 		return err
 	}
 	s.lines, err = line.New(line.Config{Now: s.now}, line.Deps{Store: memory.NewLines(mo), Codes: codes,
-		Sender: line.SenderFunc(s.sendLineCode), Provisioning: s.dir, Publisher: s.pub})
+		Sender: line.SenderFunc(s.sendLineCode), SIMChanges: s.protect, Provisioning: s.dir, Publisher: s.pub})
 	return err
 }
 

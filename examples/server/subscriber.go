@@ -346,6 +346,8 @@ func (s *Server) lineError(err error) error {
 	switch {
 	case errors.Is(err, otp.ErrInvalidCode):
 		return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired")
+	case errors.Is(err, line.ErrRecentSIMChange):
+		return errorf(http.StatusConflict, "recent_sim_change", "the number had a recent SIM change or port; it cannot be proved by SMS for 7 days (call support)")
 	case errors.Is(err, line.ErrInvalidRequest):
 		return errorf(http.StatusBadRequest, codeInvalidField, "%s", strings.TrimPrefix(err.Error(), "line: "))
 	}
