@@ -1,12 +1,15 @@
 package line_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/store/memory"
 )
 
@@ -26,4 +29,29 @@ func ExampleService_Check() {
 	// Output:
 	// true
 	// sub-dana provisioning <nil>
+}
+
+// A number typed in at sign-up becomes the account's line once the SMS code sent to it
+// is read back.
+func ExampleService_Complete() {
+	ctx := context.Background()
+	st := memory.NewOTP(memory.Options{})
+	codes, _ := otp.NewCodes(otp.CodeConfig{HashKey: bytes.Repeat([]byte{0x5a, 0xc3}, 16)}, st, st, &notify.Recorder{})
+	var sms line.Message // the SMS gateway
+	noRecentSwap := simChangesFunc(func(context.Context, string, time.Duration) (bool, error) { return false, nil })
+	svc, _ := line.New(line.Config{}, line.Deps{Store: memory.NewLines(memory.Options{}), Codes: codes,
+		Sender:     line.SenderFunc(func(_ context.Context, m line.Message) error { sms = m; return nil }),
+		SIMChanges: noRecentSwap, Publisher: &notify.Recorder{}})
+
+	ch, _ := svc.Begin(ctx, "sub-ada", "+15550100002")
+	fmt.Println("code sent to", ch.Masked)
+	b, err := svc.Complete(ctx, line.CompleteRequest{Subscriber: "sub-ada", Number: "+15550100002",
+		ChallengeID: ch.ID, Code: sms.Code})
+	fmt.Println(b.Subscriber, b.Source, err)
+	_, err = svc.Check(ctx, "sub-ada", "+15550100002")
+	fmt.Println("proved:", err == nil)
+	// Output:
+	// code sent to •••• 0002
+	// sub-ada sms_code <nil>
+	// proved: true
 }
