@@ -15,6 +15,8 @@
 //	risk         pluggable request scoring: device, location, velocity, a Freeman model
 //	status       Account Security Status (four steps, 0-100%) and email verification
 //	session      session registry, sign out everywhere, step-up freshness
+//	agent        support agents: identities and per-channel tokens, cases in a store, audited
+//	line         which numbers are an account's lines: proved by SMS code or provisioning
 //	store/memory     in-memory adapters for every store interface
 //	store/storetest  the conformance suite every adapter (yours too) must pass
 //	examples/server  the reference net/http integration: go run ./examples/server -demo
@@ -30,7 +32,8 @@
 // store/storetest. Dependencies point one way: keyring, notify and risk are leaves; otp builds on
 // keyring, twofactor on otp; session reads risk (impossible travel); protection reads
 // risk results, session freshness and twofactor proofs; questions checks twofactor
-// proofs; status reads password, questions and protection. Nothing imports status or the examples.
+// proofs; status reads password, questions and protection; agent reads protection's
+// vocabulary and otp's purposes; line builds on otp. Nothing imports status or the examples.
 //
 // Services are structs built by New(cfg Config, deps...) (*Service, error). A zero Config
 // field means the documented default, and New validates the whole Config once, returning

@@ -31,6 +31,7 @@ var jsonEndpoints = []struct{ method, path, auth string }{
 	{"POST", "/v1/sim-swap", "s"},
 	{"POST", "/v1/esim-transfer", "s"},
 	{"POST", "/v1/port-out", "s"},
+	{"POST", "/v1/line/verify", "s"},
 	{"POST", "/partner/v1/port-out", "p"},
 	{"POST", "/agent/v1/cases", "a"},
 	{"POST", "/agent/v1/cases/{case}/verify/questions", "a"},
@@ -72,7 +73,6 @@ func FuzzJSONEndpoints(f *testing.F) {
 			req.Header.Set("Authorization", "Bearer "+h.token(t))
 		case "a":
 			req.Header.Set("Authorization", "Bearer "+testAgentToken)
-			req.Header.Set("X-Agent-ID", "fuzzer")
 		case "p":
 			req.Header.Set("Authorization", "Bearer "+testPartnerToken)
 		}
@@ -94,7 +94,7 @@ type fuzzServer struct {
 }
 
 func newFuzzServer(f *testing.F) *fuzzServer {
-	srv, err := New(Options{Demo: true, AgentToken: testAgentToken, PartnerToken: testPartnerToken, IPRate: -1, SubscriberRate: -1})
+	srv, err := New(Options{Demo: true, Agents: testAgents(), PartnerToken: testPartnerToken, IPRate: -1, SubscriberRate: -1})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -105,7 +105,6 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	req := httptest.NewRequest("POST", "/agent/v1/cases", strings.NewReader(`{"phone":"`+d.Phone+`","channel":"phone"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+testAgentToken)
-	req.Header.Set("X-Agent-ID", "fuzzer")
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
 	if rec.Code != http.StatusCreated {

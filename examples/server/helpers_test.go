@@ -12,40 +12,70 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/agent"
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
+	"github.com/carrierguard/carrierguard/protection"
 	"github.com/stretchr/testify/require"
 )
 
 const (
+	// testAgentToken is agent-7's phone token; testAgentTokens has one per channel.
 	testAgentToken   = "agent-token-for-tests-0123456789abcdef"
 	testPartnerToken = "partner-token-for-tests-0123456789abcd"
 	testPassword     = "correct horse battery staple zebra"
 )
 
+// testAgentTokens are agent-7's tokens, one per channel (each credential is bound to
+// one), and agent-8's phone token.
+var testAgentTokens = map[string]string{
+	"phone": testAgentToken,
+	"chat":  "agent-token-for-tests-chat-0123456789abcd",
+	"store": "agent-token-for-tests-store-0123456789abc",
+	"other": "agent-token-for-tests-agent8-0123456789ab",
+}
+
+// testAgents is the agent directory of the tests: agent-7 on every channel, agent-8 on
+// the phone.
+func testAgents() agent.Authenticator {
+	var creds []agent.Credential
+	for _, ch := range agent.Channels {
+		creds = append(creds, agent.Credential{Agent: "agent-7", Name: "Agent Seven", Channel: ch, Hash: agent.HashToken(testAgentTokens[ch.String()])})
+	}
+	creds = append(creds, agent.Credential{Agent: "agent-8", Name: "Agent Eight", Channel: protection.ChannelPhone, Hash: agent.HashToken(testAgentTokens["other"])})
+	st, err := agent.NewStatic(creds)
+	if err != nil {
+		panic(err)
+	}
+	return st
+}
+
 type harness struct {
 	t     *testing.T
 	srv   *Server
 	clock *fakeclock.Clock
+	// caseChannel remembers the channel each case was opened on, so h.agent continues it
+	// with agent-7's token for that channel.
+	caseChannel map[string]string
 }
 
 func newHarness(t *testing.T, mod ...func(*Options)) *harness {
 	t.Helper()
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	opts := Options{Demo: true, AgentToken: testAgentToken, PartnerToken: testPartnerToken, Now: clock.Now,
+	opts := Options{Demo: true, Agents: testAgents(), PartnerToken: testPartnerToken, Now: clock.Now,
 		IPRate: -1, SubscriberRate: -1, BaseURL: "http://test"}
 	for _, m := range mod {
 		m(&opts)
 	}
 	srv, err := New(opts)
 	require.NoError(t, err)
-	return &harness{t: t, srv: srv, clock: clock}
+	return &harness{t: t, srv: srv, clock: clock, caseChannel: map[string]string{}}
 }
 
 // in returns h for subtest t: the same server and clock, with failures (including the
 // require.* calls in the harness's helpers) reported to t, from t's goroutine.
 func (h *harness) in(t *testing.T) *harness {
 	t.Helper()
-	return &harness{t: t, srv: h.srv, clock: h.clock}
+	return &harness{t: t, srv: h.srv, clock: h.clock, caseChannel: h.caseChannel}
 }
 
 // resp is a decoded response.
@@ -129,8 +159,21 @@ func (h *harness) openCase(phone, channel string) string {
 	return "/agent/v1/cases/" + r.str("case_id")
 }
 
-// signup creates and verifies an account and returns a session token.
+// signup creates and verifies an account, proves its line with the SMS code sent to
+// it, and returns a session token.
 func (h *harness) signup(email, phone string) string {
+	h.t.Helper()
+	tok := h.signupUnproved(email, phone)
+	r := h.do("POST", "/v1/line/verify/send", nil, bearerH(tok))
+	require.Equal(h.t, http.StatusOK, r.Status, r.Raw)
+	r = h.do("POST", "/v1/line/verify", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code(phone)}, bearerH(tok))
+	require.Equal(h.t, http.StatusOK, r.Status, r.Raw)
+	return tok
+}
+
+// signupUnproved creates and verifies an account whose number is only claimed, and
+// returns a session token.
+func (h *harness) signupUnproved(email, phone string) string {
 	h.t.Helper()
 	r := h.do("POST", "/v1/signup", map[string]any{"email": email, "password": testPassword, "name": "Ada Lovelace", "phone": phone})
 	require.Equal(h.t, http.StatusAccepted, r.Status, r.Raw)
@@ -150,9 +193,27 @@ func (h *harness) signin(email, pw string) string {
 	return tok
 }
 
+// agent calls the console as agent-7, with the token for the case's channel: the
+// channel named in the body when a case is opened, the one the case was opened on
+// after that.
 func (h *harness) agent(method, path string, body any) resp {
 	h.t.Helper()
-	return h.do(method, path, body, bearerH(testAgentToken), "X-Agent-ID: agent-7")
+	ch := "phone"
+	if m, ok := body.(map[string]any); ok && path == "/agent/v1/cases" {
+		if c, ok := m["channel"].(string); ok {
+			ch = c
+		}
+	} else if id, ok := strings.CutPrefix(path, "/agent/v1/cases/"); ok {
+		id, _, _ = strings.Cut(id, "/")
+		if c := h.caseChannel[id]; c != "" {
+			ch = c
+		}
+	}
+	r := h.do(method, path, body, bearerH(testAgentTokens[ch]))
+	if id := r.str("case_id"); id != "" && path == "/agent/v1/cases" {
+		h.caseChannel[id] = ch
+	}
+	return r
 }
 
 func newTestLogger(w io.Writer) *slog.Logger {

@@ -257,7 +257,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	// In chat, an agent verifies a code and a question: without the PIN it steps up.
 	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "chat"})
 	id := r.str("case_id")
-	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
+	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact, "purpose": "port_out"})
 	require.Equal(t, 200, r.Status, r.Raw)
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code(backupEmail)})
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -433,7 +433,7 @@ func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 	require.Equal(t, 200, h.agent("POST", "/agent/v1/cases/"+id+"/verify/id", map[string]any{"document": "passport"}).Status)
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/sim-swap", map[string]any{})
 	assert.Equal(t, "step_up", r.str("status"), r.Raw) // the ID alone is not enough
-	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
+	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact, "purpose": "sim_swap"})
 	require.Equal(t, 200, r.Status, r.Raw)
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code(backupEmail)})
 	require.Equal(t, 200, r.Status, r.Raw)

@@ -101,8 +101,8 @@ func courierSender(c courier, now func() time.Time) notify.Sender {
 }
 
 // lookupProfile is the notify.Directory over the example's CRM: the account email,
-// and the line itself by SMS (it is the subscriber's own, verified by being their
-// line), plus the verified trusted contacts once two-factor is set up. A stand-in ID
+// and the line itself by SMS once it is proved (package line: a number only claimed at
+// sign-up may be anyone's), plus the verified trusted contacts once two-factor is set up. A stand-in ID
 // (an unknown email at sign-in) has nowhere to go, which is not an error.
 func (s *Server) lookupProfile(ctx context.Context, sub string) (notify.Profile, error) {
 	a, ok := s.dir.get(sub)
@@ -112,8 +112,10 @@ func (s *Server) lookupProfile(ctx context.Context, sub string) (notify.Profile,
 		}
 		return notify.Profile{}, notify.ErrNotFound
 	}
-	p := notify.Profile{Email: a.Email, Contacts: []notify.Recipient{{Channel: notify.ChannelSMS, Address: a.Phone}},
-		Former: a.Former}
+	p := notify.Profile{Email: a.Email, Former: a.Former}
+	if a.Line != "" { // a number given at sign-up gets messages only once it is proved
+		p.Contacts = []notify.Recipient{{Channel: notify.ChannelSMS, Address: a.Line}}
+	}
 	return s.addContacts(ctx, sub, p)
 }
 

@@ -6,9 +6,19 @@
 // and follow examples/server/README.md. The API is described in openapi.yaml.
 //
 // Authentication is by bearer tokens in the Authorization header (session tokens for
-// subscribers, configured tokens for the agent console and the partner API). There are
-// no cookies, so there is no CSRF surface; browsers' ambient credentials are never
-// used.
+// subscribers, per-agent tokens for the agent console, a configured token for the
+// partner API). There are no cookies, so there is no CSRF surface; browsers' ambient
+// credentials are never used.
+//
+// Agent tokens: -agent-tokens names a credential file (package agent's format, one
+// line per token: agent ID, channel, SHA-256 of the token, name). Each token names one
+// agent and the one channel (phone, chat or store) it may be used on; the console
+// takes both from the token, never from the request. Make a token and its line with
+//
+//	go run ./examples/server -new-agent-token alice,store,"Alice Archer"
+//
+// In demo mode without a file, one demo agent gets a token per channel, printed at
+// start-up.
 package main
 
 import (
@@ -22,9 +32,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/carrierguard/carrierguard/agent"
+	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk/geoip"
 	"github.com/carrierguard/carrierguard/session"
 )
@@ -42,7 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	demo := fs.Bool("demo", false, "create a demo subscriber and expose the dev mailbox at /dev/mailbox")
 	store := fs.String("store", "memory", "storage adapter: memory")
-	agentToken := fs.String("agent-token", os.Getenv("CARRIERGUARD_AGENT_TOKEN"), "agent console token (default $CARRIERGUARD_AGENT_TOKEN; generated in demo mode)")
+	agentTokens := fs.String("agent-tokens", os.Getenv("CARRIERGUARD_AGENT_TOKENS"), "agent credential file: one line per token, \"agent-id channel sha256:<hex> name\" (default $CARRIERGUARD_AGENT_TOKENS; demo tokens in demo mode)")
+	oldAgentToken := fs.String("agent-token", "", "removed: one shared token could not tell agents or channels apart; use -agent-tokens")
+	newAgentToken := fs.String("new-agent-token", "", "print a new agent token and its credential line for \"agent-id,channel,name\", and exit")
 	partnerToken := fs.String("partner-token", os.Getenv("CARRIERGUARD_PARTNER_TOKEN"), "partner API token (default $CARRIERGUARD_PARTNER_TOKEN; generated in demo mode)")
 	coolingOff := fs.Duration("cooling-off", 0, "protection flag cooling-off (default 24h)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -56,10 +71,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *newAgentToken != "" {
+		return printAgentToken(stdout, *newAgentToken)
+	}
+	if *oldAgentToken != "" || os.Getenv("CARRIERGUARD_AGENT_TOKEN") != "" {
+		return errors.New("-agent-token and $CARRIERGUARD_AGENT_TOKEN are removed: give each agent a token of their own with -agent-tokens (see -new-agent-token)")
+	}
+	agents, demoTokens, err := loadAgents(*agentTokens, *demo)
+	if err != nil {
+		return err
+	}
 	if *demo {
-		if *agentToken == "" {
-			*agentToken = randomToken()
-		}
 		if *partnerToken == "" {
 			*partnerToken = randomToken()
 		}
@@ -79,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer loc.Close()
 		geo = loc
 	}
-	srv, err := New(Options{Geo: geo, BaseURL: base, Demo: *demo, Store: *store, AgentToken: *agentToken, PartnerToken: *partnerToken,
+	srv, err := New(Options{Geo: geo, BaseURL: base, Demo: *demo, Store: *store, Agents: agents, PartnerToken: *partnerToken,
 		CoolingOff: *coolingOff, Logger: logger, DeliveryPoll: 200 * time.Millisecond})
 	if err != nil {
 		ln.Close()
@@ -93,7 +115,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "demo subscriber: email %s  password %s  phone %s (email verified)\n", d.Email, d.Password, d.Phone)
-		fmt.Fprintf(stdout, "agent console:   Authorization: Bearer %s  (with X-Agent-ID: your-name)\n", *agentToken)
+		for _, t := range demoTokens {
+			fmt.Fprintf(stdout, "agent console:   Authorization: Bearer %s  (agent %s, %s)\n", t.token, t.agent, t.channel)
+		}
 		fmt.Fprintf(stdout, "partner API:     Authorization: Bearer %s\n", *partnerToken)
 		fmt.Fprintf(stdout, "dev mailbox:     %s/dev/mailbox\n", base)
 	}
@@ -123,5 +147,61 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// demoToken is a demo agent credential, printed at start-up.
+type demoToken struct{ agent, channel, token string }
+
+// loadAgents reads the agent credential file. Without one, demo mode makes a token per
+// channel for agent "demo"; otherwise the console is off.
+func loadAgents(path string, demo bool) (agent.Authenticator, []demoToken, error) {
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-agent-tokens: %w", err)
+		}
+		defer f.Close()
+		st, err := agent.ParseStatic(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-agent-tokens %s: %w", path, err)
+		}
+		return st, nil, nil
+	}
+	if !demo {
+		return nil, nil, nil
+	}
+	var creds []agent.Credential
+	var out []demoToken
+	for _, ch := range agent.Channels {
+		tok, err := agent.NewToken(nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		creds = append(creds, agent.Credential{Agent: "demo", Name: "Demo Agent", Channel: ch, Hash: agent.HashToken(tok)})
+		out = append(out, demoToken{agent: "demo", channel: ch.String(), token: tok})
+	}
+	st, err := agent.NewStatic(creds)
+	return st, out, err
+}
+
+// printAgentToken makes a token for "agent-id,channel,name" and prints it with the
+// line to add to the credential file.
+func printAgentToken(w io.Writer, spec string) error {
+	id, rest, _ := strings.Cut(spec, ",")
+	chName, name, _ := strings.Cut(rest, ",")
+	ch, err := protection.ParseChannel(chName)
+	if err != nil {
+		return fmt.Errorf("-new-agent-token: %w", err)
+	}
+	tok, err := agent.NewToken(nil)
+	if err != nil {
+		return err
+	}
+	c := agent.Credential{Agent: id, Name: strings.TrimSpace(name), Channel: ch, Hash: agent.HashToken(tok)}
+	if _, err := agent.NewStatic([]agent.Credential{c}); err != nil {
+		return fmt.Errorf("-new-agent-token %q: %w", spec, err)
+	}
+	fmt.Fprintf(w, "token (give it to the agent, once): %s\ncredential line (add it to the -agent-tokens file):\n%s\n", tok, c)
 	return nil
 }

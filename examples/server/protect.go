@@ -440,6 +440,9 @@ func (s *Server) simChange(w http.ResponseWriter, r *http.Request, cr protection
 		}
 		return err
 	}
+	if err := s.requireLine(ctx, cr.Subscriber, cr.Number); err != nil {
+		return err
+	}
 	var rj riskJSON
 	var rreq risk.Request
 	cr.Risk, rj, rreq = s.assess(ctx, cr.Subscriber, actionOf(cr.Kind), cr.Channel, in)

@@ -158,7 +158,9 @@ func (s *Server) handleCaseVerifyQuestion(w http.ResponseWriter, r *http.Request
 		return questionsError(err)
 	}
 	if res.Verdict == questions.Match {
-		s.cases.addEvidence(c.ID, protection.Evidence{Kind: protection.EvidenceSecurityQuestions, ObtainedAt: s.now()})
+		if err := s.addCaseEvidence(r, c, protection.Evidence{Kind: protection.EvidenceSecurityQuestions, ObtainedAt: s.now()}); err != nil {
+			return err
+		}
 	}
 	// The verdict only: a score would tell a guessing caller how close each guess came.
 	writeJSON(w, http.StatusOK, map[string]any{"verdict": res.Verdict, "failures_left": res.FailuresLeft})

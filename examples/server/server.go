@@ -14,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carrierguard/carrierguard/agent"
 	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/password"
@@ -36,9 +38,12 @@ type Options struct {
 	Demo bool
 	// Store names the storage adapter; only "memory" exists today.
 	Store string
-	// AgentToken authenticates the support-agent console (Authorization: Bearer). Empty
-	// disables the console.
-	AgentToken string
+	// Agents authenticates the support-agent console (Authorization: Bearer <token>):
+	// each token names one agent and the one channel it is for (agent.ParseStatic reads
+	// the -agent-tokens file). Nil disables the console.
+	Agents agent.Authenticator
+	// AgentAudit keeps the audit trail of agent actions. Nil logs them to Logger.
+	AgentAudit agent.Auditor
 	// PartnerToken authenticates the partner port-out API. Empty disables it.
 	PartnerToken string
 	// PINKey is the transfer-PIN HMAC key (32+ bytes). Nil generates one per process.
@@ -100,7 +105,8 @@ type Server struct {
 	// noticeLimits paces the "someone tried to sign up with your address" notices per
 	// address, so repeated sign-ups cannot bomb a subscriber or pump SMS to their number.
 	noticeLimits *limiters
-	cases        *caseBook
+	cases        *agent.Cases
+	lines        *line.Service
 	proofs       *proofLedger
 	// challenges binds each one-time-code challenge to the flow that issued it.
 	challenges *challengeBook
@@ -118,7 +124,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Store != "memory" {
 		return nil, fmt.Errorf("store %q is not available yet: use -store memory (SQLite and PostgreSQL adapters are planned)", opts.Store)
 	}
-	s := &Server{opts: opts, geo: opts.Geo, log: opts.Logger, now: opts.Now, dir: newDirectory(), cases: newCaseBook(), signins: newSigninBook()}
+	s := &Server{opts: opts, geo: opts.Geo, log: opts.Logger, now: opts.Now, dir: newDirectory(), signins: newSigninBook()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -137,7 +143,7 @@ func New(opts Options) (*Server, error) {
 	s.subLimits = newLimiters(defaultRate(opts.SubscriberRate, 10), defaultBurst(opts.SubscriberBurst, 20), s.now)
 	s.noticeLimits = newLimiters(1/signupNoticeEvery.Seconds(), 1, s.now)
 	mo := memory.Options{Now: s.now}
-	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus} {
+	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus, s.wireAgents, s.wireLines} {
 		if err := wire(mo); err != nil {
 			return nil, err
 		}
@@ -263,7 +269,8 @@ func (s *Server) wireFactors(mo memory.Options) error {
 		}
 	}
 	tfStore := memory.NewTwoFactor(mo)
-	s.tf, err = twofactor.New(twofactor.Config{HashKey: tfKey, Phone: contactPhones, Now: s.now, Logger: s.log}, twofactor.Deps{
+	s.tf, err = twofactor.New(twofactor.Config{HashKey: tfKey, Phone: contactPhones, Now: s.now, Logger: s.log,
+		Purposes: []otp.Purpose{agent.PurposeIdentity}}, twofactor.Deps{
 		Codes: codes, Authenticators: s.auths, Contacts: tfStore, Recovery: tfStore, Failures: tfStore,
 		Sender: twofactor.SenderFunc(s.sendCode), SIMChanges: s.protect, Publisher: s.pub,
 	})
@@ -441,6 +448,8 @@ func (s *Server) routes() *http.ServeMux {
 	// Signed in.
 	mux.HandleFunc("GET /v1/me", s.authed(s.handleMe))
 	mux.HandleFunc("POST /v1/email/resend", s.authed(s.handleResendEmail))
+	mux.HandleFunc("POST /v1/line/verify/send", s.authed(s.handleLineSend))
+	mux.HandleFunc("POST /v1/line/verify", s.authed(s.handleLineVerify))
 	mux.HandleFunc("POST /v1/reauth", s.authed(s.handleReauth))
 	mux.HandleFunc("GET /v1/sessions", s.authed(s.handleSessions))
 	mux.HandleFunc("DELETE /v1/sessions/{id}", s.authed(s.handleRevokeSession))
@@ -481,6 +490,7 @@ func (s *Server) routes() *http.ServeMux {
 	// Support-agent console.
 	mux.HandleFunc("POST /agent/v1/cases", s.agent(s.handleCaseOpen))
 	mux.HandleFunc("GET /agent/v1/cases/{case}", s.agent(s.handleCaseGet))
+	mux.HandleFunc("DELETE /agent/v1/cases/{case}", s.agent(s.handleCaseClose))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/code/send", s.agent(s.handleCaseSendCode))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/code", s.agent(s.handleCaseVerifyCode))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/id", s.agent(s.handleCaseVerifyID))

@@ -84,7 +84,7 @@ func TestRateLimits(t *testing.T) {
 	})
 	t.Run("per subscriber", func(t *testing.T) {
 		h := newHarness(t, func(o *Options) { o.SubscriberRate, o.SubscriberBurst = 1, 2 })
-		tok := h.signup("ada@example.com", "+15550100002")
+		tok := h.signupUnproved("ada@example.com", "+15550100002")
 		for range 2 {
 			require.Equal(t, 200, h.do("GET", "/v1/me", nil, bearerH(tok)).Status)
 		}
@@ -367,8 +367,9 @@ func TestAgentConsole(t *testing.T) {
 	_ = tok
 	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 555 010 9999", "channel": "phone"})
 	assert.Equal(t, 404, r.Status)
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "fax"})
-	assert.Equal(t, codeInvalidField, r.str("code"))
+	// The channel is the token's: a phone token cannot open a store case.
+	r = h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "store"}, bearerH(testAgentToken))
+	assert.Equal(t, codeForbidden, r.str("code"), r.Raw)
 	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 (555) 010-0002", "channel": "phone"})
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 	caseID := r.str("case_id")
@@ -378,7 +379,7 @@ func TestAgentConsole(t *testing.T) {
 	assert.NotContains(t, r.Raw, "example.com")
 	assert.NotContains(t, r.Raw, "0100002")
 	// Another agent cannot use the case.
-	r2 := h.do("GET", "/agent/v1/cases/"+caseID, nil, bearerH(testAgentToken), "X-Agent-ID: agent-8")
+	r2 := h.do("GET", "/agent/v1/cases/"+caseID, nil, bearerH(testAgentTokens["other"]))
 	assert.Equal(t, 404, r2.Status)
 
 	// A SIM swap requested on the phone is denied, with the reasons.

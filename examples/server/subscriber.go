@@ -11,7 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/password"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk"
@@ -311,7 +313,80 @@ func rotationView(r password.Rotation) map[string]any {
 // handleMe returns the caller's own account: GET /v1/me.
 func (s *Server) handleMe(w http.ResponseWriter, _ *http.Request, c *caller) error {
 	writeJSON(w, http.StatusOK, map[string]any{"subscriber_id": c.account.ID, "email": c.account.Email,
-		"name": c.account.Name, "phone": c.account.Phone, "created_at": c.account.Created})
+		"name": c.account.Name, "phone": c.account.Phone, "line_proved": c.account.Line != "" && c.account.Line == c.account.Phone,
+		"created_at": c.account.Created})
+	return nil
+}
+
+// handleLineSend sends an SMS code to the number given at sign-up, to prove it is the
+// account's line: POST /v1/line/verify/send. The number is the account's, never the
+// request's. Until it is proved the number gets no SIM swap, port-out or SMS notice. The
+// account email must be verified first (each code is an SMS the carrier pays for), and
+// otp limits resends per account and per number.
+func (s *Server) handleLineSend(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if c.account.Line != "" && c.account.Line == c.account.Phone {
+		return errorf(http.StatusConflict, codeConflict, "the number is already proved to be this account's line")
+	}
+	if err := s.status.Allow(r.Context(), c.account.ID, status.CapabilityContactChange); err != nil {
+		if errors.Is(err, status.ErrUnverified) {
+			return errorf(http.StatusForbidden, codeAccountUnverified, "verify the account email before proving the line")
+		}
+		return err
+	}
+	ch, err := s.lines.Begin(r.Context(), c.account.ID, c.account.Phone)
+	if err != nil {
+		return s.lineError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"challenge_id": ch.ID, "sent_to": ch.Masked, "expires_at": ch.ExpiresAt})
+	return nil
+}
+
+// lineError maps the line service's errors (and otp's, which it passes on).
+func (s *Server) lineError(err error) error {
+	switch {
+	case errors.Is(err, otp.ErrInvalidCode):
+		return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired")
+	case errors.Is(err, line.ErrRecentSIMChange):
+		return errorf(http.StatusConflict, "recent_sim_change", "the number had a recent SIM change or port; it cannot be proved by SMS for 7 days (call support)")
+	case errors.Is(err, line.ErrInvalidRequest):
+		return errorf(http.StatusBadRequest, codeInvalidField, "%s", strings.TrimPrefix(err.Error(), "line: "))
+	}
+	return s.twofactorError(err) // otp's expiry, replay, malformed-code and throttle errors
+}
+
+// decodeCode reads a {"challenge_id", "code"} body, both required.
+func decodeCode(w http.ResponseWriter, r *http.Request) (codeRequest, error) {
+	var req codeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return codeRequest{}, err
+	}
+	if err := required("challenge_id", req.ChallengeID); err != nil {
+		return codeRequest{}, err
+	}
+	if err := required("code", req.Code); err != nil {
+		return codeRequest{}, err
+	}
+	return req, nil
+}
+
+// handleLineVerify checks the code sent to the number: POST /v1/line/verify
+// {"challenge_id", "code"}. A right code makes the number the account's line, unless it
+// is already another account's (409: moving a line between accounts is for support).
+func (s *Server) handleLineVerify(w http.ResponseWriter, r *http.Request, c *caller) error {
+	req, err := decodeCode(w, r)
+	if err != nil {
+		return err
+	}
+	b, err := s.lines.Complete(r.Context(), line.CompleteRequest{Subscriber: c.account.ID, Number: c.account.Phone,
+		ChallengeID: req.ChallengeID, Code: req.Code})
+	switch {
+	case errors.Is(err, line.ErrTaken):
+		return errorf(http.StatusConflict, codeConflict, "the number is another account's line; call support to move it")
+	case err != nil:
+		return s.lineError(err)
+	}
+	s.dir.lineProved(c.account.ID, b.Number)
+	writeJSON(w, http.StatusOK, map[string]any{"line": b.Number, "proved": true, "proved_at": b.ProvedAt})
 	return nil
 }
 

@@ -34,8 +34,8 @@ func (s *Server) sendCode(ctx context.Context, m twofactor.Message) error {
 	}
 	err := s.courier.deliver(ctx, message{ID: notify.NewID(), Time: s.now(), Channel: channel, To: m.To,
 		Subject: "Your security code",
-		Body: fmt.Sprintf("Your code is %s. It is for %s and expires at %s UTC. We will never ask you for it: do not share it.",
-			m.Code, strings.ReplaceAll(string(m.Purpose), "_", " "), m.ExpiresAt.UTC().Format("15:04"))})
+		Body: fmt.Sprintf("Your code is %s. It is %s and expires at %s UTC. We will never ask you for it: do not share it.",
+			m.Code, codeUse(m.Purpose), m.ExpiresAt.UTC().Format("15:04"))})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errCodeNotSent, err)
 	}
@@ -697,58 +697,4 @@ func (s *Server) handleSigninComplete(w http.ResponseWriter, r *http.Request) er
 		return errorf(http.StatusUnauthorized, codeUnauthenticated, "the sign-in was already completed")
 	}
 	return s.finishSignin(w, r, p.subscriber, client, p.rotation, &proof)
-}
-
-type caseCodeRequest struct {
-	ContactID string `json:"contact_id"`
-}
-
-// handleCaseSendCode sends the caller a code on a trusted contact:
-// POST /agent/v1/cases/{case}/verify/code/send. The agent sees only the masked contact.
-func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agent string) error {
-	c, err := s.getCase(r, agent)
-	if err != nil {
-		return err
-	}
-	var req caseCodeRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	if err := required("contact_id", req.ContactID); err != nil {
-		return err
-	}
-	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: otp.PurposeAccountRecovery})
-	if err != nil {
-		return s.twofactorError(err)
-	}
-	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID))
-	writeJSON(w, http.StatusOK, challengeView(ch))
-	return nil
-}
-
-// handleCaseVerifyCode checks the code the caller reads out:
-// POST /agent/v1/cases/{case}/verify/code. A match adds trusted-contact evidence.
-func (s *Server) handleCaseVerifyCode(w http.ResponseWriter, r *http.Request, agent string) error {
-	c, err := s.getCase(r, agent)
-	if err != nil {
-		return err
-	}
-	var req codeRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	if err := required("challenge_id", req.ChallengeID); err != nil {
-		return err
-	}
-	if err := required("code", req.Code); err != nil {
-		return err
-	}
-	proof, err := s.complete(r.Context(), twofactor.CompleteRequest{Subscriber: c.Subscriber, Method: twofactor.MethodContactCode,
-		ChallengeID: req.ChallengeID, Code: req.Code}, caseScope(c.ID))
-	if err != nil {
-		return err
-	}
-	s.cases.addEvidence(c.ID, proofEvidence(proof))
-	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "contact": proof.Masked})
-	return nil
 }
