@@ -11,6 +11,7 @@ import (
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/questions"
 	"github.com/carrierguard/carrierguard/store/memory"
 	"github.com/carrierguard/carrierguard/twofactor"
@@ -48,6 +49,9 @@ func newExampleServices(events notify.Publisher) (*questions.Service, *exampleTw
 		Sender: twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { tf.inbox[m.To] = m.Code; return nil }),
 		// In production: a *protection.Service, which answers from the SIM-change history.
 		SIMChanges: twofactor.SIMChangesFunc(func(context.Context, string, time.Duration) (bool, error) { return false, nil }),
+		// In production: protection.FactorGate over the *protection.Service, so that
+		// Account Lockdown and risk apply to adding a factor.
+		Gate: protection.FactorGate(examplePolicy()),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -176,11 +180,12 @@ func ExampleService_Change() {
 		log.Fatal(err)
 	}
 	// Set up earlier: a verified trusted contact.
-	pc, err := tf.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindEmail, Value: "ada@example.com"})
+	re := twofactor.Reauth{SignedInAt: time.Now(), PasswordAt: time.Now()} // from the session registry
+	pc, err := tf.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindEmail, Value: "ada@example.com", Reauth: re})
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := tf.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "sub-42", ChallengeID: pc.ChallengeID, Code: tf.inbox["ada@example.com"]}); err != nil {
+	if _, err := tf.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "sub-42", ChallengeID: pc.ChallengeID, Code: tf.inbox["ada@example.com"], Reauth: re}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -192,11 +197,13 @@ func ExampleService_Change() {
 	fmt.Println("forged:", errors.Is(err, questions.ErrProofRequired))
 
 	// The app asks for a code, and the subscriber types the one they received.
-	ch, err := tf.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: pc.Contact.ID, Purpose: otp.PurposeAccountChange})
+	ch, err := tf.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: pc.Contact.ID, Purpose: otp.PurposeAccountChange,
+		Flow: "session:s-1"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	proof, err := tf.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", ChallengeID: ch.ID, Code: tf.inbox["ada@example.com"]})
+	proof, err := tf.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", ChallengeID: ch.ID, Code: tf.inbox["ada@example.com"],
+		Purpose: otp.PurposeAccountChange, Flow: "session:s-1"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -211,4 +218,15 @@ func ExampleService_Change() {
 	// forged: true
 	// changed: Which snack would you never share?
 	// questions.changed proved by email
+}
+
+// examplePolicy is the carrier's protection service, on the memory stores.
+func examplePolicy() *protection.Service {
+	st := memory.NewProtection(memory.Options{})
+	svc, err := protection.New(protection.Config{PINKey: bytes.Repeat([]byte{45}, 32)},
+		protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return svc
 }
