@@ -26,6 +26,9 @@ type harness struct {
 	t     *testing.T
 	srv   *Server
 	clock *fakeclock.Clock
+	// addrs is the address of each contact a helper added, by contact ID, so that
+	// later helpers can read the codes sent to it.
+	addrs map[string]string
 }
 
 func newHarness(t *testing.T, mod ...func(*Options)) *harness {
@@ -38,14 +41,14 @@ func newHarness(t *testing.T, mod ...func(*Options)) *harness {
 	}
 	srv, err := New(opts)
 	require.NoError(t, err)
-	return &harness{t: t, srv: srv, clock: clock}
+	return &harness{t: t, srv: srv, clock: clock, addrs: map[string]string{}}
 }
 
 // in returns h for subtest t: the same server and clock, with failures (including the
 // require.* calls in the harness's helpers) reported to t, from t's goroutine.
 func (h *harness) in(t *testing.T) *harness {
 	t.Helper()
-	return &harness{t: t, srv: h.srv, clock: h.clock}
+	return &harness{t: t, srv: h.srv, clock: h.clock, addrs: h.addrs}
 }
 
 // resp is a decoded response.

@@ -328,7 +328,7 @@ func (s *Server) handleFlagDisable(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	s.recordDecision(r.Context(), rreq, d)
 	dv := decisionView(d, rj)
-	if dv.CodePurpose != "" {
+	if d.Outcome == protection.StepUp {
 		dv.CodePurpose = codePurposeName(flagPurpose(f))
 	}
 	out := map[string]any{"flag": f.String(), "decision": dv}

@@ -473,12 +473,14 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller)
 // while it is off. Confirming an app is checked again because 2FA may have gone on
 // since the key was enrolled: the pending key becomes a second factor only when it is
 // confirmed.
-func (s *Server) setupGate(ctx context.Context, c *caller) error {
+// The proof must have been given for purpose: adding a factor for an app, an account
+// change for the questions.
+func (s *Server) setupGate(ctx context.Context, c *caller, purpose otp.Purpose) error {
 	on, err := s.reauthWhileOff(ctx, c)
 	if err != nil || !on {
 		return err
 	}
-	if p, ok := s.secondFactorProof(c, otp.PurposeAddFactor); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+	if p, ok := s.secondFactorProof(c, purpose); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
 		return s.twofactorError(twofactor.ErrProofRequired)
 	}
 	return nil
@@ -497,7 +499,7 @@ func (s *Server) reauth(c *caller) twofactor.Reauth {
 // new pending key; confirm it with a code from the app.
 func (s *Server) handleAuthenticatorEnroll(png bool) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
-		if err := s.setupGate(r.Context(), c); err != nil {
+		if err := s.setupGate(r.Context(), c, otp.PurposeAddFactor); err != nil {
 			return err
 		}
 		label := "•••• " + c.account.Phone[len(c.account.Phone)-4:]
@@ -533,7 +535,7 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 	if err := required("code", req.Code); err != nil {
 		return err
 	}
-	if err := s.setupGate(r.Context(), c); err != nil {
+	if err := s.setupGate(r.Context(), c, otp.PurposeAddFactor); err != nil {
 		return err
 	}
 	if err := s.tf.ConfirmAuthenticator(r.Context(), twofactor.ConfirmAuthenticatorRequest{Subscriber: c.account.ID, Code: req.Code,
@@ -720,6 +722,10 @@ func (s *Server) handleSigninComplete(w http.ResponseWriter, r *http.Request) er
 
 type caseCodeRequest struct {
 	ContactID string `json:"contact_id"`
+	// Purpose is what the code approves, named in its message ("It is for sim swap"):
+	// the step-up purposes of POST /v1/2fa/challenge; default account_change. A code
+	// counts in the case only toward actions of its purpose.
+	Purpose string `json:"purpose"`
 }
 
 // handleCaseSendCode sends the caller a code on a trusted contact:
@@ -736,12 +742,16 @@ func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agen
 	if err := required("contact_id", req.ContactID); err != nil {
 		return err
 	}
-	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: otp.PurposeAccountRecovery,
+	purpose, ok := stepUpPurposes[req.Purpose]
+	if !ok {
+		return errorf(http.StatusBadRequest, codeInvalidField, "field \"purpose\" must be account_change, sim_swap, port_out, disable_two_factor or add_factor")
+	}
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: purpose,
 		Flow: caseScope(c.ID)})
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID), otp.PurposeAccountRecovery)
+	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID), purpose)
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
