@@ -206,7 +206,8 @@ type Challenge struct {
 	ExpiresAt time.Time
 }
 
-// Begin sends a one-time code to the chosen verified contact.
+// Begin sends a one-time code to the chosen verified contact, for req.Purpose, and binds
+// the challenge to req.Flow in the ChallengeStore (if that fails, the code is revoked).
 //
 // Before an SMS code goes out, the number's SIM-change history is asked whether it had
 // a SIM change or port within Config.SIMChangeWindow; if so no code is sent and a
@@ -400,7 +401,12 @@ type CompleteRequest struct {
 	Flow string
 }
 
-// Complete checks a second-factor code and returns a Proof.
+// Complete checks a second-factor code and returns a Proof for req.Purpose.
+//
+// A contact code completes only the challenge Begin bound to the same subscriber, flow
+// and purpose ([ChallengeStore]): one begun in another flow or for another purpose
+// fails as a wrong code, counted. The caller says what it expects; it compares nothing
+// itself. The Proof carries the purpose and its factor's age (Proof.FactorAddedAt).
 //
 // Input that cannot be a code (otp.ErrMalformedCode: letters, no digits, more than 10;
 // ErrMalformedRecoveryCode) is refused without counting; a code of a length the verifier
