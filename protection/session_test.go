@@ -195,3 +195,24 @@ func TestSessionSMSFactorAndSIMHistory(t *testing.T) {
 	assert.Equal(t, protection.StepUp, d.Outcome)
 	assert.True(t, d.Reasons.Has(protection.ReasonContactSIMChanged), "%s", d.Reasons)
 }
+
+// A step-up proof older than the session's newest second factor keeps its own time: a
+// SIM-swap code from 11 minutes ago does not become fresh because a code for something
+// else was entered since.
+func TestSessionEvidenceKeepsAnOlderProofsTime(t *testing.T) {
+	t0 := joinEpoch
+	s := sessions.Session{ID: "s1", Subscriber: "sub-42", CreatedAt: t0, SecondFactorAt: t0.Add(11 * time.Minute)}
+	swap := protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, Purpose: otp.PurposeSIMSwap,
+		FactorAddedAt: t0.AddDate(-1, 0, 0), ObtainedAt: t0}
+	ev, err := protection.SessionEvidence("sub-42", s, swap)
+	require.NoError(t, err)
+	require.Len(t, ev, 2)
+	assert.Equal(t, t0, ev[1].ObtainedAt)
+	p, err := protection.NewPolicy(protection.PolicyConfig{})
+	require.NoError(t, err)
+	d, err := p.Evaluate(&protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow,
+		At: t0.Add(11 * time.Minute), Evidence: ev})
+	require.NoError(t, err)
+	assert.Equal(t, protection.StepUp, d.Outcome)
+	assert.True(t, d.Reasons.Has(protection.ReasonEvidenceStale), "%s", d.Reasons)
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
@@ -42,6 +43,15 @@ func newDemo() *demo {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Authenticator apps: secrets sealed with the keyring.
+	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: key()}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	apps, err := otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: clock}, otpStore, keys, d.events)
+	if err != nil {
+		log.Fatal(err)
+	}
 	store := memory.NewTwoFactor(memory.Options{Now: clock})
 	sender := twofactor.SenderFunc(func(ctx context.Context, m twofactor.Message) error {
 		d.inbox[m.To] = m.Code // your SMS / email gateway; never log m.Code
@@ -67,7 +77,7 @@ func newDemo() *demo {
 		Phone:   twofactor.PhoneOptions{DefaultRegion: "GB"},
 		Now:     clock,
 	}, twofactor.Deps{
-		Codes: codes, Contacts: store, Recovery: store, Failures: store, // store is the ChallengeStore too
+		Codes: codes, Authenticators: apps, Contacts: store, Recovery: store, Failures: store, // store is the ChallengeStore too
 		Sender: sender, SIMChanges: history, Publisher: d.events,
 		Gate: protection.FactorGate(protect),
 	})
@@ -296,4 +306,51 @@ func (d *demo) setUp(ctx context.Context) (email, phone twofactor.Contact) {
 		log.Fatal(err)
 	}
 	return email, phone
+}
+
+// Enrol an authenticator app through the 2FA service, which checks what every new factor
+// needs (otp's own Enroll checks nothing): with 2FA on, a fresh code sent for adding a
+// factor, from a contact on file for longer than the probation. A sign-in code the
+// subscriber was tricked into reading out does not do.
+func Example_authenticator() {
+	d := newDemo()
+	ctx := context.Background()
+	email, _ := d.setUp(ctx)
+
+	re := d.session()
+	re.Proof = d.prove(ctx, email, otp.PurposeSignIn, "signin:p-3")
+	_, err := d.svc.EnrollAuthenticator(ctx, twofactor.EnrollAuthenticatorRequest{Subscriber: "sub-42", Account: "•••• 3456", Reauth: re})
+	fmt.Println(err)
+
+	re.Proof = d.prove(ctx, email, otp.PurposeAddFactor, "session:s-4")
+	en, err := d.svc.EnrollAuthenticator(ctx, twofactor.EnrollAuthenticatorRequest{Subscriber: "sub-42", Account: "•••• 3456", Reauth: re})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The subscriber scans en.URI (or en.QRCodePNG) and types the first code.
+	u, err := otp.ParseKeyURI(en.URI)
+	if err != nil {
+		log.Fatal(err)
+	}
+	app, err := otp.NewKey(u.Secret, u.Params)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = d.svc.ConfirmAuthenticator(ctx, twofactor.ConfirmAuthenticatorRequest{Subscriber: "sub-42", Code: app.TOTP(d.now), Reauth: re})
+	fmt.Println("confirmed:", err == nil)
+
+	// Its codes are new for a week: entered to turn 2FA off, they are refused.
+	d.now = d.now.Add(time.Minute)
+	p, err := d.svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", Method: twofactor.MethodAuthenticator,
+		Code: app.TOTP(d.now), Purpose: otp.PurposeDisableTwoFactor})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.svc.Disable(ctx, "sub-42", p, twofactor.Origin{}))
+	// Output:
+	// (email for sign_in sent to a•••@example.com)
+	// twofactor: a fresh second-factor proof is required: a proof given for sign_in does not authorise this; give one for add_factor
+	// (email for add_factor sent to a•••@example.com)
+	// confirmed: true
+	// twofactor: a fresh second-factor proof is required: the factor that gave it was added too recently to authorise this; use one on file for longer
 }

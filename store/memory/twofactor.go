@@ -22,6 +22,7 @@ type TwoFactor struct {
 	recovery   map[string]recoverySet
 	failures   map[string]twofactor.Failures
 	challenges map[string]twofactor.ChallengeBinding
+	swept      time.Time // when PutChallenge last dropped expired bindings (the core's time)
 }
 
 // recoverySet is a subscriber's recovery-code hashes and when they were generated.
@@ -239,17 +240,21 @@ func (s *TwoFactor) RecoveryCodesLeft(ctx context.Context, subscriber string) (i
 }
 
 // PutChallenge implements twofactor.ChallengeStore. Bindings that expired before now
-// are dropped on the way, so the map holds only live challenges.
+// are dropped on the way (at most once a minute of the core's time), so the map holds
+// little beyond the live challenges.
 func (s *TwoFactor) PutChallenge(ctx context.Context, b twofactor.ChallengeBinding, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, o := range s.challenges {
-		if o.ExpiresAt.Before(now) {
-			delete(s.challenges, id)
+	if now.Sub(s.swept) >= time.Minute {
+		for id, o := range s.challenges {
+			if o.ExpiresAt.Before(now) {
+				delete(s.challenges, id)
+			}
 		}
+		s.swept = now
 	}
 	s.challenges[b.ID] = b
 	return nil
