@@ -11,6 +11,8 @@ type Purpose string
 
 // Purposes used by carrierguard.
 const (
+	// PurposeSignIn is a code that completes a sign-in; the proof it gives proves the
+	// sign-in only, never a later change.
 	PurposeSignIn              Purpose = "sign_in"
 	PurposeContactVerification Purpose = "contact_verification"
 	PurposeSIMSwap             Purpose = "sim_swap_authorisation"

@@ -103,6 +103,20 @@ func (fs factorSet) has(target string) bool {
 	return false
 }
 
+// onFile reports whether the factor that gave p is still one of the subscriber's: a
+// verified contact, the confirmed app, or (for a recovery code) any set, which the code
+// was consumed from.
+func (fs factorSet) onFile(p Proof) bool {
+	switch p.Method {
+	case MethodContactCode:
+		c, ok := fs.state.Contact(p.ContactID)
+		return ok && c.Verified()
+	case MethodAuthenticator:
+		return fs.auth.Confirmed
+	}
+	return p.Method == MethodRecoveryCode
+}
+
 // authorizeFactorChange applies the rules for adding a way to sign in, then asks the
 // Gate. target is the contact being added or verified ("" otherwise).
 //
@@ -138,6 +152,9 @@ func (s *Service) authorizeFactorChange(ctx context.Context, fs factorSet, actio
 		}
 		if target != "" && re.Proof.ContactID == target {
 			return fmt.Errorf("%w: a code to the contact being added does not authorise adding it", ErrProofRequired)
+		}
+		if !fs.onFile(re.Proof) {
+			return fmt.Errorf("%w: the factor that gave the proof is no longer on file", ErrProofRequired)
 		}
 	} else {
 		re.Proof = Proof{} // not asked for: the Gate sees only what was checked
