@@ -548,4 +548,22 @@ func TestTwoFactorChallenges(t *testing.T, newStore func(t *testing.T) twofactor
 	if got, _ := s.Challenge(ctx, "b"); got != b {
 		t.Errorf("Challenge(b) = %+v, want %+v", got, b)
 	}
+
+	// Contenders bindings put at once are all kept, each under its own ID.
+	var wg sync.WaitGroup
+	for i := range Contenders {
+		wg.Go(func() {
+			err := s.PutChallenge(ctx, bind(fmt.Sprintf("race-%d", i), fmt.Sprintf("session:%d", i), Epoch.Add(time.Hour)), Epoch)
+			if err != nil {
+				t.Errorf("concurrent PutChallenge: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range Contenders {
+		got, err := s.Challenge(ctx, fmt.Sprintf("race-%d", i))
+		if err != nil || got.Flow != fmt.Sprintf("session:%d", i) {
+			t.Errorf("binding race-%d = %+v, %v after concurrent puts", i, got, err)
+		}
+	}
 }
