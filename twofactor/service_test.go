@@ -40,6 +40,10 @@ func TestNewValidates(t *testing.T) {
 		{"no codes", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Codes = nil }, "Deps.Codes is required"},
 		{"no publisher", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Publisher = nil }, "Deps.Publisher is required"},
 		{"no failure store", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Failures = nil }, "Deps.Failures"},
+		{"no gate", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Gate = nil }, "Deps.Gate is required"},
+		{"no challenge store", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Contacts = contactsOnly{h.store} }, "Deps.Challenges is required"},
+		{"probation too short", twofactor.Config{HashKey: hashKey, FactorProbation: 30 * time.Minute}, nil, "FactorProbation must be at least"},
+		{"password window too long", twofactor.Config{HashKey: hashKey, PasswordMaxAge: 2 * time.Hour}, nil, "PasswordMaxAge must be at most"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -858,3 +862,6 @@ func TestTakingAFactorAwayNeedsItsPurpose(t *testing.T) {
 	assert.False(t, st.Enabled)
 	assert.False(t, st.Authenticator)
 }
+
+// contactsOnly is a ContactStore that is nothing else (no ChallengeStore).
+type contactsOnly struct{ twofactor.ContactStore }
