@@ -245,3 +245,20 @@ func TestFactorChangeProofMustComeFromAFactorOnFile(t *testing.T) {
 		Value: "new@example.com", Reauth: h.reauthFor("alice")})
 	assert.NoError(t, err)
 }
+
+// A contact's verification code is bound to that contact's flow too: if the binding
+// cannot be stored, the contact is taken back and nothing is left.
+func TestAddContactWithoutBindingLeavesNothing(t *testing.T) {
+	h := newHarness(t, twofactor.Config{})
+	d := h.deps()
+	errDB := errors.New("db down")
+	d.Challenges = failingChallenges{err: errDB}
+	svc := h.serviceWith(d)
+	_, err := svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "a@example.com",
+		Reauth: h.reauth(twofactor.Proof{})})
+	require.ErrorIs(t, err, errDB)
+	cs, err := h.svc.Contacts(h.ctx, "alice")
+	require.NoError(t, err)
+	assert.Empty(t, cs)
+	assert.Equal(t, "contact:c-1", twofactor.ContactFlow("c-1"))
+}

@@ -260,17 +260,8 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error
 	if err != nil {
 		return Challenge{}, err
 	}
-	b := ChallengeBinding{ID: issued.ChallengeID, Subscriber: req.Subscriber, ContactID: c.ID, Flow: req.Flow,
-		Purpose: purpose, ExpiresAt: issued.ExpiresAt}
-	if err := s.challenges.PutChallenge(ctx, b, s.cfg.Now()); err != nil {
-		// Without its binding the code can complete nothing; withdraw it all the same.
-		// It went out, so it keeps counting toward the resend limits: Revoke.
-		err = fmt.Errorf("twofactor: challenge store: %w", err)
-		cctx, cancel := cleanup.Context(ctx)
-		defer cancel()
-		if rerr := s.codes.Revoke(cctx, issued.ChallengeID); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
+	if err := s.bind(ctx, ChallengeBinding{ID: issued.ChallengeID, Subscriber: req.Subscriber, ContactID: c.ID,
+		Flow: req.Flow, Purpose: purpose, ExpiresAt: issued.ExpiresAt}); err != nil {
 		return Challenge{}, err
 	}
 	return Challenge{

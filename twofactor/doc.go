@@ -49,7 +49,8 @@
 // purpose it expects, and a challenge begun elsewhere or for something else fails as a
 // wrong code (counted): a SIM-swap step-up code cannot complete the thief's pending
 // sign-in, and a code a subscriber asked for in the app cannot be read out to an agent
-// as proof in a case.
+// as proof in a case. A contact's verification code is bound the same way, to
+// [ContactFlow] of its contact.
 //
 // # Probation
 //

@@ -108,6 +108,9 @@ func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (Pendin
 	if err != nil {
 		return undo(err)
 	}
+	if err := s.bindVerification(ctx, c, issued); err != nil {
+		return undo(err)
+	}
 	return PendingContact{Contact: c, ChallengeID: challengeHandle(issued.ChallengeID, c.ID, otp.PurposeContactVerification)}, nil
 }
 
@@ -137,6 +140,9 @@ func (s *Service) ResendVerification(ctx context.Context, subscriber, contactID 
 	}
 	issued, err := s.send(ctx, c, otp.PurposeContactVerification)
 	if err != nil {
+		return PendingContact{}, err
+	}
+	if err := s.bindVerification(ctx, c, issued); err != nil {
 		return PendingContact{}, err
 	}
 	return PendingContact{Contact: c, ChallengeID: challengeHandle(issued.ChallengeID, c.ID, otp.PurposeContactVerification)}, nil
@@ -238,12 +244,47 @@ func (s *Service) checkContactCode(ctx context.Context, req VerifyContactRequest
 	if !ok {
 		return Contact{}, ErrInvalidCode
 	}
+	b, err := s.challenges.Challenge(ctx, otpID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Contact{}, ErrInvalidCode
+	case err != nil:
+		return Contact{}, fmt.Errorf("twofactor: challenge store: %w", err)
+	case b.Subscriber != req.Subscriber, b.ContactID != c.ID, b.Flow != ContactFlow(c.ID), b.Purpose != purpose:
+		return Contact{}, ErrInvalidCode
+	}
 	if _, err := s.codes.Verify(ctx, otp.VerifyRequest{
 		ChallengeID: otpID, Subscriber: req.Subscriber, Purpose: purpose, Destination: destination(c), Code: req.Code,
 	}); err != nil {
 		return Contact{}, codeError(err)
 	}
 	return c, nil
+}
+
+// ContactFlow is the flow a contact's verification challenges are bound to:
+// "contact:<id>". A verification code completes only there, for that contact.
+func ContactFlow(contactID string) string { return "contact:" + contactID }
+
+// bindVerification binds a verification code just sent to c to c's flow.
+func (s *Service) bindVerification(ctx context.Context, c Contact, issued otp.Issued) error {
+	return s.bind(ctx, ChallengeBinding{ID: issued.ChallengeID, Subscriber: c.Subscriber, ContactID: c.ID,
+		Flow: ContactFlow(c.ID), Purpose: otp.PurposeContactVerification, ExpiresAt: issued.ExpiresAt})
+}
+
+// bind stores the binding of a code just sent. If that fails, the code is revoked: it
+// could complete nothing without its binding, and it went out, so it keeps counting
+// toward the resend limits (Revoke, not Undelivered).
+func (s *Service) bind(ctx context.Context, b ChallengeBinding) error {
+	if err := s.challenges.PutChallenge(ctx, b, s.cfg.Now()); err != nil {
+		err = fmt.Errorf("twofactor: challenge store: %w", err)
+		cctx, cancel := cleanup.Context(ctx)
+		defer cancel()
+		if rerr := s.codes.Revoke(cctx, b.ID); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
 }
 
 // RemoveContactRequest removes a trusted contact.
