@@ -471,3 +471,17 @@ func TestNewPolicyRejectsPurposeAndProbation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, otp.Purpose("email.change"), p.Purpose(protection.ActionChangeEmail, 0))
 }
+
+// Evaluate does not allocate, purpose and probation checks and the probation hold
+// included.
+func TestEvaluateDoesNotAllocate(t *testing.T) {
+	p := defaultPolicy(t)
+	code := emailCodeFor(otp.PurposeSIMSwap, t0)
+	code.FactorAddedAt = t0.AddDate(0, 0, -1) // in probation: held
+	req := protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow, At: t0,
+		Evidence: []protection.Evidence{session(t0), code, emailCodeFor(otp.PurposeSignIn, t0)}}
+	var d protection.Decision
+	allocs := testing.AllocsPerRun(100, func() { d, _ = p.Evaluate(&req) })
+	assert.Equal(t, protection.Hold, d.Outcome)
+	assert.Zero(t, allocs)
+}
