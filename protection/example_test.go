@@ -163,3 +163,20 @@ func Example_whichProofCounts() {
 	// SIM-swap code, contact verified yesterday: hold evidence_satisfied,factor_in_probation,probation_hold
 	// SIM-swap code, contact verified a year ago: allow evidence_satisfied
 }
+
+// The purpose a step-up code must be asked for, per action: the message that carries
+// the code names it, and the policy counts the proof only toward actions of it.
+func ExamplePurposeFor() {
+	for _, a := range []protection.Action{protection.ActionSIMSwap, protection.ActionIssueTransferPIN,
+		protection.ActionRemoveTrustedContact, protection.ActionEnableTwoFactor, protection.ActionChangeEmail} {
+		fmt.Println(a, "->", protection.PurposeFor(a))
+	}
+	fmt.Println("lifting", protection.NeverSIMSwap, "->", protection.PurposeForFlag(protection.NeverSIMSwap))
+	// Output:
+	// sim_swap -> sim_swap_authorisation
+	// issue_transfer_pin -> port_out_authorisation
+	// remove_trusted_contact -> disable_two_factor
+	// enable_two_factor -> add_factor
+	// change_email -> account_change
+	// lifting never_sim_swap -> sim_swap_authorisation
+}
