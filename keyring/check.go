@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -20,11 +21,15 @@ const weakKeyFix = "generate one with keyring.GenerateKey (or: head -c 32 /dev/u
 //   - one byte repeated, such as 32 zero bytes (a zeroed buffer that was never filled);
 //   - any shorter pattern repeated ("abcdabcd…", two copies of one half);
 //   - a counting sequence (0x00, 0x01, 0x02, … or any other fixed step);
-//   - entirely printable ASCII and whitespace: a password or passphrase, hex or base64
-//     text used undecoded, or the base64 of "000…", which decodes to text.
+//   - a run of 8 or more equal bytes anywhere: a buffer half filled (16 random bytes
+//     and 16 zeros), a zeroed key with one byte set, a password padded with NULs;
+//   - entirely printable ASCII and whitespace, ignoring NUL bytes at the end: a
+//     password or passphrase (also one read as a C string), hex or base64 text used
+//     undecoded, or the base64 of "000…", which decodes to text.
 //
 // A key of 32 bytes from a CSPRNG is refused with a probability below 10^-13 (all
-// printable is the only rule a random key can plausibly break), so a refusal is a
+// printable is the only rule a random key can plausibly break; a run of 8 equal bytes
+// comes up below 10^-15), so a refusal is a
 // configuration mistake, not bad luck. The check cannot prove a key random: it catches
 // the placeholders people actually ship. The error never includes the key.
 //
@@ -48,10 +53,31 @@ func CheckKeyMaterial(key []byte) error {
 	if n > 2 && counts(key) {
 		return fmt.Errorf("%w: its bytes count up or down in fixed steps; %s", ErrWeakKey, weakKeyFix)
 	}
-	if isText(key) {
+	if isText(bytes.TrimRight(key, "\x00")) {
 		return fmt.Errorf("%w: it is all printable text (a password, or hex or base64 that was not decoded); %s", ErrWeakKey, weakKeyFix)
 	}
+	if longestRun(key) >= weakRun {
+		return fmt.Errorf("%w: it has runs of %d or more equal bytes (a buffer padded or only partly filled); %s", ErrWeakKey, weakRun, weakKeyFix)
+	}
 	return nil
+}
+
+// weakRun is the shortest run of equal bytes CheckKeyMaterial refuses: in n random
+// bytes one comes up with probability below n·256^-7 (about 10^-15 for 32 bytes).
+const weakRun = 8
+
+// longestRun returns the length of the longest run of equal consecutive bytes.
+func longestRun(key []byte) int {
+	best, run := 0, 0
+	for i := range key {
+		if i > 0 && key[i] == key[i-1] {
+			run++
+		} else {
+			run = 1
+		}
+		best = max(best, run)
+	}
+	return best
 }
 
 // repeats reports whether key[i] == key[i-p] for every i >= p.

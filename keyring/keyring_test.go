@@ -339,3 +339,35 @@ func isPrintable(b []byte) bool {
 	}
 	return true
 }
+
+// TestAttackWeakKeyBypass: placeholders that slip past a check of the whole key taken at
+// once. A half-filled buffer (16 random bytes, then zeros), a zeroed key with its last
+// byte set, and a password read as a C string (a trailing NUL) are refused too; random
+// keys still pass (TestAttackWeakKeyAccepted draws 10,000).
+func TestAttackWeakKeyBypass(t *testing.T) {
+	half := append(append([]byte(nil), testkey.New("half")[:16]...), make([]byte, 16)...)
+	lastSet := make([]byte, keyring.KeySize)
+	lastSet[31] = 1
+	firstSet := make([]byte, keyring.KeySize)
+	firstSet[0] = 0x9c
+	for _, tt := range []struct {
+		name   string
+		secret []byte
+		want   string
+	}{
+		{"half-filled buffer", half, "runs of"},
+		{"zeros but the last byte", lastSet, "runs of"},
+		{"zeros but the first byte", firstSet, "runs of"},
+		{"a password with a C string's NUL", []byte("correct horse battery staple!!4\x00"), "printable text"},
+		{"a password padded with NULs", append([]byte("staple-battery-horse"), make([]byte, 12)...), "printable text"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Len(t, tt.secret, keyring.KeySize)
+			err := keyring.CheckKeyMaterial(tt.secret)
+			require.ErrorIs(t, err, keyring.ErrWeakKey)
+			assert.Contains(t, err.Error(), tt.want)
+			_, err = keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 3, Secret: tt.secret}}})
+			assert.ErrorIs(t, err, keyring.ErrWeakKey)
+		})
+	}
+}
