@@ -107,7 +107,8 @@
 // means).
 //
 // A stranger cannot reach that lock alone. A client (an IP address; IPv6 addresses
-// count per /64) that has failed 10 times in a row on an account
+// count per /64, and each /48 site as one client too, so moving from /64 to /64 buys
+// nothing) that has failed 10 times in a row on an account
 // (LockoutPolicy.ClientMaxConsecutive) is refused there, uncounted, for 30 days
 // (ClientRetention), so locking the owner out takes failures from
 // [LockoutPolicy.ClientsToHardLock] clients, 10 with the defaults: credential stuffing

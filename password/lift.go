@@ -138,8 +138,13 @@ func (s *Service) LiftHardLock(ctx context.Context, subscriber string, p LiftPro
 		return res, fmt.Errorf("password: clearing failures: %w", err)
 	}
 	if p.ClientKey != "" {
-		if err := s.attempts.Reset(ctx, clientKey(subscriber, p.ClientKey)); err != nil {
-			return res, fmt.Errorf("password: clearing failures: %w", err)
+		for _, k := range []string{clientKey(subscriber, p.ClientKey), networkKey(subscriber, p.ClientKey)} {
+			if k == "" {
+				continue
+			}
+			if err := s.attempts.Reset(ctx, k); err != nil {
+				return res, fmt.Errorf("password: clearing failures: %w", err)
+			}
 		}
 	}
 	me := notify.Actor{Kind: notify.ActorSubscriber}

@@ -341,3 +341,30 @@ func TestLiftProofNeverShowsThePassword(t *testing.T) {
 		assert.Contains(t, strings.Join(out, "\n"), "203.0.113.9", "other fields still show")
 	}
 }
+
+// Attack: a stranger on one IPv6 site (a home line gets a /56 or a /48) moves to a new
+// /64 each time his address is capped, and so collects ClientsToHardLock clients alone.
+// An IPv6 client's /48 counts as one client toward ClientMaxConsecutive as well, so the
+// owner can still sign in.
+func TestAttackIPv6SiteHardLocksAlone(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, password.Config{Lockout: small})
+	f.enroll(t, "owner", good)
+	checked := 0
+	for i := range 3 * small.MaxConsecutive {
+		// Past any temporary lock, from a new /64 once the last one was capped.
+		f.clock.Advance(2 * time.Hour)
+		addr := fmt.Sprintf("2001:db8:aa:%x::1", i/small.ClientMaxConsecutive)
+		_, err := f.svc.Verify(ctx, password.SignIn{Subscriber: "owner", Password: fmt.Sprintf("guess number %d", i), ClientKey: addr})
+		if errors.Is(err, password.ErrMismatch) {
+			checked++
+		}
+	}
+	assert.Equal(t, small.ClientMaxConsecutive, checked, "one /48 gets one client's cap of guesses")
+	f.clock.Advance(2 * time.Hour)
+	_, err := f.svc.Verify(ctx, password.SignIn{Subscriber: "owner", Password: good, ClientKey: "192.0.2.50"})
+	require.NoError(t, err, "a stranger on one IPv6 site hard-locked the owner")
+	// Another site is another client.
+	_, err = f.svc.Verify(ctx, password.SignIn{Subscriber: "owner", Password: "guess again", ClientKey: "2001:db8:bb:1::1"})
+	assert.ErrorIs(t, err, password.ErrMismatch)
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/internal/validate"
+	"github.com/carrierguard/carrierguard/netkey"
 	"github.com/carrierguard/carrierguard/notify"
 )
 
@@ -65,7 +66,9 @@ type LockoutPolicy struct {
 	MaxConsecutive int `validate:"gte=0,lte=100"`
 	// ClientMaxConsecutive is the hard cap per subscriber and client: a client with
 	// this many consecutive failures on an account is refused there (and its attempts
-	// no longer count toward MaxConsecutive) until ClientRetention has passed. Zero
+	// no longer count toward MaxConsecutive) until ClientRetention has passed. An IPv6
+	// client is capped by its /64 and, as a whole, by its /48 (the site one home line
+	// or office gets), so rotating /64s does not make one stranger many clients. Zero
 	// means 10, or MaxConsecutive if that is lower. It must not exceed MaxConsecutive.
 	ClientMaxConsecutive int `validate:"gte=0,lte=100"`
 	// ClientRetention is how long a client's failures on an account are kept after
@@ -279,12 +282,23 @@ func clientKey(sub, client string) string {
 	return "c:" + strconv.Itoa(len(sub)) + ":" + sub + ":" + client
 }
 
+// networkKey is the key of the wider tier of an IPv6 client on an account: its /48
+// (netkey.NetworkBits), the site a home line or an office is given, which counts as one
+// client toward ClientMaxConsecutive too. It is "" for IPv4 clients and keys that are not
+// addresses, which have no tier of their own.
+func networkKey(sub, client string) string {
+	k, err := netkey.Parse(client)
+	if err != nil || !k.Tiered() {
+		return ""
+	}
+	return "n:" + strconv.Itoa(len(sub)) + ":" + sub + ":" + k.NetworkString()
+}
+
 // clientNetwork keys an IPv6 client by its /64, the block one subscriber line or host
 // is given, so a client cannot dodge its limits by rotating addresses within it. IPv4
 // addresses (also IPv4-mapped IPv6) and keys that are not addresses (a device ID) are
 // kept as they are.
-//
-// TODO: use the shared client-network keying (IPv6 /64 with a /48 tier) once it lands.
+// The /48 tier is networkKey's.
 func clientNetwork(client string) string {
 	ip, err := netip.ParseAddr(client)
 	if err != nil {
@@ -320,13 +334,25 @@ func (s *Service) verifyCurrent(ctx context.Context, in SignIn) (rec Record, nee
 		subExpires, clientExpires = now.Add(s.lockout.StrangerRetention), now.Add(s.lockout.StrangerRetention)
 	}
 	sk := subscriberKey(in.Subscriber)
-	var ck string
+	var ck, nk string
 	if in.ClientKey != "" {
-		ck = clientKey(in.Subscriber, in.ClientKey)
+		ck, nk = clientKey(in.Subscriber, in.ClientKey), networkKey(in.Subscriber, in.ClientKey)
 	}
 	seenSub, seenClient, err := s.checkLocked(ctx, sk, ck, now)
 	if err != nil {
 		return Record{}, false, err
+	}
+	// An IPv6 client's site is capped like one client: a stranger who moves to a new /64
+	// each time one is capped stays within ClientMaxConsecutive, so the ClientsToHardLock
+	// clients a hard lock takes cannot all come from one site.
+	if nk != "" {
+		na, err := s.attempts.Failures(ctx, nk)
+		if err != nil {
+			return Record{}, false, fmt.Errorf("password: reading attempts: %w", err)
+		}
+		if na = na.at(now); na.Failures >= s.lockout.ClientMaxConsecutive {
+			return Record{}, false, &LockedError{Until: na.Expires}
+		}
 	}
 	// Count the attempt as a failure before checking it; success takes it back. The
 	// client is counted first, against its own cap, so a client at its cap adds
@@ -341,6 +367,15 @@ func (s *Service) verifyCurrent(ctx context.Context, in SignIn) (rec Record, nee
 		}
 		if err := s.raced(ca, seenClient, s.lockout.ClientThreshold, now); err != nil {
 			return Record{}, false, err
+		}
+	}
+	if nk != "" {
+		na, err := s.attempts.AddFailure(ctx, nk, s.lockout.ClientMaxConsecutive, now, clientExpires)
+		if errors.Is(err, ErrFailureLimit) {
+			return Record{}, false, &LockedError{Until: na.Expires}
+		}
+		if err != nil {
+			return Record{}, false, fmt.Errorf("password: recording attempt: %w", err)
 		}
 	}
 	a, err := s.attempts.AddFailure(ctx, sk, s.lockout.MaxConsecutive, now, subExpires)
@@ -368,8 +403,11 @@ func (s *Service) verifyCurrent(ctx context.Context, in SignIn) (rec Record, nee
 	if err := s.attempts.Reset(ctx, sk); err != nil {
 		return Record{}, false, fmt.Errorf("password: clearing failures: %w", err)
 	}
-	if ck != "" {
-		if err := s.attempts.Reset(ctx, ck); err != nil {
+	for _, k := range []string{ck, nk} {
+		if k == "" {
+			continue
+		}
+		if err := s.attempts.Reset(ctx, k); err != nil {
 			return Record{}, false, fmt.Errorf("password: clearing failures: %w", err)
 		}
 	}
