@@ -175,7 +175,9 @@ type Challenge struct {
 // and Complete checks again. The code is sent
 // whether or not another subscriber has proved the number (Complete refuses it then), so
 // Begin does not tell who is a customer. otp's resend limits apply per subscriber and
-// per number; if the Sender fails the code is withdrawn and the error returned.
+// per number; if the Sender fails the code is withdrawn (refunded to those limits and to
+// otp's SMS budgets) and the error returned, unless ctx was cancelled meanwhile: a send
+// the caller abandoned may have gone out, and stays counted.
 func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challenge, error) {
 	if s.deps.Codes == nil {
 		return Challenge{}, fmt.Errorf("%w: lines are proved by provisioning only here", ErrInvalidRequest)
@@ -193,6 +195,12 @@ func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challen
 		return Challenge{}, err
 	}
 	if err := s.deps.Sender.SendLineCode(ctx, Message{Subscriber: subscriber, Number: n, Code: issued.Code, ExpiresAt: issued.ExpiresAt}); err != nil {
+		if ctx.Err() != nil {
+			// The caller hung up while the message was on its way: it may have gone out,
+			// so it keeps its place in the resend limits and budgets (and expires as
+			// sent codes do); refunding it would let hanging up buy unlimited SMS.
+			return Challenge{}, fmt.Errorf("line: sending the code: %w", err)
+		}
 		if uerr := s.deps.Codes.Undelivered(ctx, issued.ChallengeID); uerr != nil {
 			return Challenge{}, errors.Join(fmt.Errorf("line: sending the code: %w", err), uerr)
 		}

@@ -26,15 +26,22 @@ type phones struct {
 	mu   sync.Mutex
 	last map[string]line.Message
 	fail bool
+	// after, if set, runs once the message is accepted, and its error is returned.
+	after func(ctx context.Context) error
+	sent  int
 }
 
-func (p *phones) SendLineCode(_ context.Context, m line.Message) error {
+func (p *phones) SendLineCode(ctx context.Context, m line.Message) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.fail {
 		return errors.New("gateway down")
 	}
 	p.last[m.Number] = m
+	p.sent++
+	if p.after != nil {
+		return p.after(ctx)
+	}
 	return nil
 }
 
@@ -267,5 +274,31 @@ func TestNewValidates(t *testing.T) {
 	}
 	if _, err := svc.Begin(context.Background(), "alice", otherLine); !errors.Is(err, line.ErrInvalidRequest) {
 		t.Fatalf("Begin without codes = %v", err)
+	}
+}
+
+// Attack: SMS bombing by hanging up. The stranger asks for a line code and closes the
+// connection while the gateway call is in flight: the gateway took the SMS, but the
+// Sender returns the context's error. A send the caller abandoned may have gone out, so
+// it is not refunded: the next request waits out the resend interval as after any sent
+// code. A gateway that refuses outright still gets a refund (TestBeginSenderFails).
+func TestAttackHangUpDoesNotRefundASentCode(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.sms.after = func(ctx context.Context) error {
+		cancel() // the gateway accepted it, and then the client hung up
+		return ctx.Err()
+	}
+	_, err := f.svc.Begin(ctx, "mallory", otherLine)
+	if err == nil {
+		t.Fatal("Begin succeeded with a cancelled context")
+	}
+	for range 5 {
+		if _, err := f.svc.Begin(context.Background(), "mallory", otherLine); err == nil {
+			t.Fatalf("another code went out at once after %d sent: the abandoned send was refunded", f.sms.sent)
+		}
+	}
+	if f.sms.sent != 1 {
+		t.Fatalf("%d codes sent, want 1", f.sms.sent)
 	}
 }
