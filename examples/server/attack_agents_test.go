@@ -27,7 +27,7 @@ func (h *harness) noSIMSwapCompleted(t *testing.T, addrs ...string) {
 // self-declared agent ID is not an identity.
 func TestAttackSocialEngineeredAgentCannotSwapSIM(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(a.tok)).Status)
 	victim := []string{"ada@example.com", backupEmail, mobile, "+15550100002"}
 	phone := bearerH(testAgentTokens["phone"])

@@ -85,6 +85,20 @@ func (h *harness) secureAccount() secured {
 	return a
 }
 
+// settledAccount is secureAccount three days later, signed in again with the password
+// and a code: past risk's credential-change window (72 h) of the contacts it added. A
+// SIM swap or port-out right after adding a contact is the takeover chain (a thief adds
+// his own contact, then moves the number), so risk.Facts scores it High on purpose;
+// journeys about the subscriber's own swap start from an account settled for days.
+func (h *harness) settledAccount() secured {
+	h.t.Helper()
+	a := h.secureAccount()
+	h.clock.Advance(73 * time.Hour)
+	a.tok = h.signin2FA("ada@example.com", a.emailContact, backupEmail)
+	h.clock.Advance(31 * time.Second) // step-up codes are throttled per subscriber
+	return a
+}
+
 // Journey: sign up → verify email → two contacts → 2FA on → three questions → 100%.
 func TestJourneyStatusTo100(t *testing.T) {
 	h := newHarness(t)
@@ -155,7 +169,7 @@ func (h *harness) secureAccount2(tok string) secured {
 // (and its cancellation) → swap allowed after it with fresh proof.
 func TestJourneyNeverSIMSwap(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	tok := a.tok
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok)).Status)
 
@@ -187,8 +201,20 @@ func TestJourneyNeverSIMSwap(t *testing.T) {
 	tok = h.signin2FA("ada@example.com", a.emailContact, backupEmail)
 	r = h.do("GET", "/v1/protection/flags", nil, bearerH(tok))
 	assert.Contains(t, r.Raw, `{"flag":"never_sim_swap","on":false}`)
-	// The sign-in code does not count for a SIM swap: only a code whose message said
-	// it was for one does.
+	// Lifting the flag is a credential change: a SIM swap at once after it is what a thief
+	// who got the flag off would do, and risk scores it High (risk.Facts).
+	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "denied", r.str("status"), r.Raw)
+	assert.Contains(t, r.Raw, `"credential_change"`)
+	h.noSIMSwapCompleted(t, "ada@example.com")
+
+	// Three days later (past the credential-change window), signed in again, the
+	// subscriber's own swap goes through. The sign-in code does not count for a SIM
+	// swap: only a code whose message said it was for one does.
+	h.clock.Advance(73 * time.Hour)
+	tok = h.signin2FA("ada@example.com", a.emailContact, backupEmail)
+	h.clock.Advance(31 * time.Second)
 	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "step_up", r.str("status"), r.Raw)
@@ -233,7 +259,7 @@ func TestJourneyAgentPhone(t *testing.T) {
 // Journey: port-out with and without a transfer PIN under No Port Out.
 func TestJourneyPortOutNoPortOut(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	tok := a.tok
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/no_port_out", nil, bearerH(tok)).Status)
 	h.stepUp(tok, a.emailContact, backupEmail, "port_out")
@@ -380,7 +406,7 @@ func TestChangeQuestionsWithSecondFactor(t *testing.T) {
 // request, which is then carried out; someone else's request ID is refused.
 func TestSIMSwapStepUpThenContinue(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(a.tok))
 	require.Equal(t, "step_up", r.str("status"), r.Raw)
 	id := r.str("request_id")
@@ -419,7 +445,7 @@ func TestAccountLockdown(t *testing.T) {
 // under Never SIM Swap; an ID "checked" on the phone is refused.
 func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(a.tok)).Status)
 
 	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "phone"})

@@ -105,7 +105,7 @@ func TestPartnerPortOutRateLimited(t *testing.T) {
 // carried out; the PIN is spent, so the same request again gets the one rejection.
 func TestPartnerPortOutAcceptedSpendsPIN(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	h.stepUp(a.tok, a.emailContact, backupEmail, "port_out")
 	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
 	require.Equal(t, 200, r.Status, r.Raw)

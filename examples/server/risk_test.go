@@ -94,12 +94,9 @@ func TestPartnerPortOutWithPINIsLowRisk(t *testing.T) {
 // signs in from his phone, adds his own email as a trusted contact, proves it with a
 // code to himself, and asks for a SIM swap. The contact.added event reaches risk by
 // itself (the server fills no account-change field), so the swap is High and not
-// carried out. It runs once server.go wraps the publisher with risk.Facts.
+// carried out: server.go wraps the publisher with risk.Facts.
 func TestAttackStolenPasswordContactThenSIMSwapRiskSeesTheChange(t *testing.T) {
 	h := newHarness(t)
-	if _, wired := h.srv.pub.(*risk.Facts); !wired {
-		t.Skip("server.go does not wrap its publisher with risk.Facts yet")
-	}
 	h.signup("ada@example.com", "+15550100002")
 	h.clock.Advance(60 * 24 * time.Hour) // an established account
 	thief := []string{deviceHeader + ": thief-phone", "X-Test-Remote: 198.51.100.66"}

@@ -93,7 +93,6 @@ type Server struct {
 	status    *status.Service
 	protect   *protection.Service
 	risk      *risk.Service
-	agentRisk *risk.Service
 	questions *questions.Service
 	tf        *twofactor.Service
 	auths     *otp.Authenticators
@@ -200,23 +199,23 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 	return err
 }
 
-// wireRisk builds the risk scorers and the session registry, which uses risk's
-// impossible-travel judgement when addresses can be located. It runs before the
-// services that change credentials, which publish through the registry.
+// wireRisk builds the risk scorer, the account facts it learns from events, and the
+// session registry, which uses risk's impossible-travel judgement when addresses can be
+// located. Agent and partner requests are scored by the same service: it picks the
+// signals that fit the channel. It runs before the services that change credentials,
+// which publish through the registry.
 func (s *Server) wireRisk(mo memory.Options) error {
 	var err error
 	profiles, global := memory.NewRiskProfiles(mo), memory.NewRiskGlobal(mo)
 	if s.risk, err = risk.New(risk.Config{Now: s.now}, profiles, global); err != nil {
 		return err
 	}
-	// Agent-assisted requests (phone, chat, store) have no client IP, device or user
-	// agent of the subscriber's: the agent's desk is not the subscriber's phone. They are
-	// scored on the same profiles without those signals; the account signals (velocity,
-	// recent credential or SIM changes, account age, unverified email) still count.
-	if s.agentRisk, err = risk.New(risk.Config{Now: s.now, Weights: map[string]float64{
-		risk.SignalNewDevice: 0, risk.SignalNewLocation: 0, risk.SignalHomeDistance: 0,
-		risk.SignalImpossibleTravel: 0, risk.SignalUntrustedIP: 0, risk.SignalModel: 0,
-	}}, profiles, global); err != nil {
+	// Every event reaches risk's account facts (contact, factor, password, email and flag
+	// changes), so a SIM swap or port-out soon after a credential change is scored as the
+	// risk it is. Facts wraps the outbox and the session registry publishes through it:
+	// the registry's own events and every event of the services wired after it pass both
+	// decorators (registry, then facts, then the outbox).
+	if s.pub, err = risk.NewFacts(s.pub, s.risk, s.log); err != nil {
 		return err
 	}
 	// A credential change forgets the step-up proofs the server keeps per session.
