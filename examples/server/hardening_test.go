@@ -28,6 +28,13 @@ func TestAttackUnverifiedAccountGetsNoTransferPIN(t *testing.T) {
 	m := tokenInMail.FindStringSubmatch(h.mailTo("bob@example.com", "Verify").Body)
 	require.Len(t, m, 2)
 	require.Equal(t, http.StatusOK, h.do("POST", "/v1/email/verify", map[string]any{"token": m[1]}).Status)
+	// Verified, but the number is only claimed: a PIN ports a line out, so none until
+	// the number is proved (TestAttackUnprovedNumberGetsNoTransferPIN's rule).
+	r = h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, codeLineUnproved, r.str("code"), r.Raw)
+	assert.Empty(t, r.str("transfer_pin"))
+	h.proveLine(tok, "+15550100003")
 	r = h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	assert.NotEmpty(t, r.str("decision", "outcome"), "verified: protection decides")

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -302,8 +304,16 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "completed", r.str("status"), r.Raw)
 	h.eventTo("ada@example.com", "port_out.completed")
+	// The number now belongs to another carrier: it is no longer the account's line, so
+	// nothing more can be swapped or ported (not even with the PIN again), and no case
+	// can be opened by it.
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/port-out", map[string]any{"transfer_pin": pin})
-	assert.Equal(t, codeInvalidCode, r.str("code"), r.Raw)
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, codeLineUnproved, r.str("code"), r.Raw)
+	_, err := h.srv.lines.Owner(context.Background(), "+15550100002")
+	assert.ErrorIs(t, err, line.ErrNotFound, "the line is released")
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "chat"})
+	assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
 }
 
 func TestTwoFactorManagement(t *testing.T) {
