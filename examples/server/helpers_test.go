@@ -260,3 +260,11 @@ func (h *harness) noEvent(t *testing.T, to, event string) {
 		assert.NotEqual(t, event, m.Event, "unexpected %s message to %s: %s", event, to, m.Body)
 	}
 }
+
+// accountID returns the ID of the account with the email address.
+func (h *harness) accountID(email string) string {
+	h.t.Helper()
+	a, ok := h.srv.dir.byEmailAddr(email)
+	require.True(h.t, ok, "no account %s", email)
+	return a.ID
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -70,6 +69,11 @@ type Options struct {
 	// DeliveryPoll is how often the notification dispatcher looks for new messages.
 	// Zero means notify's default (1 s).
 	DeliveryPoll time.Duration
+	// HoldPoll is how often Run carries out held SIM changes and port-outs whose hold
+	// has ended (jobs.go). Zero means one minute.
+	HoldPoll time.Duration
+	// Policy decides protection requests. Nil means protection's default policy.
+	Policy *protection.Policy
 	// Logger receives structured logs. Nil discards.
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.
@@ -194,7 +198,7 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 		}
 	}
 	ps := memory.NewProtection(mo)
-	s.protect, err = protection.New(protection.Config{PINKey: pinKey, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
+	s.protect, err = protection.New(protection.Config{PINKey: pinKey, Policy: s.opts.Policy, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
 		protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, s.pub)
 	return err
 }
@@ -310,10 +314,6 @@ func defaultBurst(v, d int) int {
 	}
 	return v
 }
-
-// Run delivers notifications from the outbox until ctx is done. Requests only enqueue
-// them, so a failing sender never fails a request: the dispatcher retries it.
-func (s *Server) Run(ctx context.Context) error { return s.dispatcher.Run(ctx) }
 
 // ServeHTTP makes the Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
