@@ -108,6 +108,8 @@ type Server struct {
 	// noticeLimits paces the "someone tried to sign up with your address" notices per
 	// address, so repeated sign-ups cannot bomb a subscriber or pump SMS to their number.
 	noticeLimits *limiters
+	// cancelLimits paces cancel-link attempts per client (cancel.go).
+	cancelLimits *limiters
 	cases        *agent.Cases
 	lines        *line.Service
 	proofs       *proofLedger
@@ -145,6 +147,7 @@ func New(opts Options) (*Server, error) {
 	s.ipLimits = newLimiters(defaultRate(opts.IPRate, 20), defaultBurst(opts.IPBurst, 40), s.now)
 	s.subLimits = newLimiters(defaultRate(opts.SubscriberRate, 10), defaultBurst(opts.SubscriberBurst, 20), s.now)
 	s.noticeLimits = newLimiters(1/signupNoticeEvery.Seconds(), 1, s.now)
+	s.cancelLimits = newLimiters(cancelLinkPerMinute/60.0, cancelLinkBurst, s.now)
 	mo := memory.Options{Now: s.now}
 	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus, s.wireAgents, s.wireLines} {
 		if err := wire(mo); err != nil {
@@ -159,7 +162,8 @@ func New(opts Options) (*Server, error) {
 // through it) and the dispatcher that delivers it.
 func (s *Server) wireNotify(mo memory.Options) error {
 	outbox := memory.NewNotify(mo)
-	templates, err := notify.NewTemplates(notify.TemplatesConfig{})
+	// Approved SIM-change notices link to the cancel page with their token (cancel.go).
+	templates, err := notify.NewTemplates(notify.TemplatesConfig{CancelURL: s.opts.BaseURL + cancelPath})
 	if err != nil {
 		return err
 	}
@@ -466,6 +470,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/esim-transfer", s.authed(s.handleSIMChange(protection.ChangeESIMTransfer)))
 	mux.HandleFunc("POST /v1/port-out", s.authed(s.handleSIMChange(protection.ChangePortOut)))
 	mux.HandleFunc("POST /v1/transfer-pin", s.authed(s.handleTransferPIN))
+	mux.HandleFunc("POST /v1/sim-changes/{request}/cancel", s.authed(s.handleCancelSIMChange))
+	mux.HandleFunc("POST /v1/sim-changes/cancel", s.public(s.handleCancelLink))
+	mux.HandleFunc("GET /cancel", s.public(s.handleCancelPage))
 	// Partner port-out API (another carrier asking to port a number away).
 	mux.HandleFunc("POST /partner/v1/port-out", s.partner(s.handlePartnerPortOut))
 	// Two-factor authentication.
@@ -496,6 +503,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/questions", s.agent(s.handleCaseVerifyQuestion))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/sim-swap", s.agent(s.handleCaseSIMSwap))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/port-out", s.agent(s.handleCasePortOut))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/sim-changes/{request}/cancel", s.agent(s.handleCaseCancel))
 	if s.mail != nil {
 		mux.HandleFunc("GET /dev/mailbox", s.public(s.handleMailbox))
 		mux.HandleFunc("DELETE /dev/mailbox", s.public(s.handleMailboxClear))
