@@ -8,9 +8,10 @@ import (
 // PurposeIdentity is the purpose of a code an agent sends so that a caller can prove who
 // they are. It lets the agent see the account and handle requests that need only
 // identity; it never approves a SIM swap, eSIM transfer or port-out, which have codes of
-// their own (otp.PurposeSIMSwap, otp.PurposePortOut) whose message says so. Register it
-// with twofactor (twofactor.Config.Purposes) to send it.
-const PurposeIdentity otp.Purpose = "support_identity"
+// their own (otp.PurposeSIMSwap, otp.PurposePortOut) whose message says so. It is
+// otp.PurposeSupportIdentity, the purpose protection.PurposeFor gives
+// protection.ActionViewAccount, and twofactor sends it without configuration.
+const PurposeIdentity = otp.PurposeSupportIdentity
 
 // CodePurpose is the purpose of the code an agent sends to the caller before action a:
 // otp.PurposeSIMSwap for a SIM swap or eSIM transfer, otp.PurposePortOut for a port-out,

@@ -210,6 +210,9 @@ type Match struct {
 	// Step is the TOTP time step or HOTP counter the code matched. It is now the last
 	// accepted one: no code for it, or for an earlier one, is accepted again.
 	Step int64
+	// ConfirmedAt is when the authenticator that matched was confirmed (for Confirm, the
+	// time of this confirmation): the factor's age, for probation rules.
+	ConfirmedAt time.Time
 }
 
 // ConfirmRequest confirms a pending enrollment with the first code from the app.
@@ -333,6 +336,9 @@ type Status struct {
 	Kind      Kind
 	Confirmed bool
 	CreatedAt time.Time
+	// ConfirmedAt is when the enrollment was confirmed (zero while pending): the time the
+	// app became a second factor, which verifiers use as the factor's age.
+	ConfirmedAt time.Time
 }
 
 // Status reports the subscriber's authenticator, or ErrNotEnrolled.
@@ -341,7 +347,7 @@ func (a *Authenticators) Status(ctx context.Context, subscriber string) (Status,
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Kind: rec.Kind, Confirmed: rec.Confirmed(), CreatedAt: rec.CreatedAt}, nil
+	return Status{Kind: rec.Kind, Confirmed: rec.Confirmed(), CreatedAt: rec.CreatedAt, ConfirmedAt: rec.ConfirmedAt}, nil
 }
 
 func (a *Authenticators) get(ctx context.Context, subscriber string) (Authenticator, error) {
@@ -402,5 +408,9 @@ func (a *Authenticators) advance(ctx context.Context, rec Authenticator, step in
 	case err != nil:
 		return Match{}, fmt.Errorf("otp: authenticator store: %w", err)
 	}
-	return Match{Kind: rec.Kind, Step: step}, nil
+	confirmed := rec.ConfirmedAt
+	if !confirmAt.IsZero() {
+		confirmed = confirmAt
+	}
+	return Match{Kind: rec.Kind, Step: step, ConfirmedAt: confirmed}, nil
 }

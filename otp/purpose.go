@@ -11,6 +11,8 @@ type Purpose string
 
 // Purposes used by carrierguard.
 const (
+	// PurposeSignIn is a code that completes a sign-in; the proof it gives proves the
+	// sign-in only, never a later change.
 	PurposeSignIn              Purpose = "sign_in"
 	PurposeContactVerification Purpose = "contact_verification"
 	PurposeSIMSwap             Purpose = "sim_swap_authorisation"
@@ -22,6 +24,10 @@ const (
 	// contact, an authenticator app, a new set of recovery codes) or turning 2FA on. It is
 	// sent to a factor the subscriber already has, never to the one being added.
 	PurposeAddFactor Purpose = "add_factor"
+	// PurposeSupportIdentity is a code a support agent sends so that a caller can prove
+	// who they are: it lets the agent see the account, and never approves a SIM swap,
+	// eSIM transfer or port-out, which have codes of their own.
+	PurposeSupportIdentity Purpose = "support_identity"
 )
 
 // Validate reports whether p is a well-formed purpose.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/store/memory"
 	"github.com/carrierguard/carrierguard/store/storetest"
@@ -168,7 +169,7 @@ func TestEnableFlagAnnouncesAConcurrentlyScheduledCancel(t *testing.T) {
 	// A disable is requested (and announced) while a second EnableFlag is under way.
 	flags.before = func() {
 		strong := protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: []protection.Evidence{
-			session(t0), emailCode(t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}}}
+			session(t0), emailCodeFor(otp.PurposePortOut, t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}}}
 		_, _, err := svc.RequestFlagDisable(ctx, "alice", protection.NoPortOut, strong, notify.Actor{})
 		require.NoError(t, err)
 	}

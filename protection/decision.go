@@ -83,6 +83,9 @@ const (
 	ReasonFault                                  // an internal fault: the request was denied to fail closed
 	ReasonRiskFault                              // the risk assessor failed
 	ReasonStoreFault                             // a store failed
+	ReasonEvidenceWrongPurpose                   // some second-factor proof was given for another purpose and was ignored
+	ReasonFactorInProbation                      // some second-factor proof came from a factor added too recently to count
+	ReasonProbationHold                          // the number would move on a new factor alone, so the request is held
 	numReasons
 )
 
@@ -91,7 +94,8 @@ var reasonCodes = [numReasons]string{
 	"channel_cannot_satisfy", "flag_never_sim_swap", "flag_no_port_out", "flag_account_lockdown",
 	"risk_medium", "risk_high", "visit_store", "risk_hold", "evidence_stale",
 	"evidence_wrong_channel", "contact_sim_changed", "contact_sim_unknown", "invalid_request",
-	"fault", "fault_risk", "fault_store",
+	"fault", "fault_risk", "fault_store", "evidence_wrong_purpose", "factor_in_probation",
+	"probation_hold",
 }
 
 // reasonSentences explain each reason to a person; used by Decision.Message.
@@ -117,6 +121,9 @@ var reasonSentences = [numReasons]string{
 	"The request could not be checked, so it was denied for safety.",
 	"The risk of the request could not be assessed, so it was denied for safety.",
 	"Account records could not be read, so the request was denied for safety.",
+	"A code given for something else did not count: ask for a code for this request.",
+	"A code from a contact, app or recovery codes added recently did not count: use one that has been on the account longer.",
+	"The only second factor given was added recently, so the request will take effect only after a waiting period, during which every contact on file is told and can cancel it.",
 }
 
 func (r Reason) String() string {
@@ -196,7 +203,8 @@ var messageOrder = [...]Reason{
 	ReasonInvalidRequest, ReasonRiskFault, ReasonStoreFault, ReasonFault,
 	ReasonSIMChangeChannel, ReasonFlagNeverSIMSwap, ReasonFlagNoPortOut,
 	ReasonFlagAccountLockdown, ReasonRiskHigh, ReasonChannelNotAllowed,
-	ReasonChannelCannotSatisfy, ReasonRiskHold, ReasonContactSIMChanged,
+	ReasonChannelCannotSatisfy, ReasonProbationHold, ReasonRiskHold, ReasonFactorInProbation,
+	ReasonEvidenceWrongPurpose, ReasonContactSIMChanged,
 	ReasonContactSIMUnknown, ReasonEvidenceStale, ReasonEvidenceWrongChannel,
 	ReasonRiskMedium, ReasonEvidenceRequired, ReasonEvidenceSatisfied,
 }

@@ -60,6 +60,54 @@
 // sent to a number with no SIM change or port in the last 7 days; [Service.Decide] looks
 // that up in the SIM-change history when the evidence names its Destination.
 //
+// # Which proof counts for what
+//
+// A second-factor proof (a contact code, an authenticator code, a recovery code) counts
+// only toward the actions of the purpose it was given for ([Evidence.Purpose];
+// [PurposeFor] gives the table, [PolicyConfig].Purposes overrides it): a SIM swap takes
+// a proof for otp.PurposeSIMSwap, a port-out or transfer PIN one for PurposePortOut,
+// turning 2FA off or removing a contact one for PurposeDisableTwoFactor, adding a factor
+// or turning 2FA on one for PurposeAddFactor, lifting a flag one for the purpose of what
+// the flag guards ([PurposeForFlag]: Never SIM Swap a SIM-swap proof, No Port Out a
+// port-out proof, Account Lockdown an account-change proof), every other change one for
+// PurposeAccountChange. A code's message names its purpose, so a subscriber talked into
+// reading out a code "for account change" has not agreed to a SIM swap; an app or
+// recovery code is bound to the step-up it was entered for. Codes an agent has the
+// caller read out are no different: send them for the purpose of the action. A sign-in
+// proof (PurposeSignIn) counts toward nothing: the session stands for the sign-in. Any
+// other proof is ignored with [ReasonEvidenceWrongPurpose].
+//
+// # Probation of new factors
+//
+// A factor added or changed recently is not yet trusted for what a thief who added his
+// own would do next. For a SIM swap, eSIM transfer, port-out, transfer PIN, lifting a
+// flag, turning 2FA off, removing a trusted contact or turning 2FA on, a proof from a
+// factor added within the probation ([DefaultProbation]: 7 days; [PolicyConfig].Probation
+// per action) does not count ([ReasonFactorInProbation]); [Evidence.FactorAddedAt] says
+// when it was added (a contact's verification, an app's confirmation, a recovery-code
+// set's generation), and a zero time counts as new. A step-up then names the same
+// evidence kinds, which an established factor can give.
+//
+// # No instant SIM change on a new factor
+//
+// A SIM swap, eSIM transfer or port-out asked for in the app or on the web whose only
+// second factor is in probation (an account whose first contact is a week old or less,
+// or one whose owner's factors were replaced) is not carried out at once but held for
+// [PolicyConfig].ProbationHold (24 hours by default; [ReasonProbationHold]), during
+// which every contact on file is told and the subscriber can cancel. Elsewhere such a
+// request steps up. [NewPolicy] refuses a policy without a probation for these actions
+// or with a hold shorter than an hour.
+//
+// # Adding a way to sign in
+//
+// Adding a trusted contact, an authenticator app or recovery codes, and turning 2FA on,
+// are sensitive actions too: [ActionAddFactor], [ActionAddFirstFactor] (an account with
+// no factor yet, 2FA off: the session and a fresh password are all there is) and
+// [ActionEnableTwoFactor]. Package twofactor asks [FactorGate] before each such change,
+// so Account Lockdown and the risk assessment apply to them; twofactor itself requires
+// a proof for otp.PurposeAddFactor from a factor already on file (from an established one
+// while 2FA is on, and to turn it on), never from the factor being added.
+//
 // Malformed requests (unknown action or channel, evidence from the future) return an
 // error wrapping [ErrInvalidRequest]. Every error comes with a Deny decision: a store or
 // risk-scorer failure denies with [ReasonFault] and [ReasonStoreFault] or
@@ -88,8 +136,12 @@
 //	disable_flag               SPC SCA       -       -       CI            -        +1, store only
 //	view_account               S             C       C       C I           -        +1, store only
 //	issue_transfer_pin         SC SA         -       -       CI            -        +1, store only
+//	add_factor                 SPC SPA SPR   -       -       I             -        +1, store only
+//	add_first_factor           SP            -       -       I             -        +1, store only
+//	enable_two_factor          SPC SPA SCA   -       -       I             -        +1, store only
 //
-// Medium risk adds a factor: every alternative needs one more of P, C, A, Q or I (on a
+// Medium risk adds a factor (but not to add_first_factor: an account with no factor has
+// none to add): every alternative needs one more of P, C, A, Q or I (on a
 // channel that cannot provide one, the request is denied there and the decision points
 // to the store). High risk adds the same factor and either sends the request to a store
 // or holds it for a day so the subscriber hears of it first.
@@ -198,9 +250,9 @@
 // the evidence from the registry, not from what the client says:
 //
 //	s, err := sessions.Validate(ctx, token, client) // or sessions.StepUp after a new proof
-//	ev, err := protection.SessionEvidence(subscriber, s, protection.Evidence{
-//		Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, // how the session's second factor was proved
-//	})
+//	proof := stepUps.For(s.ID, protection.PurposeFor(protection.ActionSIMSwap)) // your record of the session's step-ups
+//	second, err := protection.EvidenceFromProof(tf, subscriber, proof)        // kind, purpose, factor age
+//	ev, err := protection.SessionEvidence(subscriber, s, second)
 //	res, err := svc.RequestSIMChange(ctx, protection.ChangeRequest{..., Evidence: ev})
 //
 // [SessionEvidence] gives [EvidenceSession] at the sign-in time, [EvidencePassword] at
@@ -215,7 +267,10 @@
 // could otherwise count for Bob), then maps it: a contact code to [EvidenceContactCode]
 // with its kind and destination, an authenticator code to [EvidenceAuthenticator], a
 // recovery code to [EvidenceRecoveryCode], each obtained at the proof's time so the
-// freshness windows apply.
+// freshness windows apply, with the proof's purpose and its factor's age. Keep the
+// session's step-up proofs server-side and pass [SessionEvidence] the one given for the
+// action's purpose ([PurposeFor]): never the sign-in proof. Wire [FactorGate] into
+// twofactor.Deps.Gate.
 //
 // # Storage
 //

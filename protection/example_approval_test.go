@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/store/memory"
 )
@@ -27,7 +28,9 @@ func ExampleService_CompleteSIMChange_redecided() {
 		Channel: protection.ChannelApp, Risk: protection.RiskLow,
 		Evidence: []protection.Evidence{
 			{Kind: protection.EvidenceSession, ObtainedAt: now.Add(-time.Hour)},
-			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail},
+			// An email code sent for the SIM swap, to a contact verified months ago.
+			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail,
+				Purpose: otp.PurposeSIMSwap, FactorAddedAt: now.AddDate(0, -6, 0)},
 		},
 	})
 	if err != nil {
@@ -61,7 +64,9 @@ func ExampleService_CancelSIMChangeByToken() {
 		Channel: protection.ChannelApp, Risk: protection.RiskLow,
 		Evidence: []protection.Evidence{
 			{Kind: protection.EvidenceSession, ObtainedAt: now.Add(-time.Hour)},
-			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail},
+			// An email code sent for the SIM swap, to a contact verified months ago.
+			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail,
+				Purpose: otp.PurposeSIMSwap, FactorAddedAt: now.AddDate(0, -6, 0)},
 		},
 	})
 	if err != nil {
@@ -99,7 +104,9 @@ func ExampleService_PartnerPortOut() {
 	pin, _, err := svc.IssueTransferPIN(ctx, "sub-42", protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow,
 		Evidence: []protection.Evidence{
 			{Kind: protection.EvidenceSession, ObtainedAt: now.Add(-time.Hour)},
-			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail},
+			// An email code sent for the port-out, to a contact verified months ago.
+			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail,
+				Purpose: otp.PurposePortOut, FactorAddedAt: now.AddDate(0, -6, 0)},
 		}}, notify.Actor{})
 	if err != nil {
 		log.Fatal(err)

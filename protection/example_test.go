@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/store/memory"
 )
@@ -44,7 +45,8 @@ func Example_neverSIMSwap() {
 		Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow,
 		Evidence: []protection.Evidence{
 			{Kind: protection.EvidenceSession, ObtainedAt: now.Add(-time.Hour)},
-			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail},
+			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail,
+				Purpose: otp.PurposeSIMSwap, FactorAddedAt: now.AddDate(-1, 0, 0)},
 		},
 	})
 	fmt.Println(d.Outcome, d.Reasons)
@@ -74,10 +76,13 @@ func Example_simSwapStepUp() {
 	}
 	fmt.Println(res.Decision.Outcome, "- offer:", res.Decision.Missing())
 
-	// The app sends a one-time code to a trusted contact and the subscriber enters it.
+	// The app sends a one-time code, "for a SIM swap", to a trusted contact verified a
+	// year ago, and the subscriber enters it (protection.EvidenceFromProof converts the
+	// twofactor proof into this).
 	req.RequestID = res.RequestID
 	req.Evidence = append(req.Evidence, protection.Evidence{
-		Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail})
+		Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail,
+		Purpose: otp.PurposeSIMSwap, FactorAddedAt: now.AddDate(-1, 0, 0)})
 	res, err = svc.RequestSIMChange(ctx, req)
 	if err != nil {
 		log.Fatal(err)
@@ -103,7 +108,8 @@ func Example_phoneSIMSwapDenied() {
 		Risk: protection.RiskLow,
 		Evidence: []protection.Evidence{
 			{Kind: protection.EvidenceSecurityQuestions, ObtainedAt: now},
-			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail},
+			{Kind: protection.EvidenceContactCode, ObtainedAt: now, Contact: protection.ContactEmail,
+				Purpose: otp.PurposeSIMSwap, FactorAddedAt: now.AddDate(-1, 0, 0)},
 		},
 	})
 	if err != nil {
@@ -116,4 +122,60 @@ func Example_phoneSIMSwapDenied() {
 	// deny channel_not_allowed,sim_change_channel,visit_store
 	// Denied. SIM changes are never carried out on a phone call or chat: use the signed-in app or website, or visit a store with a government ID.
 	// events: [sim_swap.requested sim_swap.denied]
+}
+
+// Which proof counts for a SIM swap in the app: a code the subscriber read out at
+// sign-in counts for nothing but the sign-in; one sent "for a SIM swap" counts, but if
+// its contact was verified yesterday (a thief's own, perhaps) the swap is held for a
+// day, while every contact on file hears of it; from a contact on file for a year it
+// goes ahead.
+func Example_whichProofCounts() {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	policy, err := protection.NewPolicy(protection.PolicyConfig{Now: func() time.Time { return now }})
+	if err != nil {
+		log.Fatal(err)
+	}
+	code := func(purpose otp.Purpose, contactVerified time.Time) protection.Evidence {
+		return protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: now.Add(-time.Minute),
+			Contact: protection.ContactEmail, Purpose: purpose, FactorAddedAt: contactVerified}
+	}
+	session := protection.Evidence{Kind: protection.EvidenceSession, ObtainedAt: now.Add(-time.Hour)}
+	for _, tc := range []struct {
+		name string
+		code protection.Evidence
+	}{
+		{"sign-in code", code(otp.PurposeSignIn, now.AddDate(-1, 0, 0))},
+		{"account-change code", code(otp.PurposeAccountChange, now.AddDate(-1, 0, 0))},
+		{"SIM-swap code, contact verified yesterday", code(otp.PurposeSIMSwap, now.AddDate(0, 0, -1))},
+		{"SIM-swap code, contact verified a year ago", code(otp.PurposeSIMSwap, now.AddDate(-1, 0, 0))},
+	} {
+		d, err := policy.Evaluate(&protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp,
+			Risk: protection.RiskLow, Evidence: []protection.Evidence{session, tc.code}})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %s %s\n", tc.name, d.Outcome, d.Reasons)
+	}
+	// Output:
+	// sign-in code: step_up evidence_required,evidence_wrong_purpose
+	// account-change code: step_up evidence_required,evidence_wrong_purpose
+	// SIM-swap code, contact verified yesterday: hold evidence_satisfied,factor_in_probation,probation_hold
+	// SIM-swap code, contact verified a year ago: allow evidence_satisfied
+}
+
+// The purpose a step-up code must be asked for, per action: the message that carries
+// the code names it, and the policy counts the proof only toward actions of it.
+func ExamplePurposeFor() {
+	for _, a := range []protection.Action{protection.ActionSIMSwap, protection.ActionIssueTransferPIN,
+		protection.ActionRemoveTrustedContact, protection.ActionEnableTwoFactor, protection.ActionChangeEmail} {
+		fmt.Println(a, "->", protection.PurposeFor(a))
+	}
+	fmt.Println("lifting", protection.NeverSIMSwap, "->", protection.PurposeForFlag(protection.NeverSIMSwap))
+	// Output:
+	// sim_swap -> sim_swap_authorisation
+	// issue_transfer_pin -> port_out_authorisation
+	// remove_trusted_contact -> disable_two_factor
+	// enable_two_factor -> add_factor
+	// change_email -> account_change
+	// lifting never_sim_swap -> sim_swap_authorisation
 }

@@ -8,22 +8,25 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk"
 	sessions "github.com/carrierguard/carrierguard/session"
 	"github.com/carrierguard/carrierguard/store/memory"
+	"github.com/carrierguard/carrierguard/twofactor"
 )
 
 // requestFacts is what an HTTP handler knows about the client, carried in the context.
 type requestFacts struct{}
 
-// A SIM swap asked for in the app, wired to the session registry and the risk service:
-// the session's sign-in and second-factor times come from the registry, and Decide
-// scores the request itself. The same swap an hour after a password change (the
-// takeover chain) is high risk and refused in the app.
+// A SIM swap asked for in the app, wired to the session registry, twofactor and the risk
+// service: the session's times come from the registry, the second factor is the proof
+// the session stepped up with for this purpose (the sign-in code counts for nothing
+// here), and Decide scores the request itself. The same swap an hour after a password
+// change (the takeover chain) is high risk and refused in the app.
 func Example_wiring() {
 	ctx := context.Background()
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) // a year before the swap
 	clock := func() time.Time { return now }
 	opts := memory.Options{Now: clock}
 	events := &notify.Recorder{}
@@ -47,36 +50,105 @@ func Example_wiring() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	otpStore := memory.NewOTP(opts)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey(), Now: clock}, otpStore, otpStore, events)
+	if err != nil {
+		log.Fatal(err)
+	}
+	inbox := map[string]string{}
+	tfStore := memory.NewTwoFactor(opts)
+	tf, err := twofactor.New(twofactor.Config{HashKey: exampleKey(), Now: clock}, twofactor.Deps{
+		Codes: codes, Contacts: tfStore, Recovery: tfStore, Failures: tfStore, Publisher: events,
+		Sender:     twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { inbox[m.To] = m.Code; return nil }),
+		SIMChanges: prot,                        // SMS codes are checked against the SIM-change history
+		Gate:       protection.FactorGate(prot), // adding a factor is decided here too
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// prove sends a code for purpose and completes it in the same flow.
+	prove := func(c twofactor.Contact, purpose otp.Purpose, flow string) twofactor.Proof {
+		now = now.Add(time.Minute)
+		ch, err := tf.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: c.ID, Purpose: purpose, Flow: flow})
+		if err != nil {
+			log.Fatal(err)
+		}
+		p, err := tf.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", ChallengeID: ch.ID, Code: inbox[c.Value],
+			Purpose: purpose, Flow: flow})
+		if err != nil {
+			log.Fatal(err)
+		}
+		return p
+	}
 
-	// Sign-in with password and an email code, then the SIM swap request.
+	// A year ago: the subscriber's first contact, with the password just entered.
+	re := twofactor.Reauth{SignedInAt: now, PasswordAt: now}
+	pending, err := tf.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindEmail,
+		Value: "ada@example.com", Reauth: re})
+	if err != nil {
+		log.Fatal(err)
+	}
+	email, err := tf.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "sub-42", ChallengeID: pending.ChallengeID,
+		Code: inbox["ada@example.com"], Reauth: re})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Today: sign-in with the password and a sign-in code.
+	now = now.AddDate(1, 0, 0)
+	signIn := prove(email, otp.PurposeSignIn, "signin:p-1")
 	app := sessions.Client{Device: "install-7f3a", UserAgent: "CarrierApp/5.2", IP: netip.MustParseAddr("203.0.113.10")}
 	token, _, _ := registry.Create(ctx, "sub-42", app, sessions.ProofPassword, sessions.ProofSecondFactor)
-	s, err := registry.Validate(ctx, token, app)
-	if err != nil {
-		log.Fatal(err)
-	}
-	ev, err := protection.SessionEvidence("sub-42", s, protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail})
-	if err != nil {
-		log.Fatal(err)
-	}
 	facts := risk.Request{IP: app.IP, Device: app.Device, UserAgent: app.UserAgent,
 		Account: risk.Account{EmailVerified: true, Created: now.AddDate(-2, 0, 0)}}
-	swap := protection.ChangeRequest{Subscriber: "sub-42", Number: "+15550104477",
-		Kind: protection.ChangeSIMSwap, Channel: protection.ChannelApp, Evidence: ev}
+	fctx := context.WithValue(ctx, requestFacts{}, facts)
 
-	res, err := prot.RequestSIMChange(context.WithValue(ctx, requestFacts{}, facts), swap)
+	// evidence is what the session has proved, with proof as its newest second factor.
+	evidence := func(proof twofactor.Proof) []protection.Evidence {
+		s, err := registry.Validate(ctx, token, app)
+		if err != nil {
+			log.Fatal(err)
+		}
+		second, err := protection.EvidenceFromProof(tf, "sub-42", proof) // checks the tag; keeps purpose and factor age
+		if err != nil {
+			log.Fatal(err)
+		}
+		ev, err := protection.SessionEvidence("sub-42", s, second)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return ev
+	}
+	swap := protection.ChangeRequest{Subscriber: "sub-42", Number: "+15550104477",
+		Kind: protection.ChangeSIMSwap, Channel: protection.ChannelApp, Evidence: evidence(signIn)}
+	res, err := prot.RequestSIMChange(fctx, swap)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("usual request:", res.Decision.Outcome, res.Decision.Reasons)
+	fmt.Println("with the sign-in code:", res.Decision.Outcome, res.Decision.Reasons)
+
+	// The app asks for a code "for a SIM swap", in this session's flow.
+	s, _ := registry.Validate(ctx, token, app)
+	stepUp := prove(email, protection.PurposeFor(protection.ActionSIMSwap), "session:"+s.ID)
+	if _, err := registry.StepUp(ctx, token, app, sessions.ProofSecondFactor); err != nil {
+		log.Fatal(err)
+	}
+	swap.RequestID, swap.Evidence = res.RequestID, evidence(stepUp)
+	res, err = prot.RequestSIMChange(fctx, swap)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("with a SIM-swap code:", res.Decision.Outcome, res.Decision.Reasons)
 
 	facts.Account.PasswordChanged = now.Add(-time.Hour)
+	swap.RequestID = ""
 	res, err = prot.RequestSIMChange(context.WithValue(ctx, requestFacts{}, facts), swap)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("after a password change:", res.Decision.Outcome, res.Decision.Reasons)
 	// Output:
-	// usual request: allow evidence_satisfied
+	// with the sign-in code: step_up evidence_required,evidence_wrong_purpose
+	// with a SIM-swap code: allow evidence_satisfied
 	// after a password change: deny risk_high,visit_store
 }

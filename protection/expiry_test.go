@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 )
 
@@ -348,7 +349,7 @@ func TestCompletionRechecksSMSCodeDestination(t *testing.T) {
 	const contact = "+447700900123"
 	f := newFixture(t)
 	sms := protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: t0, Contact: protection.ContactSMS,
-		Destination: contact, SIM: protection.SIMStatusStable}
+		Destination: contact, SIM: protection.SIMStatusStable, Purpose: otp.PurposeSIMSwap, FactorAddedAt: t0.AddDate(0, -1, 0)}
 	res, err := f.svc.RequestSIMChange(ctx, protection.ChangeRequest{Subscriber: "alice", Number: approvalNumber,
 		Kind: protection.ChangeSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow,
 		Evidence: []protection.Evidence{session(t0), sms}})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/store/memory"
 )
@@ -70,7 +71,7 @@ func TestUnannouncedDisableIsNeverScheduled(t *testing.T) {
 	require.NoError(t, svc.EnableFlag(ctx, "carol", protection.NoPortOut, protection.ChannelApp, notify.Actor{}))
 	rec.Err = errors.New("outbox full")
 	req := protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: []protection.Evidence{
-		session(t0), emailCode(t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}}}
+		session(t0), emailCodeFor(otp.PurposePortOut, t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}}}
 	d, _, err := svc.RequestFlagDisable(ctx, "carol", protection.NoPortOut, req, notify.Actor{})
 	require.Error(t, err)
 	assert.Equal(t, protection.Deny, d.Outcome)

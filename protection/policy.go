@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"slices"
 	"time"
+
+	"github.com/carrierguard/carrierguard/otp"
 )
 
 // Rule is the policy for one action, as data.
@@ -64,6 +66,25 @@ type PolicyConfig struct {
 	// ClockSkew is how far in the future evidence may be dated before it is rejected.
 	// Zero means none.
 	ClockSkew time.Duration
+	// Purposes overrides, per action, the purpose a second-factor proof must have been
+	// given for to count toward it (PurposeFor gives the defaults). An entry for
+	// ActionDisableFlag applies to every flag; without one, the purpose of what the flag
+	// being lifted guards (PurposeForFlag of Request.Flag) applies.
+	Purposes map[Action]otp.Purpose
+	// Probation overrides, per action, how long after its factor was added or changed a
+	// second-factor proof does not count toward the action (DefaultProbation: 7 days for
+	// SIM swaps, eSIM transfers, port-outs, transfer PINs, lifting a flag, turning 2FA
+	// off, removing a trusted contact and turning 2FA on; none for the rest). Adding a
+	// factor has none here because the rule differs with 2FA: while it is on, package
+	// twofactor itself takes the proof only from a factor past its probation; while it
+	// is off, a code from any verified contact on file will do. An entry of zero means no probation for that action; SIM swaps, eSIM
+	// transfers and port-outs must keep one (NewPolicy refuses zero).
+	Probation map[Action]time.Duration
+	// ProbationHold is how long a SIM swap, eSIM transfer or port-out asked for in the
+	// app or on the web is held when its only second factor is in probation, instead of
+	// being carried out at once: the subscriber's contacts on file hear of it and can
+	// cancel meanwhile. Zero means 24 hours; at least one hour.
+	ProbationHold time.Duration
 	// Now is used by Evaluate when Request.At is zero. Nil means time.Now.
 	Now func() time.Time
 }
@@ -79,6 +100,22 @@ func DefaultFreshness() map[EvidenceKind]time.Duration {
 		EvidenceSecurityQuestions: 15 * time.Minute,
 		EvidenceTransferPIN:       10 * time.Minute,
 		EvidenceGovernmentID:      30 * time.Minute,
+	}
+}
+
+// DefaultProbation returns the default probation of every action that has one: how long
+// after its factor was added or changed a second-factor proof does not count toward it.
+func DefaultProbation() map[Action]time.Duration {
+	const week = 7 * 24 * time.Hour
+	return map[Action]time.Duration{
+		ActionSIMSwap:              week,
+		ActionESIMTransfer:         week,
+		ActionPortOut:              week,
+		ActionIssueTransferPIN:     week,
+		ActionDisableFlag:          week,
+		ActionDisableTwoFactor:     week,
+		ActionRemoveTrustedContact: week,
+		ActionEnableTwoFactor:      week,
 	}
 }
 
@@ -150,6 +187,17 @@ func DefaultRules() map[Action]Rule {
 	credential := func(a ...EvidenceKinds) Rule {
 		return Rule{Channels: with(online(a...), ChannelStore, I|C), Flags: lockdown(), Risk: strict()}
 	}
+	factor := func(a ...EvidenceKinds) Rule {
+		return Rule{Channels: with(online(a...), ChannelStore, I), Flags: lockdown(), Risk: strict()}
+	}
+	// firstFactor: an account with no factor has nothing more to give online, so medium
+	// risk cannot ask for one; high risk goes to a store. What the new factor can then do
+	// is bounded by its probation.
+	firstFactor := func() Rule {
+		r := factor(S | P)
+		r.Risk = map[RiskLevel]RiskOverlay{RiskHigh: {Deny: []Channel{ChannelApp, ChannelWeb, ChannelChat, ChannelPhone, ChannelPartner}}}
+		return r
+	}
 	everyday := func() Rule {
 		ch := with(online(S|P, S|C, S|A), ChannelStore, I)
 		ch[ChannelChat] = alts(C | Q)
@@ -179,8 +227,15 @@ func DefaultRules() map[Action]Rule {
 		ActionDisableFlag:             credential(S|P|C, S|C|A),
 		ActionChangeLines:             credential(S|P|C, S|C|A),
 		ActionIssueTransferPIN:        credential(S|C, S|A),
-		ActionChangeShippingAddress:   everyday(),
-		ActionChangePaymentMethod:     everyday(),
+		// Adding a way to sign in is a credential change too: with one on file, it needs
+		// a code from it (for otp.PurposeAddFactor, past its probation) and the password;
+		// the first one, with 2FA off, the password alone (twofactor decides which
+		// applies). In a store, an ID check.
+		ActionAddFactor:             factor(S|P|C, S|P|A, S|P|R),
+		ActionAddFirstFactor:        firstFactor(),
+		ActionEnableTwoFactor:       factor(S|P|C, S|P|A, S|C|A),
+		ActionChangeShippingAddress: everyday(),
+		ActionChangePaymentMethod:   everyday(),
 		ActionViewAccount: {
 			Channels: with(with(with(online(S), ChannelChat, C), ChannelPhone, C), ChannelStore, I, C),
 			// Account details (CPNI) are what an attacker gathers before a SIM swap or
@@ -195,7 +250,8 @@ func DefaultRules() map[Action]Rule {
 var questionsNeverAlone = [...]Action{
 	ActionSIMSwap, ActionESIMTransfer, ActionPortOut, ActionChangeEmail, ActionChangePhoneContact,
 	ActionChangePassword, ActionChangeSecurityQuestions, ActionDisableTwoFactor,
-	ActionRemoveTrustedContact, ActionDisableFlag, ActionIssueTransferPIN,
+	ActionRemoveTrustedContact, ActionDisableFlag, ActionIssueTransferPIN, ActionAddFactor,
+	ActionAddFirstFactor, ActionEnableTwoFactor,
 }
 
 // entry is the compiled rule for one action, channel, flag set and risk level.
@@ -215,12 +271,15 @@ func index(a Action, c Channel, f Flags, r RiskLevel) int {
 // use. Build it once: NewPolicy precomputes every decision's alternatives, so Evaluate
 // does not allocate.
 type Policy struct {
-	table      []entry
-	fresh      [numEvidence]time.Duration
-	obtainable [numChannels]EvidenceKinds
-	simWindow  time.Duration
-	skew       time.Duration
-	now        func() time.Time
+	table         []entry
+	fresh         [numEvidence]time.Duration
+	obtainable    [numChannels]EvidenceKinds
+	purpose       [numActions]otp.Purpose
+	probation     [numActions]time.Duration
+	probationHold time.Duration
+	simWindow     time.Duration
+	skew          time.Duration
+	now           func() time.Time
 }
 
 // NewPolicy builds and validates a policy. Besides well-formedness, it enforces these
@@ -233,7 +292,10 @@ type Policy struct {
 //     a government ID and a trusted-contact code;
 //   - security questions alone never authorise a SIM change, port-out or credential change;
 //   - no alternative is empty (nothing is allowed without evidence);
-//   - turning a flag on, or raising the risk level, never relaxes a decision.
+//   - turning a flag on, or raising the risk level, never relaxes a decision;
+//   - no instant self-service SIM change without an established factor: SIM swaps, eSIM
+//     transfers and port-outs keep a probation, and the hold that replaces an instant
+//     change on a new factor alone lasts at least an hour.
 func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	p := &Policy{
 		table:     make([]entry, int(numActions)*int(numChannels)*numFlagSets*int(numRisk)),
@@ -249,6 +311,9 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if err := p.setPurposes(cfg); err != nil {
+		return nil, err
 	}
 	fresh := DefaultFreshness()
 	for k, d := range cfg.Freshness {
@@ -309,9 +374,77 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	return p, nil
 }
 
+// setPurposes fills in the purpose and probation tables and the probation hold.
+func (p *Policy) setPurposes(cfg PolicyConfig) error {
+	for a := Action(1); a < numActions; a++ {
+		p.purpose[a] = PurposeFor(a)
+	}
+	for a, pu := range cfg.Purposes {
+		if !a.Valid() {
+			return fmt.Errorf("%w: Purposes names unknown action %d", ErrInvalidPolicy, a)
+		}
+		if err := pu.Validate(); err != nil {
+			return fmt.Errorf("%w: Purposes[%s]: %v", ErrInvalidPolicy, a, err)
+		}
+		if pu == otp.PurposeSignIn || pu == otp.PurposeContactVerification {
+			return fmt.Errorf("%w: Purposes[%s] is %s; a sign-in or contact-verification code proves that step only", ErrInvalidPolicy, a, pu)
+		}
+		p.purpose[a] = pu
+	}
+	prob := DefaultProbation()
+	for a, d := range cfg.Probation {
+		if !a.Valid() {
+			return fmt.Errorf("%w: Probation names unknown action %d", ErrInvalidPolicy, a)
+		}
+		if d < 0 {
+			return fmt.Errorf("%w: Probation[%s] is %s; it must not be negative", ErrInvalidPolicy, a, d)
+		}
+		prob[a] = d
+	}
+	for a, d := range prob {
+		if a.movesNumber() && d <= 0 {
+			return fmt.Errorf("%w: Probation[%s] is zero; a SIM change or port-out must never rest on a factor added moments ago", ErrInvalidPolicy, a)
+		}
+		p.probation[a] = d
+	}
+	p.probationHold = cfg.ProbationHold
+	if p.probationHold == 0 {
+		p.probationHold = 24 * time.Hour
+	}
+	if p.probationHold < time.Hour {
+		return fmt.Errorf("%w: ProbationHold is %s; it must be at least 1h, so that the subscriber can hear of the request and cancel it", ErrInvalidPolicy, p.probationHold)
+	}
+	return nil
+}
+
 // SIMChangeWindow is how recent a SIM change must be for an SMS or voice code to the
 // number not to count.
 func (p *Policy) SIMChangeWindow() time.Duration { return p.simWindow }
+
+// Purpose returns the purpose a second-factor proof must have been given for to count
+// toward req's action: the configured one, or for lifting a flag without a configured
+// one, PurposeForFlag(req.Flag). "" means none counts.
+func (p *Policy) Purpose(a Action, flag Flags) otp.Purpose {
+	if !a.Valid() {
+		return ""
+	}
+	if pu := p.purpose[a]; pu != "" {
+		return pu
+	}
+	if a == ActionDisableFlag {
+		return PurposeForFlag(flag)
+	}
+	return ""
+}
+
+// Probation returns how long after its factor was added a second-factor proof does not
+// count toward action a (zero: no probation).
+func (p *Policy) Probation(a Action) time.Duration {
+	if !a.Valid() {
+		return 0
+	}
+	return p.probation[a]
+}
 
 func checkRule(a Action, r Rule) error {
 	checkAlts := func(where string, alts []EvidenceKinds) error {
@@ -549,9 +682,21 @@ type Request struct {
 	Evidence []Evidence
 	// At is the time of the request; zero means the policy's clock.
 	At time.Time
+	// Flag, for ActionDisableFlag, is the flag being turned off (a single flag): a
+	// second-factor proof counts only if it was given for the purpose of what that flag
+	// guards (PurposeForFlag). Service.RequestFlagDisable sets it.
+	Flag Flags
 }
 
 // Evaluate decides on a request. It does not allocate unless the request is malformed.
+//
+// A second-factor proof (contact, authenticator or recovery code) counts only toward
+// an action of its Purpose (ReasonEvidenceWrongPurpose otherwise), and, for an action
+// with a probation, only once its factor is established: FactorAddedAt at least the
+// probation before the request (ReasonFactorInProbation otherwise; zero counts as
+// new). A SIM swap, eSIM transfer or port-out asked for in the app or on the web that
+// would be satisfied if the new factor's proof counted is held for ProbationHold
+// (ReasonProbationHold) rather than carried out at once; elsewhere it steps up.
 //
 // A malformed request (unknown action, channel, risk level or flags, evidence of an
 // unknown kind or from the future, a contact code without its contact kind) returns an
@@ -568,6 +713,9 @@ func (p *Policy) Evaluate(req *Request) (Decision, error) {
 		now = p.now()
 	}
 	var extra ReasonSet
+	var provisional EvidenceKinds // right purpose, but their factor is in probation
+	want := p.Purpose(req.Action, req.Flag)
+	probation := p.probation[req.Action]
 	for i := range req.Evidence {
 		ev := &req.Evidence[i]
 		if !ev.Kind.Valid() {
@@ -595,6 +743,11 @@ func (p *Policy) Evaluate(req *Request) (Decision, error) {
 			extra |= reasons(ReasonContactSIMChanged)
 		case ev.Kind == EvidenceContactCode && ev.Contact.phoneBased() && ev.SIM != SIMStatusStable:
 			extra |= reasons(ReasonContactSIMUnknown)
+		case ev.Kind.SecondFactor() && (want == "" || ev.Purpose != want):
+			extra |= reasons(ReasonEvidenceWrongPurpose)
+		case ev.Kind.SecondFactor() && probation > 0 && !Established(ev.FactorAddedAt, now, probation):
+			extra |= reasons(ReasonFactorInProbation)
+			provisional |= 1 << ev.Kind
 		default:
 			d.Counted |= 1 << ev.Kind
 		}
@@ -615,10 +768,27 @@ func (p *Policy) Evaluate(req *Request) (Decision, error) {
 			return d, nil
 		}
 	}
+	// No instant self-service SIM change or port-out on a new factor alone: if the
+	// factor in probation would have satisfied the policy, hold the request instead.
+	if provisional != 0 && req.Action.movesNumber() && req.Channel.SelfService() {
+		for _, alt := range e.alts {
+			if (d.Counted | provisional).Contains(alt) {
+				d.Reasons |= reasons(ReasonEvidenceSatisfied, ReasonProbationHold)
+				d.Outcome, d.HoldUntil = Hold, now.Add(max(e.hold, p.probationHold))
+				return d, nil
+			}
+		}
+	}
 	d.Outcome = StepUp
 	d.Reasons |= reasons(ReasonEvidenceRequired)
 	d.Alternatives = e.alts
 	return d, nil
+}
+
+// Established reports whether a factor added or changed at added is past a probation
+// of the given length at time now. The zero time (unknown) is never established.
+func Established(added, now time.Time, probation time.Duration) bool {
+	return !added.IsZero() && now.Sub(added) >= probation
 }
 
 func checkRequest(req *Request) error {
@@ -631,6 +801,8 @@ func checkRequest(req *Request) error {
 		return fmt.Errorf("%w: %w: %s", ErrInvalidRequest, ErrUnknownFlag, req.Flags)
 	case !req.Risk.Valid():
 		return fmt.Errorf("%w: Risk %d is not low, medium or high", ErrInvalidRequest, req.Risk)
+	case req.Flag != 0 && !req.Flag.Single():
+		return fmt.Errorf("%w: Flag %s is not a single flag", ErrInvalidRequest, req.Flag)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 )
 
@@ -25,8 +26,30 @@ func session(at time.Time) protection.Evidence {
 	return protection.Evidence{Kind: protection.EvidenceSession, ObtainedAt: at}
 }
 
+// established is when the factors of the tests' evidence were added: long enough ago
+// to be past any probation.
+var established = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// emailCode is a code to an established email contact, sent for a SIM swap.
 func emailCode(at time.Time) protection.Evidence {
-	return protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: at, Contact: protection.ContactEmail}
+	return emailCodeFor(otp.PurposeSIMSwap, at)
+}
+
+// codesForEverything is a code to an established email contact for each step-up
+// purpose: a session that stepped up for every action.
+func codesForEverything(at time.Time) []protection.Evidence {
+	var out []protection.Evidence
+	for _, p := range []otp.Purpose{otp.PurposeSIMSwap, otp.PurposePortOut, otp.PurposeAccountChange,
+		otp.PurposeDisableTwoFactor, otp.PurposeAddFactor} {
+		out = append(out, emailCodeFor(p, at))
+	}
+	return out
+}
+
+// emailCodeFor is a code to an established email contact, sent for purpose.
+func emailCodeFor(purpose otp.Purpose, at time.Time) protection.Evidence {
+	return protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: at, Contact: protection.ContactEmail,
+		Purpose: purpose, FactorAddedAt: established}
 }
 
 func defaultPolicy(t *testing.T) *protection.Policy {
@@ -110,13 +133,13 @@ func TestNewPolicyOverride(t *testing.T) {
 	p, err := protection.NewPolicy(protection.PolicyConfig{Rules: map[protection.Action]protection.Rule{protection.ActionChangeShippingAddress: r}})
 	require.NoError(t, err)
 	d, err := p.Evaluate(&protection.Request{Action: protection.ActionChangeShippingAddress, Channel: protection.ChannelApp,
-		Risk: protection.RiskLow, At: t0, Evidence: []protection.Evidence{session(t0), emailCode(t0)}})
+		Risk: protection.RiskLow, At: t0, Evidence: []protection.Evidence{session(t0), emailCodeFor(otp.PurposeAccountChange, t0)}})
 	require.NoError(t, err)
 	assert.Equal(t, protection.StepUp, d.Outcome)
 	assert.Equal(t, []protection.EvidenceKinds{kS | kP}, d.Alternatives)
 	// Web keeps the default.
 	d, err = p.Evaluate(&protection.Request{Action: protection.ActionChangeShippingAddress, Channel: protection.ChannelWeb,
-		Risk: protection.RiskLow, At: t0, Evidence: []protection.Evidence{session(t0), emailCode(t0)}})
+		Risk: protection.RiskLow, At: t0, Evidence: []protection.Evidence{session(t0), emailCodeFor(otp.PurposeAccountChange, t0)}})
 	require.NoError(t, err)
 	assert.Equal(t, protection.Allow, d.Outcome)
 	// DefaultRules returns a fresh copy: the override did not leak.
@@ -166,7 +189,8 @@ func TestEvaluateInvalid(t *testing.T) {
 func TestEvaluateEvidence(t *testing.T) {
 	p := defaultPolicy(t)
 	sms := func(at time.Time, st protection.SIMStatus) protection.Evidence {
-		return protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: at, Contact: protection.ContactSMS, SIM: st}
+		return protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: at, Contact: protection.ContactSMS, SIM: st,
+			Purpose: otp.PurposeSIMSwap, FactorAddedAt: established}
 	}
 	tests := []struct {
 		name     string
@@ -200,7 +224,8 @@ func TestEvaluateEvidence(t *testing.T) {
 
 func TestEvaluateDecisions(t *testing.T) {
 	p := defaultPolicy(t)
-	full := []protection.Evidence{session(t0), emailCode(t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}}
+	full := []protection.Evidence{session(t0), emailCode(t0), {Kind: protection.EvidencePassword, ObtainedAt: t0},
+		emailCodeFor(otp.PurposeAccountChange, t0)}
 	tests := []struct {
 		name    string
 		req     protection.Request
@@ -291,4 +316,172 @@ func TestParse(t *testing.T) {
 	assert.ErrorIs(t, err, protection.ErrUnknownFlag)
 	assert.Equal(t, "never_sim_swap+account_lockdown", (protection.NeverSIMSwap | protection.AccountLockdown).String())
 	assert.Equal(t, "session+contact_code", (kS | kC).String())
+}
+
+// A second-factor proof counts only toward actions of its purpose: the purpose table,
+// lifting a flag by what the flag guards, and a sign-in proof toward nothing.
+func TestEvaluatePurposeBinding(t *testing.T) {
+	p := defaultPolicy(t)
+	full := func(purpose otp.Purpose) []protection.Evidence {
+		return []protection.Evidence{session(t0), {Kind: protection.EvidencePassword, ObtainedAt: t0}, emailCodeFor(purpose, t0),
+			{Kind: protection.EvidenceAuthenticator, ObtainedAt: t0, Purpose: purpose, FactorAddedAt: established}}
+	}
+	purposes := []otp.Purpose{otp.PurposeSignIn, otp.PurposeSIMSwap, otp.PurposePortOut, otp.PurposeAccountChange,
+		otp.PurposeAccountRecovery, otp.PurposeDisableTwoFactor, otp.PurposeAddFactor, ""}
+	for _, a := range protection.Actions() {
+		if a == protection.ActionPortOut || a == protection.ActionAddFirstFactor {
+			continue // not on the app; no second factor in its rule
+		}
+		flag := protection.Flags(0)
+		if a == protection.ActionDisableFlag {
+			flag = protection.NoPortOut
+		}
+		want := p.Purpose(a, flag)
+		require.NotEmpty(t, want, a)
+		if d, _ := p.Evaluate(&protection.Request{Action: a, Channel: protection.ChannelApp, Risk: protection.RiskLow, At: t0,
+			Flag: flag, Evidence: full(want)[:2]}); d.Outcome == protection.Allow {
+			continue // the session and password do without a second factor
+		}
+		for _, pu := range purposes {
+			d, err := p.Evaluate(&protection.Request{Action: a, Channel: protection.ChannelApp, Risk: protection.RiskLow, At: t0,
+				Flag: flag, Evidence: full(pu)})
+			require.NoError(t, err)
+			if pu == want {
+				assert.Equal(t, protection.Allow, d.Outcome, "%s with a proof for %s: %s", a, pu, d.Reasons)
+				continue
+			}
+			assert.Equal(t, protection.StepUp, d.Outcome, "%s with a proof for %q", a, pu)
+			assert.True(t, d.Reasons.Has(protection.ReasonEvidenceWrongPurpose), "%s with a proof for %q: %s", a, pu, d.Reasons)
+		}
+	}
+	// Lifting a flag takes the purpose of what it guards; without the flag named, none.
+	for flag, want := range map[protection.Flags]otp.Purpose{protection.NeverSIMSwap: otp.PurposeSIMSwap,
+		protection.NoPortOut: otp.PurposePortOut, protection.AccountLockdown: otp.PurposeAccountChange, 0: ""} {
+		assert.Equal(t, want, p.Purpose(protection.ActionDisableFlag, flag), flag)
+	}
+	d, err := p.Evaluate(&protection.Request{Action: protection.ActionDisableFlag, Channel: protection.ChannelApp, Risk: protection.RiskLow,
+		At: t0, Evidence: full(otp.PurposeSIMSwap)})
+	require.NoError(t, err)
+	assert.Equal(t, protection.StepUp, d.Outcome, "no flag named: no proof fits")
+	_, err = p.Evaluate(&protection.Request{Action: protection.ActionDisableFlag, Channel: protection.ChannelApp, Risk: protection.RiskLow,
+		At: t0, Flag: protection.NeverSIMSwap | protection.NoPortOut})
+	assert.ErrorIs(t, err, protection.ErrInvalidRequest)
+
+	// An agent-channel code too: a code read out "for account recovery" does not approve
+	// a port-out in chat.
+	pin := protection.Evidence{Kind: protection.EvidenceTransferPIN, ObtainedAt: t0}
+	for pu, want := range map[otp.Purpose]protection.Outcome{otp.PurposeAccountRecovery: protection.StepUp, otp.PurposePortOut: protection.Allow} {
+		d, err := p.Evaluate(&protection.Request{Action: protection.ActionPortOut, Channel: protection.ChannelChat, Risk: protection.RiskLow,
+			At: t0, Evidence: []protection.Evidence{pin, emailCodeFor(pu, t0)}})
+		require.NoError(t, err)
+		assert.Equal(t, want, d.Outcome, "port-out in chat with a code for %s", pu)
+	}
+}
+
+// A proof from a factor in probation does not count toward the actions with one; a SIM
+// change asked for in the app on such a factor alone is held instead of carried out.
+func TestEvaluateProbation(t *testing.T) {
+	p := defaultPolicy(t)
+	code := func(purpose otp.Purpose, added time.Time) protection.Evidence {
+		e := emailCodeFor(purpose, t0)
+		e.FactorAddedAt = added
+		return e
+	}
+	yesterday, lastMonth := t0.AddDate(0, 0, -1), t0.AddDate(0, -1, 0)
+	eval := func(a protection.Action, c protection.Channel, ev ...protection.Evidence) protection.Decision {
+		t.Helper()
+		d, err := p.Evaluate(&protection.Request{Action: a, Channel: c, Risk: protection.RiskLow, At: t0, Evidence: ev, Flag: protection.NoPortOut})
+		require.NoError(t, err)
+		return d
+	}
+	pw := protection.Evidence{Kind: protection.EvidencePassword, ObtainedAt: t0}
+	id := protection.Evidence{Kind: protection.EvidenceGovernmentID, ObtainedAt: t0}
+
+	for _, a := range []protection.Action{protection.ActionSIMSwap, protection.ActionESIMTransfer} {
+		d := eval(a, protection.ChannelApp, session(t0), code(otp.PurposeSIMSwap, yesterday))
+		assert.Equal(t, protection.Hold, d.Outcome, a)
+		assert.Equal(t, t0.Add(24*time.Hour), d.HoldUntil, a)
+		for _, r := range []protection.Reason{protection.ReasonFactorInProbation, protection.ReasonProbationHold} {
+			assert.True(t, d.Reasons.Has(r), "%s: %s lacks %s", a, d.Reasons, r)
+		}
+		assert.Zero(t, d.Counted&kC, "a factor in probation is not counted")
+		d = eval(a, protection.ChannelApp, session(t0), code(otp.PurposeSIMSwap, time.Time{}))
+		assert.Equal(t, protection.Hold, d.Outcome, "%s: an unknown factor age is probation", a)
+		d = eval(a, protection.ChannelApp, session(t0), code(otp.PurposeSIMSwap, lastMonth))
+		assert.Equal(t, protection.Allow, d.Outcome, a)
+		// In a store nothing is held: the code does not count, the ID check must do.
+		d = eval(a, protection.ChannelStore, id, code(otp.PurposeSIMSwap, yesterday))
+		assert.Equal(t, protection.StepUp, d.Outcome, a)
+	}
+	// Taking factors away, lifting a flag, a transfer PIN, turning 2FA on: step-up.
+	for a, pu := range map[protection.Action]otp.Purpose{
+		protection.ActionDisableTwoFactor:     otp.PurposeDisableTwoFactor,
+		protection.ActionRemoveTrustedContact: otp.PurposeDisableTwoFactor,
+		protection.ActionDisableFlag:          otp.PurposePortOut,
+		protection.ActionIssueTransferPIN:     otp.PurposePortOut,
+		protection.ActionEnableTwoFactor:      otp.PurposeAddFactor,
+	} {
+		d := eval(a, protection.ChannelApp, session(t0), pw, code(pu, yesterday))
+		assert.Equal(t, protection.StepUp, d.Outcome, a)
+		assert.True(t, d.Reasons.Has(protection.ReasonFactorInProbation), "%s: %s", a, d.Reasons)
+		assert.Equal(t, protection.Allow, eval(a, protection.ChannelApp, session(t0), pw, code(pu, lastMonth)).Outcome, a)
+	}
+	// An everyday change has no probation.
+	assert.Equal(t, protection.Allow, eval(protection.ActionChangeEmail, protection.ChannelApp, session(t0), pw,
+		code(otp.PurposeAccountChange, yesterday)).Outcome)
+
+	// Configured per action; the hold too.
+	p2, err := protection.NewPolicy(protection.PolicyConfig{
+		Probation:     map[protection.Action]time.Duration{protection.ActionSIMSwap: 48 * time.Hour, protection.ActionDisableTwoFactor: 0},
+		ProbationHold: 72 * time.Hour,
+	})
+	require.NoError(t, err)
+	d, err := p2.Evaluate(&protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow, At: t0,
+		Evidence: []protection.Evidence{session(t0), code(otp.PurposeSIMSwap, t0.AddDate(0, 0, -3))}})
+	require.NoError(t, err)
+	assert.Equal(t, protection.Allow, d.Outcome, "3 days is past a 48 h probation")
+	d, err = p2.Evaluate(&protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow, At: t0,
+		Evidence: []protection.Evidence{session(t0), code(otp.PurposeSIMSwap, yesterday)}})
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(72*time.Hour), d.HoldUntil)
+	d, err = p2.Evaluate(&protection.Request{Action: protection.ActionDisableTwoFactor, Channel: protection.ChannelApp, Risk: protection.RiskLow, At: t0,
+		Evidence: []protection.Evidence{session(t0), pw, code(otp.PurposeDisableTwoFactor, time.Time{})}})
+	require.NoError(t, err)
+	assert.Equal(t, protection.Allow, d.Outcome, "probation turned off for this action")
+	assert.Equal(t, 48*time.Hour, p2.Probation(protection.ActionSIMSwap))
+}
+
+func TestNewPolicyRejectsPurposeAndProbation(t *testing.T) {
+	for name, cfg := range map[string]protection.PolicyConfig{
+		"SIM swap without probation": {Probation: map[protection.Action]time.Duration{protection.ActionSIMSwap: 0}},
+		"port-out without probation": {Probation: map[protection.Action]time.Duration{protection.ActionPortOut: 0}},
+		"eSIM without probation":     {Probation: map[protection.Action]time.Duration{protection.ActionESIMTransfer: 0}},
+		"negative probation":         {Probation: map[protection.Action]time.Duration{protection.ActionChangeEmail: -time.Hour}},
+		"probation of no action":     {Probation: map[protection.Action]time.Duration{99: time.Hour}},
+		"hold under an hour":         {ProbationHold: 30 * time.Minute},
+		"a sign-in proof for a swap": {Purposes: map[protection.Action]otp.Purpose{protection.ActionSIMSwap: otp.PurposeSignIn}},
+		"a verification code":        {Purposes: map[protection.Action]otp.Purpose{protection.ActionChangeEmail: otp.PurposeContactVerification}},
+		"a malformed purpose":        {Purposes: map[protection.Action]otp.Purpose{protection.ActionChangeEmail: "Bad Purpose"}},
+		"a purpose for no action":    {Purposes: map[protection.Action]otp.Purpose{0: otp.PurposeAccountChange}},
+	} {
+		_, err := protection.NewPolicy(cfg)
+		assert.ErrorIs(t, err, protection.ErrInvalidPolicy, name)
+	}
+	p, err := protection.NewPolicy(protection.PolicyConfig{Purposes: map[protection.Action]otp.Purpose{protection.ActionChangeEmail: "email.change"}})
+	require.NoError(t, err)
+	assert.Equal(t, otp.Purpose("email.change"), p.Purpose(protection.ActionChangeEmail, 0))
+}
+
+// Evaluate does not allocate, purpose and probation checks and the probation hold
+// included.
+func TestEvaluateDoesNotAllocate(t *testing.T) {
+	p := defaultPolicy(t)
+	code := emailCodeFor(otp.PurposeSIMSwap, t0)
+	code.FactorAddedAt = t0.AddDate(0, 0, -1) // in probation: held
+	req := protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow, At: t0,
+		Evidence: []protection.Evidence{session(t0), code, emailCodeFor(otp.PurposeSignIn, t0)}}
+	var d protection.Decision
+	allocs := testing.AllocsPerRun(100, func() { d, _ = p.Evaluate(&req) })
+	assert.Equal(t, protection.Hold, d.Outcome)
+	assert.Zero(t, allocs)
 }

@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/carrierguard/carrierguard/otp"
 )
 
 // The evidence dimension of the exhaustive tests: every subset of these ten items. The
 // eight kinds, fresh, plus two items that must never count: an SMS code to a number
-// with a recent SIM change, and a password re-entered too long ago.
+// with a recent SIM change, and a password re-entered too long ago. The second-factor
+// items are from factors added long ago; forAction gives them the action's purpose.
 var propertyItems = func() []Evidence {
 	at := propertyNow.Add(-time.Minute)
 	return []Evidence{
@@ -28,6 +31,27 @@ var propertyItems = func() []Evidence {
 }()
 
 var propertyNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// propertyAdded is when the factors of the property items were added: long established.
+var propertyAdded = propertyNow.AddDate(-1, 0, 0)
+
+// propertyFlag is the flag the exhaustive tests lift for ActionDisableFlag.
+const propertyFlag = NeverSIMSwap
+
+// forAction returns evs with every second-factor item given for a's purpose, from an
+// established factor (unless already dated).
+func forAction(p *Policy, a Action, evs []Evidence) []Evidence {
+	out := slices.Clone(evs)
+	for i := range out {
+		if out[i].Kind.SecondFactor() {
+			out[i].Purpose = p.Purpose(a, propertyFlag)
+			if out[i].FactorAddedAt.IsZero() {
+				out[i].FactorAddedAt = propertyAdded
+			}
+		}
+	}
+	return out
+}
 
 const numSubsets = 1 << 10
 
@@ -56,8 +80,15 @@ func evaluateAll(t *testing.T, p *Policy, only Action) outcomes {
 	n := len(p.table) * numSubsets
 	o := outcomes{only: only, out: make([]Outcome, n), counted: make([]EvidenceKinds, n)}
 	evaluated := 0
+	perAction := make([][][]Evidence, numActions)
+	for a := Action(1); a < numActions; a++ {
+		perAction[a] = make([][]Evidence, numSubsets)
+		for s := range numSubsets {
+			perAction[a][s] = forAction(p, a, subsets[s])
+		}
+	}
 	forAll(only, func(a Action, c Channel, f Flags, r RiskLevel, s int) {
-		req := Request{Action: a, Channel: c, Flags: f, Risk: r, Evidence: subsets[s], At: propertyNow}
+		req := Request{Action: a, Channel: c, Flags: f, Risk: r, Evidence: perAction[a][s], At: propertyNow, Flag: propertyFlag}
 		d, err := p.Evaluate(&req)
 		if err != nil {
 			t.Fatalf("%v: %v", req, err)
@@ -226,4 +257,86 @@ func checkProperties(o outcomes) []string {
 		fail("outcomes seen: allow %v, hold %v, step-up %v, deny %v; want all four", sawAllow, sawHold, sawStepUp, sawDeny)
 	}
 	return failures
+}
+
+// The evidence attributes are monotone: for every action, channel, flag set, risk level
+// and set of the eight good items, making the second-factor items older, from a factor
+// in probation, or given for another purpose never gives a more permissive decision
+// (nor an earlier hold). Each variant changes one attribute of every second-factor item.
+func TestEvidenceAttributesAreMonotone(t *testing.T) {
+	p, err := NewPolicy(PolicyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := []struct {
+		name   string
+		change func(a Action, e *Evidence)
+		// vacuous: the variant may never change a decision (older but still fresh)
+		vacuous bool
+	}{
+		{"older, still fresh", func(_ Action, e *Evidence) { e.ObtainedAt = e.ObtainedAt.Add(-9 * time.Minute) }, true},
+		{"older, stale", func(_ Action, e *Evidence) { e.ObtainedAt = e.ObtainedAt.Add(-time.Hour) }, false},
+		{"factor in probation", func(_ Action, e *Evidence) { e.FactorAddedAt = propertyNow.AddDate(0, 0, -1) }, false},
+		{"factor age unknown", func(_ Action, e *Evidence) { e.FactorAddedAt = time.Time{} }, false},
+		{"wrong purpose", func(a Action, e *Evidence) {
+			if e.Purpose == otp.PurposeSignIn {
+				e.Purpose = otp.PurposeAccountChange
+			} else {
+				e.Purpose = otp.PurposeSignIn
+			}
+		}, false},
+	}
+	const good = 1 << 8 // subsets of the eight good items
+	fails := 0
+	var sawStricter [5]bool
+	for a := Action(1); a < numActions; a++ {
+		base := make([][]Evidence, good)
+		for s := range good {
+			for i := range 8 {
+				if s&(1<<i) != 0 {
+					base[s] = append(base[s], propertyItems[i])
+				}
+			}
+			base[s] = forAction(p, a, base[s])
+		}
+		for vi, v := range variants {
+			changed := make([][]Evidence, good)
+			for s := range good {
+				changed[s] = slices.Clone(base[s])
+				for i := range changed[s] {
+					if changed[s][i].Kind.SecondFactor() {
+						v.change(a, &changed[s][i])
+					}
+				}
+			}
+			for c := Channel(1); c < numChannels; c++ {
+				for f := Flags(0); f <= allFlags; f++ {
+					for r := RiskLow; r < numRisk; r++ {
+						for s := range good {
+							req := Request{Action: a, Channel: c, Flags: f, Risk: r, At: propertyNow, Flag: propertyFlag, Evidence: base[s]}
+							d1, err1 := p.Evaluate(&req)
+							req.Evidence = changed[s]
+							d2, err2 := p.Evaluate(&req)
+							if err1 != nil || err2 != nil {
+								t.Fatalf("%s: %v %v", v.name, err1, err2)
+							}
+							worse := d2.Outcome < d1.Outcome ||
+								(d1.Outcome == Hold && d2.Outcome == Hold && d2.HoldUntil.Before(d1.HoldUntil))
+							sawStricter[vi] = sawStricter[vi] || d2.Outcome > d1.Outcome
+							if worse && fails < 10 {
+								fails++
+								t.Errorf("%s on %s, flags %s, %s risk, evidence %08b: %s made %s into %s",
+									a, c, f, r, s, v.name, d1.Outcome, d2.Outcome)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for i, saw := range sawStricter {
+		if !saw && !variants[i].vacuous {
+			t.Errorf("%s never made a decision stricter: the property holds vacuously", variants[i].name)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -104,7 +105,8 @@ func TestRiskFromScorerEndToEnd(t *testing.T) {
 		Action: protection.ActionSIMSwap, Channel: protection.ChannelApp,
 		Evidence: []protection.Evidence{
 			{Kind: protection.EvidenceSession, ObtainedAt: joinEpoch.Add(-time.Hour)},
-			{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: joinEpoch},
+			{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: joinEpoch,
+				Purpose: otp.PurposeSIMSwap, FactorAddedAt: joinEpoch.AddDate(-1, 0, 0)},
 		},
 	}
 	d, err := svc.Decide(context.WithValue(ctx, clientKey{}, alice), "alice", req)

@@ -431,7 +431,7 @@ func (s *Service) EnableFlag(ctx context.Context, subscriber string, flag Flags,
 // fails, notify.ProtectionFlagDisableCancelled follows); notify.ProtectionFlagDisabled
 // is published before the flag actually goes off (see Flags).
 func (s *Service) RequestFlagDisable(ctx context.Context, subscriber string, flag Flags, req Request, actor notify.Actor) (Decision, time.Time, error) {
-	req.Action = ActionDisableFlag
+	req.Action, req.Flag = ActionDisableFlag, flag
 	if err := checkFlag(flag); err != nil {
 		return Decision{Action: req.Action, Channel: req.Channel, Outcome: Deny, Reasons: reasons(ReasonInvalidRequest)}, time.Time{}, err
 	}

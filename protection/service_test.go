@@ -17,6 +17,7 @@ import (
 	"github.com/carrierguard/carrierguard/internal/testkey"
 	"github.com/carrierguard/carrierguard/internal/validate"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/store/memory"
 )
@@ -46,9 +47,9 @@ func newFixture(t *testing.T, mutate ...func(*protection.Config)) *fixture {
 
 func (f *fixture) strongApp() protection.Request {
 	now := f.clock.Now()
-	return protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: []protection.Evidence{
-		session(now), emailCode(now), {Kind: protection.EvidencePassword, ObtainedAt: now},
-	}}
+	// A code for each step-up purpose, so that one request does for every action.
+	return protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: append([]protection.Evidence{
+		session(now), {Kind: protection.EvidencePassword, ObtainedAt: now}}, codesForEverything(now)...)}
 }
 
 func TestNewValidates(t *testing.T) {
@@ -203,7 +204,7 @@ func TestApplyDue(t *testing.T) {
 	}
 	// Lockdown itself makes turning it off need a store visit.
 	store := protection.Request{Channel: protection.ChannelStore, Risk: protection.RiskLow, Evidence: []protection.Evidence{
-		{Kind: protection.EvidenceGovernmentID, ObtainedAt: t0}, emailCode(t0)}}
+		{Kind: protection.EvidenceGovernmentID, ObtainedAt: t0}, emailCodeFor(otp.PurposeAccountChange, t0)}}
 	d, _, err := f.svc.RequestFlagDisable(ctx, "a", protection.AccountLockdown, f.strongApp(), notify.Actor{})
 	require.NoError(t, err)
 	assert.Equal(t, protection.Deny, d.Outcome)
@@ -298,7 +299,7 @@ func TestSIMSwapFlow(t *testing.T) {
 	// An SMS code sent to the swapped number does not count for the next week.
 	req := protection.Request{Action: protection.ActionChangeShippingAddress, Channel: protection.ChannelApp, Risk: protection.RiskLow,
 		Evidence: []protection.Evidence{session(f.clock.Now()), {Kind: protection.EvidenceContactCode, ObtainedAt: f.clock.Now(),
-			Contact: protection.ContactSMS, Destination: "+15550104477"}}}
+			Contact: protection.ContactSMS, Destination: "+15550104477", Purpose: otp.PurposeAccountChange, FactorAddedAt: established}}}
 	d, err := f.svc.Decide(ctx, "alice", req)
 	require.NoError(t, err)
 	assert.Equal(t, protection.StepUp, d.Outcome)
@@ -306,7 +307,7 @@ func TestSIMSwapFlow(t *testing.T) {
 	assert.Equal(t, protection.SIMStatusUnknown, req.Evidence[1].SIM, "Decide must not modify the caller's evidence")
 	f.clock.Advance(7 * 24 * time.Hour)
 	req.Evidence = []protection.Evidence{session(f.clock.Now()), {Kind: protection.EvidenceContactCode, ObtainedAt: f.clock.Now(),
-		Contact: protection.ContactSMS, Destination: "+15550104477"}}
+		Contact: protection.ContactSMS, Destination: "+15550104477", Purpose: otp.PurposeAccountChange, FactorAddedAt: established}}
 	d, err = f.svc.Decide(ctx, "alice", req)
 	require.NoError(t, err)
 	assert.Equal(t, protection.Allow, d.Outcome)
@@ -462,7 +463,7 @@ func TestTransferPINStoredHashed(t *testing.T) {
 	svc, err := protection.New(protection.Config{PINKey: pinKey, Now: clk.Now, Rand: bytes.NewReader(bytes.Repeat([]byte{0x01}, 64))},
 		protection.Stores{Flags: st, History: st, PINs: pins}, &notify.Recorder{})
 	require.NoError(t, err)
-	req := protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: []protection.Evidence{session(t0), emailCode(t0)}}
+	req := protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: []protection.Evidence{session(t0), emailCodeFor(otp.PurposePortOut, t0)}}
 	pin, _, err := svc.IssueTransferPIN(ctx, "alice", req, notify.Actor{})
 	require.NoError(t, err)
 	assert.Equal(t, "065793", pin, "0x010101 drawn below 10^6: zero-padded to 6 digits")
@@ -560,7 +561,7 @@ func TestFailClosed(t *testing.T) {
 	st := memory.NewProtection(memory.Options{})
 	clk := fakeclock.New(t0)
 	strong := protection.Request{Action: protection.ActionViewAccount, Channel: protection.ChannelApp, Risk: protection.RiskLow,
-		Evidence: []protection.Evidence{session(t0), emailCode(t0)}}
+		Evidence: append([]protection.Evidence{session(t0)}, codesForEverything(t0)...)}
 
 	t.Run("flag store", func(t *testing.T) {
 		svc, err := protection.New(protection.Config{PINKey: pinKey, Now: clk.Now},
@@ -610,7 +611,8 @@ func TestFailClosed(t *testing.T) {
 		require.NoError(t, err)
 		return svc, rec
 	}
-	smsCode := protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: t0, Contact: protection.ContactSMS, Destination: "+15550104477"}
+	smsCode := protection.Evidence{Kind: protection.EvidenceContactCode, ObtainedAt: t0, Contact: protection.ContactSMS, Destination: "+15550104477",
+		Purpose: otp.PurposeSIMSwap, FactorAddedAt: established}
 	t.Run("SIM-status lookup of an SMS code", func(t *testing.T) {
 		svc, _ := withHistory(t, failingHistory{HistoryStore: st, lastCompleted: true})
 		req := strong

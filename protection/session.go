@@ -20,8 +20,16 @@ import (
 // them differently (an SMS code counts only for a number without a recent SIM change), so
 // the caller, who verified it, says which: EvidenceContactCode with its Contact (and, for
 // SMS or voice, the Destination Decide checks against the SIM-change history),
-// EvidenceAuthenticator or EvidenceRecoveryCode. Its ObtainedAt is ignored. A zero
-// secondFactor leaves the second factor out rather than guess its kind.
+// EvidenceAuthenticator or EvidenceRecoveryCode, with the Purpose the proof was given
+// for and its FactorAddedAt (EvidenceFromProof of the session's proof gives all of
+// these). They are carried through as given, so the policy counts the second factor
+// only toward actions of its purpose (a sign-in proof toward none) and not toward SIM
+// changes, port-outs, flag lifts or taking factors away while its factor is new. It is
+// dated s.SecondFactorAt, the registry's time of the session's newest second factor, or
+// its own ObtainedAt if that is earlier: a proof older than the session's newest one
+// (a SIM-swap code followed by an account-change code) never counts as fresher than it
+// was. A zero secondFactor leaves the second factor out rather than guess its kind; one
+// without a Purpose is refused (it would count for nothing).
 //
 // Pass only a session just returned by (*session.Service).Validate or StepUp for this
 // request, and the subscriber the decision is for: a session of another subscriber, a
@@ -43,13 +51,18 @@ func SessionEvidence(subscriber string, s session.Session, secondFactor Evidence
 	default:
 		return nil, fmt.Errorf("%w: %s is not a second factor", ErrInvalidRequest, secondFactor.Kind)
 	}
+	if secondFactor.Kind != 0 && secondFactor.Purpose == "" {
+		return nil, fmt.Errorf("%w: a second factor needs the Purpose its proof was given for", ErrInvalidRequest)
+	}
 	ev := make([]Evidence, 1, 3)
 	ev[0] = Evidence{Kind: EvidenceSession, ObtainedAt: s.CreatedAt}
 	if !s.PasswordAt.IsZero() {
 		ev = append(ev, Evidence{Kind: EvidencePassword, ObtainedAt: s.PasswordAt})
 	}
 	if secondFactor.Kind != 0 && !s.SecondFactorAt.IsZero() {
-		secondFactor.ObtainedAt = s.SecondFactorAt
+		if secondFactor.ObtainedAt.IsZero() || secondFactor.ObtainedAt.After(s.SecondFactorAt) {
+			secondFactor.ObtainedAt = s.SecondFactorAt
+		}
 		ev = append(ev, secondFactor)
 	}
 	return ev, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	sessions "github.com/carrierguard/carrierguard/session"
 	"github.com/carrierguard/carrierguard/store/memory"
@@ -22,7 +23,9 @@ var _ func(string, sessions.Session, protection.Evidence) ([]protection.Evidence
 func TestSessionEvidence(t *testing.T) {
 	t0 := joinEpoch
 	s := sessions.Session{ID: "s1", Subscriber: "sub-42", CreatedAt: t0, PasswordAt: t0.Add(time.Minute), SecondFactorAt: t0.Add(2 * time.Minute)}
-	email := protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail}
+	added := t0.AddDate(0, -1, 0)
+	email := protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail,
+		Purpose: otp.PurposeSIMSwap, FactorAddedAt: added}
 	forged := email
 	forged.ObtainedAt = t0.Add(time.Hour) // what a client might claim; ignored
 
@@ -35,21 +38,22 @@ func TestSessionEvidence(t *testing.T) {
 		{"session, password and an email code", s, forged, []protection.Evidence{
 			{Kind: protection.EvidenceSession, ObtainedAt: t0},
 			{Kind: protection.EvidencePassword, ObtainedAt: t0.Add(time.Minute)},
-			{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: t0.Add(2 * time.Minute)},
+			{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: t0.Add(2 * time.Minute),
+				Purpose: otp.PurposeSIMSwap, FactorAddedAt: added}, // purpose and factor age carried through
 		}},
 		{"second factor of unknown kind is left out", s, protection.Evidence{}, []protection.Evidence{
 			{Kind: protection.EvidenceSession, ObtainedAt: t0},
 			{Kind: protection.EvidencePassword, ObtainedAt: t0.Add(time.Minute)},
 		}},
 		{"no proofs in the session", sessions.Session{ID: "s1", Subscriber: "sub-42", CreatedAt: t0},
-			protection.Evidence{Kind: protection.EvidenceAuthenticator}, []protection.Evidence{
+			protection.Evidence{Kind: protection.EvidenceAuthenticator, Purpose: otp.PurposeSignIn}, []protection.Evidence{
 				{Kind: protection.EvidenceSession, ObtainedAt: t0},
 			}},
 		{"an SMS code keeps its destination", sessions.Session{ID: "s1", Subscriber: "sub-42", CreatedAt: t0, SecondFactorAt: t0},
-			protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS, Destination: "+15550104477"},
+			protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS, Destination: "+15550104477", Purpose: otp.PurposeSignIn},
 			[]protection.Evidence{
 				{Kind: protection.EvidenceSession, ObtainedAt: t0},
-				{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS, Destination: "+15550104477", ObtainedAt: t0},
+				{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS, Destination: "+15550104477", ObtainedAt: t0, Purpose: otp.PurposeSignIn},
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,7 +75,8 @@ func TestSessionEvidence(t *testing.T) {
 		{"a session is not a second factor", "sub-42", s, protection.Evidence{Kind: protection.EvidenceSession}},
 		{"a password is not a second factor", "sub-42", s, protection.Evidence{Kind: protection.EvidencePassword}},
 		{"an ID check is not a session's second factor", "sub-42", s, protection.Evidence{Kind: protection.EvidenceGovernmentID}},
-		{"contact code without its contact kind", "sub-42", s, protection.Evidence{Kind: protection.EvidenceContactCode}},
+		{"contact code without its contact kind", "sub-42", s, protection.Evidence{Kind: protection.EvidenceContactCode, Purpose: otp.PurposeSIMSwap}},
+		{"second factor without its purpose", "sub-42", s, protection.Evidence{Kind: protection.EvidenceAuthenticator}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := protection.SessionEvidence(tc.subscriber, tc.s, tc.second)
@@ -92,14 +97,19 @@ func TestSessionEvidenceFromTheRegistry(t *testing.T) {
 	require.NoError(t, err)
 	prot := newJoinProtection(t, clock, nil)
 	app := sessions.Client{Device: "install-7f3a", UserAgent: "CarrierApp/5.2", IP: netip.MustParseAddr("203.0.113.10")}
-	email := protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail}
+	// The session's newest second factor, an email code; the integrator's record of it
+	// says what it was given for (here: the step-up the action asks for).
+	email := func(a protection.Action) protection.Evidence {
+		return protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail,
+			Purpose: protection.PurposeFor(a), FactorAddedAt: joinEpoch.AddDate(-1, 0, 0)}
+	}
 
 	// decide validates the token as the app's handler would and decides from the sessions.
 	decide := func(t *testing.T, token string, a protection.Action) protection.Decision {
 		t.Helper()
 		s, err := registry.Validate(ctx, token, app)
 		require.NoError(t, err)
-		ev, err := protection.SessionEvidence("sub-42", s, email)
+		ev, err := protection.SessionEvidence("sub-42", s, email(a))
 		require.NoError(t, err)
 		d, err := prot.Decide(ctx, "sub-42", protection.Request{Action: a, Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: ev})
 		require.NoError(t, err)
@@ -167,7 +177,8 @@ func TestSessionSMSFactorAndSIMHistory(t *testing.T) {
 	require.NoError(t, err)
 	prot := newJoinProtection(t, clock, nil)
 	app := sessions.Client{Device: "install-7f3a", IP: netip.MustParseAddr("203.0.113.10")}
-	sms := protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS, Destination: "+15550104477"}
+	sms := protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS, Destination: "+15550104477",
+		Purpose: otp.PurposeSIMSwap, FactorAddedAt: joinEpoch.AddDate(-1, 0, 0)}
 
 	_, s, err := registry.Create(ctx, "sub-42", app, sessions.ProofSecondFactor)
 	require.NoError(t, err)
@@ -183,4 +194,25 @@ func TestSessionSMSFactorAndSIMHistory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, protection.StepUp, d.Outcome)
 	assert.True(t, d.Reasons.Has(protection.ReasonContactSIMChanged), "%s", d.Reasons)
+}
+
+// A step-up proof older than the session's newest second factor keeps its own time: a
+// SIM-swap code from 11 minutes ago does not become fresh because a code for something
+// else was entered since.
+func TestSessionEvidenceKeepsAnOlderProofsTime(t *testing.T) {
+	t0 := joinEpoch
+	s := sessions.Session{ID: "s1", Subscriber: "sub-42", CreatedAt: t0, SecondFactorAt: t0.Add(11 * time.Minute)}
+	swap := protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, Purpose: otp.PurposeSIMSwap,
+		FactorAddedAt: t0.AddDate(-1, 0, 0), ObtainedAt: t0}
+	ev, err := protection.SessionEvidence("sub-42", s, swap)
+	require.NoError(t, err)
+	require.Len(t, ev, 2)
+	assert.Equal(t, t0, ev[1].ObtainedAt)
+	p, err := protection.NewPolicy(protection.PolicyConfig{})
+	require.NoError(t, err)
+	d, err := p.Evaluate(&protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow,
+		At: t0.Add(11 * time.Minute), Evidence: ev})
+	require.NoError(t, err)
+	assert.Equal(t, protection.StepUp, d.Outcome)
+	assert.True(t, d.Reasons.Has(protection.ReasonEvidenceStale), "%s", d.Reasons)
 }

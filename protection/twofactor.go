@@ -1,6 +1,8 @@
 package protection
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/carrierguard/carrierguard/twofactor"
@@ -21,9 +23,12 @@ var ErrUnsupportedProof = fmt.Errorf("%w: the twofactor proof cannot be used as 
 //	twofactor.MethodRecoveryCode           → EvidenceRecoveryCode
 //
 // ObtainedAt is the proof's time, so this package's freshness windows apply to it: an
-// old proof converts, and then counts as stale in the decision. The SIM status of an
-// SMS code is left unknown for Service.Decide to fill in from the SIM-change history
-// (Policy.Evaluate alone would not count it).
+// old proof converts, and then counts as stale in the decision. Purpose and
+// FactorAddedAt are the proof's, so the policy counts it only toward actions of its
+// purpose (a sign-in proof toward none) and, for the actions with a probation, only
+// once its factor is established. The SIM status of an SMS code is left unknown for
+// Service.Decide to fill in from the SIM-change history (Policy.Evaluate alone would
+// not count it).
 //
 // A Proof is plain data that anyone can fill in; only its Tag makes it a proof, and the
 // Evidence it becomes carries no subscriber. So the proof is checked here, with the
@@ -49,7 +54,7 @@ func EvidenceFromProof(tf *twofactor.Service, subscriber string, p twofactor.Pro
 
 // evidenceOf maps a proof to Evidence, refusing what it cannot map.
 func evidenceOf(p twofactor.Proof) (Evidence, error) {
-	e := Evidence{ObtainedAt: p.At}
+	e := Evidence{ObtainedAt: p.At, Purpose: p.Purpose, FactorAddedAt: p.FactorAddedAt}
 	switch p.Method {
 	case twofactor.MethodContactCode:
 		e.Kind = EvidenceContactCode
@@ -76,4 +81,78 @@ func evidenceOf(p twofactor.Proof) (Evidence, error) {
 		return Evidence{}, fmt.Errorf("%w: the proof has no time", ErrUnsupportedProof)
 	}
 	return e, nil
+}
+
+// DecisionError is a refusal by the policy, with the decision that refused: its
+// Message says why, and for a step-up its Missing says what would do. FactorGate
+// returns it, wrapped with twofactor.ErrChangeRefused.
+type DecisionError struct {
+	Decision Decision
+}
+
+func (e *DecisionError) Error() string {
+	return "protection: " + e.Decision.Action.String() + ": " + e.Decision.Outcome.String() + ": " + e.Decision.Message()
+}
+
+// FactorGate returns the twofactor.Gate that decides factor changes with svc: adding a
+// trusted contact, an authenticator app or recovery codes is ActionAddFactor (or
+// ActionAddFirstFactor when the account has no factor yet and 2FA is off), turning 2FA
+// on is ActionEnableTwoFactor, so Account Lockdown, the risk assessment
+// (Config.Risk) and the probation of new factors apply to them as to any change.
+//
+// The evidence is what the change carries: the session (Reauth.SignedInAt), the
+// password (Reauth.PasswordAt) and the proof, which twofactor has checked before it
+// asks (genuine, fresh, for the subscriber, given for otp.PurposeAddFactor) and which
+// is converted as EvidenceFromProof does. The channel is the Origin's ("app" if empty).
+// Anything but Allow refuses the change with an error wrapping
+// twofactor.ErrChangeRefused and a *DecisionError; a fault refuses it too.
+//
+//	protect, _ := protection.New(cfg, stores, outbox)
+//	tf, _ := twofactor.New(tfCfg, twofactor.Deps{..., Gate: protection.FactorGate(protect)})
+func FactorGate(svc *Service) twofactor.Gate { return factorGate{svc} }
+
+type factorGate struct{ svc *Service }
+
+func (g factorGate) AllowFactorChange(ctx context.Context, c twofactor.FactorChange) error {
+	if g.svc == nil {
+		return errors.New("protection: FactorGate has no service")
+	}
+	req := Request{Action: ActionAddFactor, Risk: RiskLow, Channel: ChannelApp}
+	switch {
+	case c.Action == twofactor.FactorEnable:
+		req.Action = ActionEnableTwoFactor
+	case c.First:
+		req.Action = ActionAddFirstFactor
+	}
+	if c.Origin.Channel != "" {
+		ch, err := ParseChannel(c.Origin.Channel)
+		if err != nil {
+			return fmt.Errorf("%w: %w", twofactor.ErrChangeRefused, err)
+		}
+		req.Channel = ch
+	}
+	if !c.SignedInAt.IsZero() {
+		req.Evidence = append(req.Evidence, Evidence{Kind: EvidenceSession, ObtainedAt: c.SignedInAt})
+	}
+	if !c.PasswordAt.IsZero() {
+		req.Evidence = append(req.Evidence, Evidence{Kind: EvidencePassword, ObtainedAt: c.PasswordAt})
+	}
+	if !c.Proof.IsZero() {
+		if c.Proof.Subscriber != c.Subscriber {
+			return fmt.Errorf("%w: the proof is for another subscriber", twofactor.ErrChangeRefused)
+		}
+		e, err := evidenceOf(c.Proof)
+		if err != nil {
+			return fmt.Errorf("%w: %w", twofactor.ErrChangeRefused, err)
+		}
+		req.Evidence = append(req.Evidence, e)
+	}
+	d, err := g.svc.Decide(ctx, c.Subscriber, req)
+	if err != nil {
+		return fmt.Errorf("protection: deciding %s: %w", req.Action, err)
+	}
+	if d.Outcome != Allow {
+		return fmt.Errorf("%w: %w", twofactor.ErrChangeRefused, &DecisionError{Decision: d})
+	}
+	return nil
 }

@@ -24,19 +24,20 @@ import (
 // protection answers twofactor's SIM-change question, and twofactor proofs become
 // protection evidence.
 type tfWorld struct {
-	ctx   context.Context
-	clk   *fakeclock.Clock
-	prot  *protection.Service
-	tf    *twofactor.Service
-	auths *otp.Authenticators
-	mu    sync.Mutex
-	last  twofactor.Message
+	ctx    context.Context
+	events *notify.Recorder
+	clk    *fakeclock.Clock
+	prot   *protection.Service
+	tf     *twofactor.Service
+	auths  *otp.Authenticators
+	mu     sync.Mutex
+	last   twofactor.Message
 }
 
 func newTFWorld(t *testing.T) *tfWorld {
 	t.Helper()
-	w := &tfWorld{ctx: context.Background(), clk: storetest.NewClock()}
-	events := &notify.Recorder{}
+	w := &tfWorld{ctx: context.Background(), clk: storetest.NewClock(), events: &notify.Recorder{}}
+	events := w.events
 	ps := memory.NewProtection(memory.Options{Now: w.clk.Now})
 	var err error
 	w.prot, err = protection.New(protection.Config{PINKey: pinKey, Now: w.clk.Now},
@@ -60,7 +61,7 @@ func newTFWorld(t *testing.T) *tfWorld {
 			w.last = m
 			return nil
 		}),
-		SIMChanges: w.prot, Publisher: events,
+		SIMChanges: w.prot, Publisher: events, Gate: protection.FactorGate(w.prot),
 	})
 	require.NoError(t, err)
 	return w
@@ -72,26 +73,89 @@ func (w *tfWorld) code() string {
 	return w.last.Code
 }
 
-// contact adds and verifies a contact (2FA still off, so no proof needed).
+// flow is the signed-in session's step-up flow.
+const flow = "session:s-1"
+
+// reauth is what a subscriber signed in and entered the password just now presents,
+// with proof.
+func (w *tfWorld) reauth(proof twofactor.Proof) twofactor.Reauth {
+	return twofactor.Reauth{Proof: proof, SignedInAt: w.clk.Now(), PasswordAt: w.clk.Now()}
+}
+
+// addProof is a fresh proof for adding a factor from sub's first verified contact (the
+// zero Proof if there is none).
+func (w *tfWorld) addProof(t *testing.T, sub string) twofactor.Proof {
+	t.Helper()
+	cs, err := w.tf.Contacts(w.ctx, sub)
+	require.NoError(t, err)
+	for _, c := range cs {
+		if c.Verified() {
+			return w.prove(t, sub, c.ID, otp.PurposeAddFactor)
+		}
+	}
+	return twofactor.Proof{}
+}
+
+// contact adds and verifies a contact, with the password and, if sub has a contact
+// already, a code from it for adding a factor.
 func (w *tfWorld) contact(t *testing.T, sub string, kind twofactor.Kind, value string) twofactor.Contact {
 	t.Helper()
+	re := w.reauth(w.addProof(t, sub))
 	w.clk.Advance(2 * time.Second)
-	pc, err := w.tf.AddContact(w.ctx, twofactor.AddContactRequest{Subscriber: sub, Kind: kind, Value: value})
+	pc, err := w.tf.AddContact(w.ctx, twofactor.AddContactRequest{Subscriber: sub, Kind: kind, Value: value, Reauth: re})
 	require.NoError(t, err)
-	c, err := w.tf.VerifyContact(w.ctx, twofactor.VerifyContactRequest{Subscriber: sub, ChallengeID: pc.ChallengeID, Code: w.code()})
+	c, err := w.tf.VerifyContact(w.ctx, twofactor.VerifyContactRequest{Subscriber: sub, ChallengeID: pc.ChallengeID, Code: w.code(), Reauth: re})
 	require.NoError(t, err)
 	return c
+}
+
+// establish moves the clock past the default probation.
+func (w *tfWorld) establish() { w.clk.Advance(7*24*time.Hour + time.Minute) }
+
+// enable turns 2FA on with a code from the contact, once it is established.
+func (w *tfWorld) enable(t *testing.T, sub string, c twofactor.Contact) {
+	t.Helper()
+	w.establish()
+	require.NoError(t, w.tf.Enable(w.ctx, sub, w.reauth(w.prove(t, sub, c.ID, otp.PurposeAddFactor)), twofactor.Origin{}))
+}
+
+// prove runs a real twofactor challenge for purpose on the contact, in the session's flow.
+func (w *tfWorld) prove(t *testing.T, sub, contactID string, purpose otp.Purpose) twofactor.Proof {
+	t.Helper()
+	w.clk.Advance(2 * time.Second)
+	ch, err := w.tf.Begin(w.ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: contactID, Purpose: purpose, Flow: flow})
+	require.NoError(t, err)
+	p, err := w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: w.code(), Purpose: purpose, Flow: flow})
+	require.NoError(t, err)
+	return p
 }
 
 // signIn runs a real twofactor sign-in challenge on the contact.
 func (w *tfWorld) signIn(t *testing.T, sub, contactID string) twofactor.Proof {
 	t.Helper()
 	w.clk.Advance(2 * time.Second)
-	ch, err := w.tf.Begin(w.ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: contactID})
+	ch, err := w.tf.Begin(w.ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: contactID, Purpose: otp.PurposeSignIn, Flow: "signin:p-1"})
 	require.NoError(t, err)
-	p, err := w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: w.code()})
+	p, err := w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: w.code(),
+		Purpose: otp.PurposeSignIn, Flow: "signin:p-1"})
 	require.NoError(t, err)
 	return p
+}
+
+// decide asks for action a in the app, signed in an hour ago with the password just
+// entered, with the proofs converted by EvidenceFromProof.
+func (w *tfWorld) decide(t *testing.T, sub string, a protection.Action, proofs ...twofactor.Proof) protection.Decision {
+	t.Helper()
+	ev := []protection.Evidence{{Kind: protection.EvidenceSession, ObtainedAt: w.clk.Now().Add(-time.Hour)},
+		{Kind: protection.EvidencePassword, ObtainedAt: w.clk.Now()}}
+	for _, p := range proofs {
+		e, err := protection.EvidenceFromProof(w.tf, sub, p)
+		require.NoError(t, err)
+		ev = append(ev, e)
+	}
+	d, err := w.prot.Decide(w.ctx, sub, protection.Request{Action: a, Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: ev})
+	require.NoError(t, err)
+	return d
 }
 
 // decideSIMSwap asks for a SIM swap in the app, signed in an hour ago, with ev.
@@ -107,17 +171,17 @@ func (w *tfWorld) decideSIMSwap(t *testing.T, sub string, ev ...protection.Evide
 func TestEvidenceFromProofSIMSwapEndToEnd(t *testing.T) {
 	w := newTFWorld(t)
 	phone := w.contact(t, "alice", twofactor.KindPhone, "07400 123456")
-	require.NoError(t, w.tf.Enable(w.ctx, "alice", twofactor.Origin{}))
+	w.enable(t, "alice", phone)
 
 	// Without the second factor, a SIM swap from the app steps up.
 	d := w.decideSIMSwap(t, "alice")
 	require.Equal(t, protection.StepUp, d.Outcome, d.Reasons)
 
-	p := w.signIn(t, "alice", phone.ID)
+	p := w.prove(t, "alice", phone.ID, otp.PurposeSIMSwap)
 	ev, err := protection.EvidenceFromProof(w.tf, "alice", p)
 	require.NoError(t, err)
 	assert.Equal(t, protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS,
-		Destination: "+447400123456", ObtainedAt: p.At}, ev)
+		Destination: "+447400123456", ObtainedAt: p.At, Purpose: otp.PurposeSIMSwap, FactorAddedAt: phone.VerifiedAt}, ev)
 
 	// A fresh proof and the session: allowed (default policy, low risk), with the
 	// number's SIM status filled in by Decide from the history.
@@ -133,7 +197,7 @@ func TestEvidenceFromProofSIMSwapEndToEnd(t *testing.T) {
 	assert.True(t, d.Reasons.Has(protection.ReasonEvidenceStale), d.Reasons)
 
 	// A fresh SMS proof for a number that has since changed SIM does not count.
-	p = w.signIn(t, "alice", phone.ID)
+	p = w.prove(t, "alice", phone.ID, otp.PurposeSIMSwap)
 	ev, err = protection.EvidenceFromProof(w.tf, "alice", p)
 	require.NoError(t, err)
 	require.NoError(t, w.prot.RecordPortIn(w.ctx, "alice", "+447400123456", protection.ChannelStore))
@@ -150,19 +214,23 @@ func TestEvidenceFromProofRefuses(t *testing.T) {
 
 	ev, err := protection.EvidenceFromProof(w.tf, "alice", p)
 	require.NoError(t, err)
-	assert.Equal(t, protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: p.At}, ev)
+	assert.Equal(t, protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: p.At,
+		Purpose: otp.PurposeSignIn, FactorAddedAt: email.VerifiedAt}, ev)
 
 	// Alice's proof is no evidence about Bob: Evidence carries no subscriber, so the
 	// check must happen here.
 	_, err = protection.EvidenceFromProof(w.tf, "bob", p)
 	assert.ErrorIs(t, err, twofactor.ErrProofRequired)
 
-	// Altered or made-up proofs are refused.
+	// Altered or made-up proofs are refused: a sign-in proof cannot be relabelled for a
+	// SIM swap, nor its factor made older.
 	for name, alter := range map[string]func(*twofactor.Proof){
-		"as sms":     func(p *twofactor.Proof) { p.Kind, p.Destination = twofactor.KindPhone, "+447400123456" },
-		"as app":     func(p *twofactor.Proof) { p.Method, p.Kind, p.ContactID = twofactor.MethodAuthenticator, "", "" },
-		"made later": func(p *twofactor.Proof) { p.At = p.At.Add(time.Minute) },
-		"no tag":     func(p *twofactor.Proof) { p.Tag = nil },
+		"as sms":       func(p *twofactor.Proof) { p.Kind, p.Destination = twofactor.KindPhone, "+447400123456" },
+		"as app":       func(p *twofactor.Proof) { p.Method, p.Kind, p.ContactID = twofactor.MethodAuthenticator, "", "" },
+		"made later":   func(p *twofactor.Proof) { p.At = p.At.Add(time.Minute) },
+		"no tag":       func(p *twofactor.Proof) { p.Tag = nil },
+		"as sim swap":  func(p *twofactor.Proof) { p.Purpose = otp.PurposeSIMSwap },
+		"older factor": func(p *twofactor.Proof) { p.FactorAddedAt = p.FactorAddedAt.Add(-30 * 24 * time.Hour) },
 	} {
 		q := p
 		alter(&q)
@@ -189,28 +257,202 @@ func TestEvidenceFromProofRefuses(t *testing.T) {
 
 func TestEvidenceFromProofAppAndRecoveryCode(t *testing.T) {
 	w := newTFWorld(t)
-	en, err := w.auths.Enroll(w.ctx, otp.EnrollRequest{Subscriber: "alice", Account: "a"})
+	email := w.contact(t, "alice", twofactor.KindEmail, "alice@example.com")
+	w.enable(t, "alice", email)
+	en, err := w.tf.EnrollAuthenticator(w.ctx, twofactor.EnrollAuthenticatorRequest{Subscriber: "alice", Account: "a",
+		Reauth: w.reauth(w.addProof(t, "alice"))})
 	require.NoError(t, err)
 	u, err := otp.ParseKeyURI(en.URI)
 	require.NoError(t, err)
 	app, err := otp.NewKey(u.Secret, u.Params)
 	require.NoError(t, err)
-	_, err = w.auths.Confirm(w.ctx, otp.ConfirmRequest{Subscriber: "alice", Code: app.TOTP(w.clk.Now())})
-	require.NoError(t, err)
-	require.NoError(t, w.tf.Enable(w.ctx, "alice", twofactor.Origin{}))
+	confirmed := w.clk.Now()
+	require.NoError(t, w.tf.ConfirmAuthenticator(w.ctx, twofactor.ConfirmAuthenticatorRequest{Subscriber: "alice", Code: app.TOTP(w.clk.Now()),
+		Reauth: w.reauth(w.addProof(t, "alice"))}))
 
 	w.clk.Advance(30 * time.Second)
-	p, err := w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: app.TOTP(w.clk.Now())})
+	p, err := w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: app.TOTP(w.clk.Now()),
+		Purpose: otp.PurposeAccountChange})
 	require.NoError(t, err)
 	ev, err := protection.EvidenceFromProof(w.tf, "alice", p)
 	require.NoError(t, err)
-	assert.Equal(t, protection.Evidence{Kind: protection.EvidenceAuthenticator, ObtainedAt: p.At}, ev)
+	assert.Equal(t, protection.Evidence{Kind: protection.EvidenceAuthenticator, ObtainedAt: p.At, Purpose: otp.PurposeAccountChange,
+		FactorAddedAt: p.FactorAddedAt}, ev)
+	assert.False(t, p.FactorAddedAt.Before(confirmed), "the app's age is its confirmation")
 
-	codes, err := w.tf.GenerateRecoveryCodes(w.ctx, "alice", p, twofactor.Origin{})
+	generated := w.clk.Now()
+	codes, err := w.tf.GenerateRecoveryCodes(w.ctx, "alice", w.reauth(w.addProof(t, "alice")), twofactor.Origin{})
 	require.NoError(t, err)
-	p, err = w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[0]})
+	p, err = w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[0],
+		Purpose: otp.PurposePortOut})
 	require.NoError(t, err)
 	ev, err = protection.EvidenceFromProof(w.tf, "alice", p)
 	require.NoError(t, err)
-	assert.Equal(t, protection.Evidence{Kind: protection.EvidenceRecoveryCode, ObtainedAt: p.At}, ev)
+	assert.Equal(t, protection.Evidence{Kind: protection.EvidenceRecoveryCode, ObtainedAt: p.At, Purpose: otp.PurposePortOut,
+		FactorAddedAt: p.FactorAddedAt}, ev)
+	assert.False(t, p.FactorAddedAt.Before(generated), "the set's age is its generation")
+}
+
+// The takeover chains, tried with real twofactor proofs. Each fails if the rule it
+// names is removed.
+
+// A thief with the password tricks the owner into reading out one sign-in code: it
+// proves the sign-in and nothing else, so it swaps no SIM and issues no transfer PIN.
+func TestChainPhishedSignInCodeCannotSIMSwap(t *testing.T) {
+	w := newTFWorld(t)
+	email := w.contact(t, "alice", twofactor.KindEmail, "alice@example.com")
+	w.enable(t, "alice", email)
+	p := w.signIn(t, "alice", email.ID)
+	for _, a := range []protection.Action{protection.ActionSIMSwap, protection.ActionIssueTransferPIN,
+		protection.ActionDisableTwoFactor, protection.ActionAddFactor} {
+		d := w.decide(t, "alice", a, p)
+		assert.Equal(t, protection.StepUp, d.Outcome, a)
+		assert.True(t, d.Reasons.Has(protection.ReasonEvidenceWrongPurpose), "%s: %s", a, d.Reasons)
+	}
+	// A code "for account change" is no consent to a SIM swap either.
+	d := w.decide(t, "alice", protection.ActionSIMSwap, w.prove(t, "alice", email.ID, otp.PurposeAccountChange))
+	assert.Equal(t, protection.StepUp, d.Outcome)
+	assert.True(t, d.Reasons.Has(protection.ReasonEvidenceWrongPurpose), "%s", d.Reasons)
+	// The owner's own code for a SIM swap does it.
+	d = w.decide(t, "alice", protection.ActionSIMSwap, w.prove(t, "alice", email.ID, otp.PurposeSIMSwap))
+	assert.Equal(t, protection.Allow, d.Outcome, "%s", d.Reasons)
+}
+
+// An authenticator app enrolled today (by a thief with one phished add-factor code,
+// say) gives proofs of the right purpose that still do not turn 2FA off, remove the
+// owner's contact, or swap the SIM at once: the swap is held for a day while the
+// owner's contacts hear of it.
+func TestChainAppEnrolledTodayCannotSwapOrTakeAway(t *testing.T) {
+	w := newTFWorld(t)
+	email := w.contact(t, "alice", twofactor.KindEmail, "alice@example.com")
+	w.enable(t, "alice", email)
+	re := w.reauth(w.addProof(t, "alice"))
+	en, err := w.tf.EnrollAuthenticator(w.ctx, twofactor.EnrollAuthenticatorRequest{Subscriber: "alice", Account: "a", Reauth: re})
+	require.NoError(t, err)
+	u, err := otp.ParseKeyURI(en.URI)
+	require.NoError(t, err)
+	app, err := otp.NewKey(u.Secret, u.Params)
+	require.NoError(t, err)
+	require.NoError(t, w.tf.ConfirmAuthenticator(w.ctx, twofactor.ConfirmAuthenticatorRequest{Subscriber: "alice", Code: app.TOTP(w.clk.Now()), Reauth: re}))
+	appProof := func(purpose otp.Purpose) twofactor.Proof {
+		w.clk.Advance(30 * time.Second)
+		p, err := w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator,
+			Code: app.TOTP(w.clk.Now()), Purpose: purpose})
+		require.NoError(t, err)
+		return p
+	}
+	for a, pu := range map[protection.Action]otp.Purpose{
+		protection.ActionDisableTwoFactor:     otp.PurposeDisableTwoFactor,
+		protection.ActionRemoveTrustedContact: otp.PurposeDisableTwoFactor,
+		protection.ActionIssueTransferPIN:     otp.PurposePortOut,
+	} {
+		d := w.decide(t, "alice", a, appProof(pu))
+		assert.Equal(t, protection.StepUp, d.Outcome, a)
+		assert.True(t, d.Reasons.Has(protection.ReasonFactorInProbation), "%s: %s", a, d.Reasons)
+	}
+	d := w.decide(t, "alice", protection.ActionSIMSwap, appProof(otp.PurposeSIMSwap))
+	// The default SIM-swap rule takes a contact code, not an app: so it steps up; with a
+	// rule that takes an app, the new app is held.
+	assert.NotEqual(t, protection.Allow, d.Outcome, "%s", d.Reasons)
+	rule := protection.DefaultRules()[protection.ActionSIMSwap]
+	rule.Channels[protection.ChannelApp] = []protection.EvidenceKinds{
+		protection.Kinds(protection.EvidenceSession, protection.EvidenceContactCode, protection.EvidenceAuthenticator)}
+	p, err := protection.NewPolicy(protection.PolicyConfig{Now: w.clk.Now, Rules: map[protection.Action]protection.Rule{protection.ActionSIMSwap: rule}})
+	require.NoError(t, err)
+	ev, err := protection.EvidenceFromProof(w.tf, "alice", appProof(otp.PurposeSIMSwap))
+	require.NoError(t, err)
+	code, err := protection.EvidenceFromProof(w.tf, "alice", w.prove(t, "alice", email.ID, otp.PurposeSIMSwap))
+	require.NoError(t, err)
+	d, err = p.Evaluate(&protection.Request{Action: protection.ActionSIMSwap, Channel: protection.ChannelApp, Risk: protection.RiskLow,
+		Evidence: []protection.Evidence{{Kind: protection.EvidenceSession, ObtainedAt: w.clk.Now()}, code, ev}})
+	require.NoError(t, err)
+	assert.Equal(t, protection.Hold, d.Outcome, "%s", d.Reasons)
+	assert.True(t, d.Reasons.Has(protection.ReasonProbationHold), "%s", d.Reasons)
+	// twofactor refuses it too.
+	assert.ErrorIs(t, w.tf.Disable(w.ctx, "alice", appProof(otp.PurposeDisableTwoFactor), twofactor.Origin{}), twofactor.ErrFactorInProbation)
+}
+
+// A thief with the password only, on an account whose owner has no contact yet (2FA
+// off, the default), adds his own email and asks for a SIM-swap code there: the swap is
+// held, not carried out, and he cannot turn 2FA on with it to lock the owner out.
+func TestChainOwnContactOnFactorlessAccount(t *testing.T) {
+	w := newTFWorld(t)
+	thief := w.contact(t, "alice", twofactor.KindEmail, "thief@example.net")
+	d := w.decide(t, "alice", protection.ActionSIMSwap, w.prove(t, "alice", thief.ID, otp.PurposeSIMSwap))
+	assert.Equal(t, protection.Hold, d.Outcome, "%s", d.Reasons)
+	assert.True(t, d.Reasons.Has(protection.ReasonProbationHold), "%s", d.Reasons)
+	assert.Equal(t, w.clk.Now().Add(24*time.Hour), d.HoldUntil)
+
+	err := w.tf.Enable(w.ctx, "alice", w.reauth(w.prove(t, "alice", thief.ID, otp.PurposeAddFactor)), twofactor.Origin{})
+	assert.ErrorIs(t, err, twofactor.ErrProofRequired)
+	on, err := w.tf.TwoFactorEnabled(w.ctx, "alice")
+	require.NoError(t, err)
+	assert.False(t, on)
+	// The gate's own decision says the same.
+	d = w.decide(t, "alice", protection.ActionEnableTwoFactor, w.prove(t, "alice", thief.ID, otp.PurposeAddFactor))
+	assert.Equal(t, protection.StepUp, d.Outcome)
+	assert.True(t, d.Reasons.Has(protection.ReasonFactorInProbation), "%s", d.Reasons)
+}
+
+// A recovery-code set regenerated today does not authorise a port-out at once: its
+// codes are a factor in probation.
+func TestChainRecoverySetRegeneratedTodayCannotPortOut(t *testing.T) {
+	w := newTFWorld(t)
+	email := w.contact(t, "alice", twofactor.KindEmail, "alice@example.com")
+	w.enable(t, "alice", email)
+	codes, err := w.tf.GenerateRecoveryCodes(w.ctx, "alice", w.reauth(w.addProof(t, "alice")), twofactor.Origin{})
+	require.NoError(t, err)
+	// A carrier that lets port-outs be asked for in the app with a recovery code.
+	S, R := protection.Kinds(protection.EvidenceSession), protection.Kinds(protection.EvidenceRecoveryCode)
+	p, err := protection.NewPolicy(protection.PolicyConfig{Now: w.clk.Now, Rules: map[protection.Action]protection.Rule{
+		protection.ActionPortOut: {Channels: map[protection.Channel][]protection.EvidenceKinds{protection.ChannelApp: {S | R}}},
+	}})
+	require.NoError(t, err)
+	portOut := func(code string) protection.Decision {
+		t.Helper()
+		proof, err := w.tf.Complete(w.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode,
+			Code: code, Purpose: otp.PurposePortOut})
+		require.NoError(t, err)
+		ev, err := protection.EvidenceFromProof(w.tf, "alice", proof)
+		require.NoError(t, err)
+		d, err := p.Evaluate(&protection.Request{Action: protection.ActionPortOut, Channel: protection.ChannelApp, Risk: protection.RiskLow,
+			Evidence: []protection.Evidence{{Kind: protection.EvidenceSession, ObtainedAt: w.clk.Now()}, ev}})
+		require.NoError(t, err)
+		return d
+	}
+	d := portOut(codes[0])
+	assert.Equal(t, protection.Hold, d.Outcome, "%s", d.Reasons)
+	assert.True(t, d.Reasons.Has(protection.ReasonFactorInProbation), "%s", d.Reasons)
+	w.establish()
+	assert.Equal(t, protection.Allow, portOut(codes[1]).Outcome)
+}
+
+// Adding a factor goes through protection: with Account Lockdown on, no contact is
+// added in the app, first or not, and the refusal carries the decision.
+func TestFactorGateAppliesLockdown(t *testing.T) {
+	w := newTFWorld(t)
+	require.NoError(t, w.prot.EnableFlag(w.ctx, "alice", protection.AccountLockdown, protection.ChannelApp, notify.Actor{}))
+	_, err := w.tf.AddContact(w.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail,
+		Value: "alice@example.com", Reauth: w.reauth(twofactor.Proof{})})
+	require.ErrorIs(t, err, twofactor.ErrChangeRefused)
+	var de *protection.DecisionError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, protection.ActionAddFirstFactor, de.Decision.Action)
+	assert.True(t, de.Decision.Reasons.Has(protection.ReasonFlagAccountLockdown), "%s", de.Decision.Reasons)
+	cs, err := w.tf.Contacts(w.ctx, "alice")
+	require.NoError(t, err)
+	assert.Empty(t, cs)
+
+	// Without the flag, the same request adds the first contact; the next one is an
+	// ActionAddFactor, which Lockdown stops too.
+	bob := w.contact(t, "bob", twofactor.KindEmail, "bob@example.com")
+	require.NoError(t, w.prot.EnableFlag(w.ctx, "bob", protection.AccountLockdown, protection.ChannelApp, notify.Actor{}))
+	re := w.reauth(w.prove(t, "bob", bob.ID, otp.PurposeAddFactor))
+	_, err = w.tf.AddContact(w.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindEmail, Value: "b2@example.com", Reauth: re})
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, protection.ActionAddFactor, de.Decision.Action)
+	// A channel the gate cannot parse is refused, not guessed.
+	_, err = w.tf.AddContact(w.ctx, twofactor.AddContactRequest{Subscriber: "carol", Kind: twofactor.KindEmail, Value: "c@example.com",
+		Reauth: w.reauth(twofactor.Proof{}), Origin: twofactor.Origin{Channel: "fax"}})
+	assert.ErrorIs(t, err, twofactor.ErrChangeRefused)
 }

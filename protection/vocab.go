@@ -29,14 +29,24 @@ const (
 	ActionDisableFlag                               // turn a protection flag off
 	ActionViewAccount                               // view account details (CPNI)
 	ActionIssueTransferPIN                          // issue a transfer PIN for a port-out
-	numActions                    = iota + 1
+	// ActionAddFactor adds a way to sign in (a trusted contact, an authenticator app, a
+	// new set of recovery codes) to an account that has one already, or while 2FA is on.
+	ActionAddFactor
+	// ActionAddFirstFactor adds the first way to sign in to an account that has none,
+	// with 2FA off: there is no factor to ask a code of, so the session and a fresh
+	// password are all the subscriber can give online.
+	ActionAddFirstFactor
+	// ActionEnableTwoFactor turns two-factor authentication on.
+	ActionEnableTwoFactor
+	numActions = iota + 1
 )
 
 var actionNames = [numActions]string{
 	"", "sim_swap", "esim_transfer", "port_out", "change_email", "change_phone_contact",
 	"change_password", "change_shipping_address", "change_payment_method", "change_lines",
 	"disable_two_factor", "remove_trusted_contact", "change_security_questions",
-	"disable_flag", "view_account", "issue_transfer_pin",
+	"disable_flag", "view_account", "issue_transfer_pin", "add_factor", "add_first_factor",
+	"enable_two_factor",
 }
 
 // Actions returns every action, in declaration order.
@@ -60,6 +70,66 @@ func (a Action) String() string {
 
 // IsSIMChange reports whether a moves the number to another SIM or eSIM.
 func (a Action) IsSIMChange() bool { return a == ActionSIMSwap || a == ActionESIMTransfer }
+
+// movesNumber reports whether a moves the number away from the subscriber's SIM: a SIM
+// change or a port-out. Done in self-service with only a new factor, it is held.
+func (a Action) movesNumber() bool { return a.IsSIMChange() || a == ActionPortOut }
+
+// PurposeFor returns the purpose a second-factor proof must have been given for to
+// count toward action a under the default policy (PolicyConfig.Purposes overrides it
+// per action):
+//
+//	sim_swap, esim_transfer                  otp.PurposeSIMSwap
+//	port_out, issue_transfer_pin             otp.PurposePortOut
+//	disable_two_factor, remove_trusted_contact  otp.PurposeDisableTwoFactor
+//	add_factor, add_first_factor, enable_two_factor  otp.PurposeAddFactor
+//	disable_flag                             that of what the flag guards: PurposeForFlag
+//	view_account                             otp.PurposeSupportIdentity (an agent's identity code)
+//	everything else                          otp.PurposeAccountChange
+//
+// For ActionDisableFlag it returns "" (no purpose fits every flag): the policy then
+// takes the purpose from Request.Flag. A sign-in proof (otp.PurposeSignIn) counts for no
+// action: it proves the sign-in, which the session evidence stands for.
+func PurposeFor(a Action) otp.Purpose {
+	switch a {
+	case ActionSIMSwap, ActionESIMTransfer:
+		return otp.PurposeSIMSwap
+	case ActionPortOut, ActionIssueTransferPIN:
+		return otp.PurposePortOut
+	case ActionDisableTwoFactor, ActionRemoveTrustedContact:
+		return otp.PurposeDisableTwoFactor
+	case ActionAddFactor, ActionAddFirstFactor, ActionEnableTwoFactor:
+		return otp.PurposeAddFactor
+	case ActionDisableFlag:
+		return ""
+	case ActionViewAccount:
+		// Only agents ask for a code to show the account (the app needs a session);
+		// theirs says it verifies the caller's identity and approves nothing else.
+		return otp.PurposeSupportIdentity
+	}
+	if !a.Valid() {
+		return ""
+	}
+	return otp.PurposeAccountChange
+}
+
+// PurposeForFlag is the purpose a proof must have been given for to turn flag f off:
+// that of what the flag guards. Never SIM Swap: otp.PurposeSIMSwap; No Port Out:
+// otp.PurposePortOut; Account Lockdown: otp.PurposeAccountChange. So the code a
+// subscriber asks for to swap the SIM can also lift Never SIM Swap (after its
+// cooling-off), and a code for a routine change lifts neither. "" for anything but a
+// single flag.
+func PurposeForFlag(f Flags) otp.Purpose {
+	switch f {
+	case NeverSIMSwap:
+		return otp.PurposeSIMSwap
+	case NoPortOut:
+		return otp.PurposePortOut
+	case AccountLockdown:
+		return otp.PurposeAccountChange
+	}
+	return ""
+}
 
 // ParseAction returns the action whose String form is s (case-insensitive, surrounding
 // space ignored). It returns an error wrapping ErrUnknownAction otherwise.
@@ -249,6 +319,14 @@ var evidenceNames = [numEvidence]string{
 // Valid reports whether k is one of the declared kinds.
 func (k EvidenceKind) Valid() bool { return k > 0 && k < numEvidence }
 
+// SecondFactor reports whether k is a second-factor proof (contact code, authenticator
+// code, recovery code): the kinds that carry a Purpose and a FactorAddedAt, and that
+// count only toward actions of their purpose and, for the actions with a probation,
+// only once their factor is established.
+func (k EvidenceKind) SecondFactor() bool {
+	return k == EvidenceContactCode || k == EvidenceAuthenticator || k == EvidenceRecoveryCode
+}
+
 func (k EvidenceKind) String() string {
 	if !k.Valid() {
 		return fmt.Sprintf("EvidenceKind(%d)", uint8(k))
@@ -379,11 +457,16 @@ type Evidence struct {
 	SIM SIMStatus
 	// Purpose is what a second-factor proof (contact code, authenticator code, recovery
 	// code) was requested for: the purpose its message named, or the step-up it was
-	// entered for. Empty for evidence kinds that carry no purpose (session, password,
-	// security questions, transfer PIN, government ID).
+	// entered for. It counts only toward actions of that purpose (PurposeFor); an
+	// empty or other purpose counts for nothing (ReasonEvidenceWrongPurpose). Ignored
+	// for evidence kinds that carry no purpose (session, password, security questions,
+	// transfer PIN, government ID).
 	Purpose otp.Purpose
 	// FactorAddedAt is when the factor behind a second-factor proof was added or last
-	// changed (twofactor.Proof.FactorAddedAt). Zero means unknown.
+	// changed (twofactor.Proof.FactorAddedAt). For the actions with a probation
+	// (PolicyConfig.Probation: SIM changes, port-outs, flag lifts, taking factors away,
+	// adding factors, turning 2FA on) a factor added within it does not count
+	// (ReasonFactorInProbation). Zero means unknown, which counts as in probation.
 	FactorAddedAt time.Time
 }
 

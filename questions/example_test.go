@@ -10,6 +10,7 @@ import (
 	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/questions"
 	"github.com/carrierguard/carrierguard/store/memory"
 	"github.com/carrierguard/carrierguard/twofactor"
@@ -34,28 +35,24 @@ type exampleTwoFactor struct {
 func newExampleServices(events notify.Publisher) (*questions.Service, *exampleTwoFactor) {
 	// In production every key comes from configuration, made once with
 	// keyring.GenerateKey; each service has a key of its own.
-	key := func() []byte {
-		k, err := keyring.GenerateKey()
-		if err != nil {
-			log.Fatal(err)
-		}
-		return k
-	}
-	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: key()}}})
+	keys, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: exampleKey()}}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	otpStore, tfStore := memory.NewOTP(memory.Options{}), memory.NewTwoFactor(memory.Options{})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key()}, otpStore, otpStore, events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey()}, otpStore, otpStore, events)
 	if err != nil {
 		log.Fatal(err)
 	}
 	tf := &exampleTwoFactor{inbox: map[string]string{}}
-	tf.Service, err = twofactor.New(twofactor.Config{HashKey: key()}, twofactor.Deps{
+	tf.Service, err = twofactor.New(twofactor.Config{HashKey: exampleKey()}, twofactor.Deps{
 		Codes: codes, Contacts: tfStore, Recovery: tfStore, Failures: tfStore, Publisher: events,
 		Sender: twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { tf.inbox[m.To] = m.Code; return nil }),
 		// In production: a *protection.Service, which answers from the SIM-change history.
 		SIMChanges: twofactor.SIMChangesFunc(func(context.Context, string, time.Duration) (bool, error) { return false, nil }),
+		// In production: protection.FactorGate over the *protection.Service, so that
+		// Account Lockdown and risk apply to adding a factor.
+		Gate: protection.FactorGate(examplePolicy()),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -184,11 +181,12 @@ func ExampleService_Change() {
 		log.Fatal(err)
 	}
 	// Set up earlier: a verified trusted contact.
-	pc, err := tf.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindEmail, Value: "ada@example.com"})
+	re := twofactor.Reauth{SignedInAt: time.Now(), PasswordAt: time.Now()} // from the session registry
+	pc, err := tf.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindEmail, Value: "ada@example.com", Reauth: re})
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := tf.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "sub-42", ChallengeID: pc.ChallengeID, Code: tf.inbox["ada@example.com"]}); err != nil {
+	if _, err := tf.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "sub-42", ChallengeID: pc.ChallengeID, Code: tf.inbox["ada@example.com"], Reauth: re}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -200,11 +198,13 @@ func ExampleService_Change() {
 	fmt.Println("forged:", errors.Is(err, questions.ErrProofRequired))
 
 	// The app asks for a code, and the subscriber types the one they received.
-	ch, err := tf.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: pc.Contact.ID, Purpose: otp.PurposeAccountChange})
+	ch, err := tf.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: pc.Contact.ID, Purpose: otp.PurposeAccountChange,
+		Flow: "session:s-1"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	proof, err := tf.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", ChallengeID: ch.ID, Code: tf.inbox["ada@example.com"]})
+	proof, err := tf.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", ChallengeID: ch.ID, Code: tf.inbox["ada@example.com"],
+		Purpose: otp.PurposeAccountChange, Flow: "session:s-1"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -219,4 +219,25 @@ func ExampleService_Change() {
 	// forged: true
 	// changed: Which snack would you never share?
 	// questions.changed proved by email
+}
+
+// exampleKey stands in for a key from configuration, made once with
+// keyring.GenerateKey; each service has a key of its own.
+func exampleKey() []byte {
+	k, err := keyring.GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return k
+}
+
+// examplePolicy is the carrier's protection service, on the memory stores.
+func examplePolicy() *protection.Service {
+	st := memory.NewProtection(memory.Options{})
+	svc, err := protection.New(protection.Config{PINKey: exampleKey()},
+		protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return svc
 }

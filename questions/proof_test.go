@@ -43,6 +43,8 @@ func newSecondFactor(t testing.TB, clock *fakeclock.Clock, hashKey byte) *second
 		Codes: codes, Contacts: store, Recovery: store, Failures: store, Publisher: events,
 		Sender:     twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { sf.inbox[m.To] = m.Code; return nil }),
 		SIMChanges: twofactor.SIMChangesFunc(func(context.Context, string, time.Duration) (bool, error) { return false, nil }),
+		// These tests are about the proofs questions accepts, not about who may add a factor.
+		Gate: twofactor.GateFunc(func(context.Context, twofactor.FactorChange) error { return nil }),
 	})
 	require.NoError(t, err)
 	return sf
@@ -52,21 +54,29 @@ func newSecondFactor(t testing.TB, clock *fakeclock.Clock, hashKey byte) *second
 // of a code sent to it, as a subscriber stepping up in the app would get.
 func (sf *secondFactor) emailProof(t testing.TB, sub string) twofactor.Proof {
 	t.Helper()
+	return sf.proofFor(t, sub, otp.PurposeAccountChange)
+}
+
+// proofFor is emailProof for a code sent for purpose.
+func (sf *secondFactor) proofFor(t testing.TB, sub string, purpose otp.Purpose) twofactor.Proof {
+	t.Helper()
 	ctx := context.Background()
 	addr := sub + "@example.com"
 	cs, err := sf.svc.Contacts(ctx, sub)
 	require.NoError(t, err)
 	if len(cs) == 0 {
-		pc, err := sf.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: sub, Kind: twofactor.KindEmail, Value: addr})
+		re := twofactor.Reauth{SignedInAt: sf.clock.Now(), PasswordAt: sf.clock.Now()}
+		pc, err := sf.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: sub, Kind: twofactor.KindEmail, Value: addr, Reauth: re})
 		require.NoError(t, err)
-		c, err := sf.svc.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: sub, ChallengeID: pc.ChallengeID, Code: sf.inbox[addr]})
+		c, err := sf.svc.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: sub, ChallengeID: pc.ChallengeID, Code: sf.inbox[addr], Reauth: re})
 		require.NoError(t, err)
 		cs = []twofactor.Contact{c}
 	}
 	sf.clock.Advance(2 * time.Second) // otp's resend interval
-	ch, err := sf.svc.Begin(ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: cs[0].ID, Purpose: otp.PurposeAccountChange})
+	ch, err := sf.svc.Begin(ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: cs[0].ID, Purpose: purpose, Flow: "session:test"})
 	require.NoError(t, err)
-	p, err := sf.svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: sf.inbox[addr]})
+	p, err := sf.svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: sf.inbox[addr],
+		Purpose: purpose, Flow: "session:test"})
 	require.NoError(t, err)
 	return p
 }
@@ -75,9 +85,11 @@ func (sf *secondFactor) emailProof(t testing.TB, sub string) twofactor.Proof {
 func (sf *secondFactor) recoveryProof(t testing.TB, sub string) twofactor.Proof {
 	t.Helper()
 	ctx := context.Background()
-	codes, err := sf.svc.GenerateRecoveryCodes(ctx, sub, sf.emailProof(t, sub), twofactor.Origin{})
+	re := twofactor.Reauth{Proof: sf.proofFor(t, sub, otp.PurposeAddFactor), SignedInAt: sf.clock.Now(), PasswordAt: sf.clock.Now()}
+	codes, err := sf.svc.GenerateRecoveryCodes(ctx, sub, re, twofactor.Origin{})
 	require.NoError(t, err)
-	p, err := sf.svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: sub, Method: twofactor.MethodRecoveryCode, Code: codes[0]})
+	p, err := sf.svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: sub, Method: twofactor.MethodRecoveryCode, Code: codes[0],
+		Purpose: otp.PurposeAccountChange})
 	require.NoError(t, err)
 	return p
 }

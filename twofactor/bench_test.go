@@ -31,25 +31,26 @@ func BenchmarkSignInChallenge(b *testing.B) {
 	sims := twofactor.SIMChangesFunc(func(context.Context, string, time.Duration) (bool, error) { return false, nil })
 	svc, err := twofactor.New(twofactor.Config{HashKey: hashKey, Now: clk.Now}, twofactor.Deps{
 		Codes: codes, Contacts: st, Recovery: st, Failures: st, Sender: sender, SIMChanges: sims, Publisher: pub,
+		Gate: twofactor.GateFunc(func(context.Context, twofactor.FactorChange) error { return nil }),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	pc, err := svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindPhone, Value: "+44 7400 123456"})
+	pc, err := svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindPhone, Value: "+44 7400 123456", Reauth: twofactor.Reauth{PasswordAt: clk.Now()}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code}); err != nil {
+	if _, err := svc.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code, Reauth: twofactor.Reauth{PasswordAt: clk.Now()}}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		clk.Advance(13 * time.Minute) // past otp's resend interval and hourly limit
-		ch, err := svc.Begin(ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: pc.Contact.ID})
+		ch, err := svc.Begin(ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: pc.Contact.ID})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: code}); err != nil {
+		if _, err := svc.Complete(ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: code}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -31,9 +31,12 @@ const (
 	MethodRecoveryCode Method = "recovery_code"
 )
 
-// Proof says that a subscriber proved a second factor, how and when. Complete returns
-// it; Disable, RemoveContact, AddContact (once 2FA is on) and GenerateRecoveryCodes
-// require one no older than Config.ProofMaxAge.
+// Proof says that a subscriber proved a second factor, how, for what and when. Complete
+// returns it. Taking a factor away (Disable, RemoveContact, RemoveAuthenticator) takes
+// one sent for otp.PurposeDisableTwoFactor; adding one (AddContact, VerifyContact,
+// EnrollAuthenticator, ConfirmAuthenticator, GenerateRecoveryCodes, Enable) one sent for
+// otp.PurposeAddFactor (see Reauth); each no older than Config.ProofMaxAge and from a
+// factor past its probation (Config.FactorProbation).
 //
 // Tag is an HMAC over the other fields under a key derived from Config.HashKey, so a
 // Proof can be kept in a server-side session record and checked later with CheckProof,
@@ -44,11 +47,15 @@ const (
 // genuine, for the subscriber the decision is about) before converting it as:
 //
 //	MethodContactCode + KindPhone → protection.Evidence{Kind: protection.EvidenceContactCode,
-//	        Contact: protection.ContactSMS, Destination: p.Destination, ObtainedAt: p.At}
+//	        Contact: protection.ContactSMS, Destination: p.Destination, ...}
 //	MethodContactCode + KindEmail → protection.Evidence{Kind: protection.EvidenceContactCode,
-//	        Contact: protection.ContactEmail, ObtainedAt: p.At}
-//	MethodAuthenticator           → protection.Evidence{Kind: protection.EvidenceAuthenticator, ObtainedAt: p.At}
-//	MethodRecoveryCode            → protection.Evidence{Kind: protection.EvidenceRecoveryCode, ObtainedAt: p.At}
+//	        Contact: protection.ContactEmail, ...}
+//	MethodAuthenticator           → protection.Evidence{Kind: protection.EvidenceAuthenticator, ...}
+//	MethodRecoveryCode            → protection.Evidence{Kind: protection.EvidenceRecoveryCode, ...}
+//
+// where ... is ObtainedAt: p.At, Purpose: p.Purpose, FactorAddedAt: p.FactorAddedAt: the
+// policy counts the proof only toward actions of its purpose, and not toward SIM
+// changes, port-outs, flag lifts or taking factors away while its factor is new.
 //
 // (protection fills in the SIM status of an SMS proof from its SIM-change history using
 // Destination, and judges p.At by its own freshness windows.) Never convert a proof
@@ -59,12 +66,12 @@ const (
 type Proof struct {
 	Subscriber string
 	Method     Method
-	// Purpose is what the code was requested for (contact codes only). The message that
-	// carried the code named it, so count such a proof only toward actions of that
-	// purpose: a code sent "for account change" is no consent to a SIM swap. Disable
-	// and RemoveAuthenticator take a contact-code proof only for
-	// otp.PurposeDisableTwoFactor; elsewhere the caller matches purposes (as
-	// examples/server does) or protection's policy decides what is enough.
+	// Purpose is what the proof was given for: for a contact code, the purpose its
+	// message named; for an authenticator or recovery code, the purpose the caller said
+	// it was entered for (CompleteRequest.Purpose). Count a proof only toward actions of
+	// its purpose: a code sent "for account change" is no consent to a SIM swap, and a
+	// sign-in proof (otp.PurposeSignIn) proves the sign-in only. This package checks it
+	// for its own changes; protection's policy matches it per action.
 	Purpose otp.Purpose
 	// ContactID and Kind name the contact a code went to (MethodContactCode only).
 	ContactID string
@@ -170,6 +177,22 @@ type BeginRequest struct {
 	// code. Default otp.PurposeSignIn. It must be one of otp's purposes or listed in
 	// Config.Purposes; otp.PurposeContactVerification is reserved for AddContact.
 	Purpose otp.Purpose
+	// Flow names, opaquely, the flow that asks for the code: "session:<id>" for a
+	// step-up in a signed-in session, "signin:<id>" for a pending sign-in, "case:<id>"
+	// for an agent's case. Required, at most 200 bytes. The challenge is bound to it
+	// server-side (ChallengeStore) and Complete accepts the code only in the same flow,
+	// so a code asked for in one place proves nothing in another.
+	Flow string
+}
+
+// maxFlow bounds BeginRequest.Flow and CompleteRequest.Flow.
+const maxFlow = 200
+
+func checkFlow(f string) error {
+	if f == "" || len(f) > maxFlow {
+		return fmt.Errorf("%w: Flow must be 1 to %d bytes, got %d", ErrInvalidRequest, maxFlow, len(f))
+	}
+	return nil
 }
 
 // Challenge is a code on its way to a contact. ID is not secret: keep it (or hand it to
@@ -183,7 +206,8 @@ type Challenge struct {
 	ExpiresAt time.Time
 }
 
-// Begin sends a one-time code to the chosen verified contact.
+// Begin sends a one-time code to the chosen verified contact, for req.Purpose, and binds
+// the challenge to req.Flow in the ChallengeStore (if that fails, the code is revoked).
 //
 // Before an SMS code goes out, the number's SIM-change history is asked whether it had
 // a SIM change or port within Config.SIMChangeWindow; if so no code is sent and a
@@ -212,6 +236,9 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error
 	if !s.purposes[purpose] {
 		return Challenge{}, fmt.Errorf("%w: purpose %s is not one of otp's nor listed in Config.Purposes", ErrInvalidRequest, purpose)
 	}
+	if err := checkFlow(req.Flow); err != nil {
+		return Challenge{}, err
+	}
 	if err := s.checkLock(ctx, req.Subscriber); err != nil {
 		return Challenge{}, err
 	}
@@ -231,6 +258,10 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error
 	}
 	issued, err := s.send(ctx, c, purpose)
 	if err != nil {
+		return Challenge{}, err
+	}
+	if err := s.bind(ctx, ChallengeBinding{ID: issued.ChallengeID, Subscriber: req.Subscriber, ContactID: c.ID,
+		Flow: req.Flow, Purpose: purpose, ExpiresAt: issued.ExpiresAt}); err != nil {
 		return Challenge{}, err
 	}
 	return Challenge{
@@ -350,9 +381,23 @@ type CompleteRequest struct {
 	ChallengeID string
 	// Code is what the subscriber typed.
 	Code string
+	// Purpose is what the caller expects the proof to be for: otp.PurposeSignIn on a
+	// sign-in screen, the step-up's purpose on a step-up screen. Required; the same
+	// purposes as BeginRequest.Purpose. A contact-code challenge issued for another
+	// purpose fails as a wrong code; an authenticator or recovery code is bound to it,
+	// and the Proof carries it.
+	Purpose otp.Purpose
+	// Flow is the flow the caller is completing (BeginRequest.Flow). Required for
+	// MethodContactCode: a challenge issued in another flow fails as a wrong code.
+	Flow string
 }
 
-// Complete checks a second-factor code and returns a Proof.
+// Complete checks a second-factor code and returns a Proof for req.Purpose.
+//
+// A contact code completes only the challenge Begin bound to the same subscriber, flow
+// and purpose ([ChallengeStore]): one begun in another flow or for another purpose
+// fails as a wrong code, counted. The caller says what it expects; it compares nothing
+// itself. The Proof carries the purpose and its factor's age (Proof.FactorAddedAt).
 //
 // Input that cannot be a code (otp.ErrMalformedCode: letters, no digits, more than 10;
 // ErrMalformedRecoveryCode) is refused without counting; a code of a length the verifier
@@ -371,6 +416,17 @@ func (s *Service) Complete(ctx context.Context, req CompleteRequest) (Proof, err
 		return Proof{}, err
 	}
 	method := cmp.Or(req.Method, MethodContactCode)
+	if err := req.Purpose.Validate(); err != nil {
+		return Proof{}, fmt.Errorf("%w: Purpose: %w", ErrInvalidRequest, err)
+	}
+	if req.Purpose == otp.PurposeContactVerification || !s.purposes[req.Purpose] {
+		return Proof{}, fmt.Errorf("%w: purpose %s cannot be proved with Complete", ErrInvalidRequest, req.Purpose)
+	}
+	if method == MethodContactCode {
+		if err := checkFlow(req.Flow); err != nil {
+			return Proof{}, err
+		}
+	}
 	code := req.Code
 	switch method {
 	case MethodContactCode, MethodAuthenticator:
@@ -395,7 +451,7 @@ func (s *Service) Complete(ctx context.Context, req CompleteRequest) (Proof, err
 	var p Proof
 	switch method {
 	case MethodContactCode:
-		p, err = s.completeContact(ctx, req.Subscriber, req.ChallengeID, code)
+		p, err = s.completeContact(ctx, req, code)
 	case MethodAuthenticator:
 		p, err = s.completeAuthenticator(ctx, req.Subscriber, code)
 	case MethodRecoveryCode:
@@ -407,7 +463,7 @@ func (s *Service) Complete(ctx context.Context, req CompleteRequest) (Proof, err
 	if err := s.fails.ResetFailures(ctx, req.Subscriber); err != nil {
 		return Proof{}, fmt.Errorf("twofactor: failure store: %w", err)
 	}
-	p.Subscriber, p.Method, p.At = req.Subscriber, method, s.cfg.Now()
+	p.Subscriber, p.Method, p.Purpose, p.At = req.Subscriber, method, req.Purpose, s.cfg.Now()
 	p.Tag = s.proofTag(p)
 	return p, nil
 }
@@ -445,9 +501,21 @@ func codeError(err error) error {
 	return fmt.Errorf("twofactor: verifying code: %w", err)
 }
 
-func (s *Service) completeContact(ctx context.Context, subscriber, handle, code string) (Proof, error) {
-	otpID, contactID, purpose, ok := parseHandle(handle)
-	if !ok || purpose == otp.PurposeContactVerification {
+// completeContact checks a contact code. The challenge must be bound (ChallengeStore)
+// to this subscriber, contact, flow and purpose; anything else is a wrong code, counted.
+func (s *Service) completeContact(ctx context.Context, req CompleteRequest, code string) (Proof, error) {
+	subscriber := req.Subscriber
+	otpID, contactID, purpose, ok := parseHandle(req.ChallengeID)
+	if !ok || purpose != req.Purpose {
+		return Proof{}, ErrInvalidCode
+	}
+	b, err := s.challenges.Challenge(ctx, otpID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Proof{}, ErrInvalidCode
+	case err != nil:
+		return Proof{}, fmt.Errorf("twofactor: challenge store: %w", err)
+	case b.Subscriber != subscriber, b.ContactID != contactID, b.Flow != req.Flow, b.Purpose != req.Purpose:
 		return Proof{}, ErrInvalidCode
 	}
 	st, err := s.state(ctx, subscriber)
@@ -468,7 +536,7 @@ func (s *Service) completeContact(ctx context.Context, subscriber, handle, code 
 	}); err != nil {
 		return Proof{}, codeError(err)
 	}
-	p := Proof{Purpose: purpose, ContactID: c.ID, Kind: c.Kind, Masked: c.Masked()}
+	p := Proof{ContactID: c.ID, Kind: c.Kind, Masked: c.Masked(), FactorAddedAt: c.VerifiedAt}
 	if c.Kind == KindPhone {
 		p.Destination = c.Value
 	}
@@ -479,14 +547,15 @@ func (s *Service) completeAuthenticator(ctx context.Context, subscriber, code st
 	if s.auths == nil {
 		return Proof{}, ErrInvalidCode
 	}
-	if _, err := s.auths.Verify(ctx, subscriber, code); err != nil {
+	m, err := s.auths.Verify(ctx, subscriber, code)
+	if err != nil {
 		return Proof{}, codeError(err)
 	}
-	return Proof{}, nil
+	return Proof{FactorAddedAt: m.ConfirmedAt}, nil
 }
 
 func (s *Service) completeRecovery(ctx context.Context, subscriber, code string) (Proof, error) {
-	left, err := s.rec.ConsumeRecoveryCode(ctx, subscriber, hashRecoveryCode(s.recMK, subscriber, code))
+	left, generated, err := s.rec.ConsumeRecoveryCode(ctx, subscriber, hashRecoveryCode(s.recMK, subscriber, code))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return Proof{}, ErrInvalidCode
@@ -497,7 +566,7 @@ func (s *Service) completeRecovery(ctx context.Context, subscriber, code string)
 	if err := s.publish(ctx, e); err != nil {
 		return Proof{}, err
 	}
-	return Proof{}, nil
+	return Proof{FactorAddedAt: generated}, nil
 }
 
 // ProofMethod names the factor in the plain terms other packages use: "totp" for an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carrierguard/carrierguard/otp"
 	"log"
 	"strings"
 
@@ -30,11 +31,11 @@ func ExampleProof_protectionEvidence() {
 	d.quiet = true
 	for _, c := range []twofactor.Contact{phone, email} {
 		d.wait()
-		ch, err := d.svc.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: c.ID})
+		ch, err := d.svc.Begin(ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "sub-42", ContactID: c.ID})
 		if err != nil {
 			log.Fatal(err)
 		}
-		proof, err := d.svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: "sub-42", ChallengeID: ch.ID, Code: d.inbox[c.Value]})
+		proof, err := d.svc.Complete(ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "sub-42", ChallengeID: ch.ID, Code: d.inbox[c.Value]})
 		if err != nil {
 			log.Fatal(err)
 		}

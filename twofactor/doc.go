@@ -17,17 +17,74 @@
 //	}, twofactor.Deps{
 //		Codes:          codes,          // *otp.Codes
 //		Authenticators: authenticators, // *otp.Authenticators, optional
-//		Contacts: store, Recovery: store, Failures: store,
-//		Sender:     gateway,   // your SMS and email delivery
-//		SIMChanges: protect,   // *protection.Service: the SIM-change history
-//		Publisher:  outbox,    // notify.Publisher
+//		Contacts: store, Recovery: store, Failures: store, // store is the ChallengeStore too
+//		Sender:     gateway,                          // your SMS and email delivery
+//		SIMChanges: protect,                          // *protection.Service: the SIM-change history
+//		Publisher:  outbox,                           // notify.Publisher
+//		Gate:       protection.FactorGate(protect),   // Lockdown and risk for factor changes
 //	})
 //
 // Setting up: AddContact (the input is parsed and normalised, and a code is sent to the
-// new contact) → VerifyContact with that code → repeat for a second contact → Enable.
-// Signing in: Begin (the subscriber picks a contact; the code is sent there) → Complete
-// with the code → a Proof. An authenticator-app code or a recovery code goes straight to
-// Complete with MethodAuthenticator or MethodRecoveryCode.
+// new contact) → VerifyContact with that code → repeat for a second contact → Enable,
+// each with the [Reauth] the signed-in session presents (see Adding a factor below).
+// Signing in: Begin (the subscriber picks a contact; the code is sent there, for
+// otp.PurposeSignIn, in the flow of this pending sign-in) → Complete with the code, the
+// purpose and the flow → a Proof of the sign-in. An authenticator-app code or a recovery
+// code goes straight to Complete with MethodAuthenticator or MethodRecoveryCode and the
+// purpose it is entered for.
+//
+// # Purposes and flows
+//
+// Every Proof carries the purpose it was given for ([Proof.Purpose]): a contact code the
+// purpose its message named, an app or recovery code the one the caller passed to
+// Complete ([CompleteRequest.Purpose]). A sign-in proof proves the sign-in only; a
+// step-up proof counts for the one purpose it was asked for, and package protection
+// matches it per action (protection.PurposeFor). This package checks it for its own
+// changes: taking a factor away (Disable, RemoveContact, RemoveAuthenticator) takes a
+// proof for otp.PurposeDisableTwoFactor, adding one a proof for otp.PurposeAddFactor.
+//
+// Each contact-code challenge is bound, server-side, to the flow that began it
+// ([BeginRequest.Flow], an opaque name such as "session:<id>", "signin:<id>" or
+// "case:<id>") and its purpose, in a [ChallengeStore]. Complete names the flow and
+// purpose it expects, and a challenge begun elsewhere or for something else fails as a
+// wrong code (counted): a SIM-swap step-up code cannot complete the thief's pending
+// sign-in, and a code a subscriber asked for in the app cannot be read out to an agent
+// as proof in a case. A contact's verification code is bound the same way, to
+// [ContactFlow] of its contact.
+//
+// # Probation
+//
+// A proof also carries when its factor was added or last changed ([Proof.FactorAddedAt]:
+// a contact's verification, an app's confirmation, a recovery-code set's generation),
+// bound into its tag. A factor within Config.FactorProbation (7 days) of that time is
+// new: its proofs do not take a factor away, add one while 2FA is on, or turn 2FA on
+// ([ErrFactorInProbation]), and package protection does not count them toward SIM
+// changes, port-outs or flag lifts. So a thief who got his own factor in cannot use it
+// to push the owner's out or move the number before the owner hears of it.
+//
+// # Adding a factor
+//
+// AddContact, VerifyContact, EnrollAuthenticator, ConfirmAuthenticator,
+// GenerateRecoveryCodes and Enable add a way to sign in, and each takes a [Reauth] from
+// the server's own records (the session's sign-in and password times, and its proofs):
+//   - while 2FA is off, the password entered within Config.PasswordMaxAge (15 minutes);
+//   - if a verified contact or a confirmed app is on file (and always while 2FA is on,
+//     or to turn it on), a fresh proof for otp.PurposeAddFactor from it, never from the
+//     contact being added;
+//   - while 2FA is on, and to turn it on, from a factor past its probation.
+//
+// Then the [Gate] decides (protection.FactorGate: protection's ActionAddFactor,
+// ActionAddFirstFactor and ActionEnableTwoFactor, so Account Lockdown and risk apply),
+// and the change is announced to every contact on file before it takes effect
+// (TrustedContactAdded, TrustedContactVerified, RecoveryCodesGenerated,
+// TwoFactorEnabled; otp announces a confirmed app itself).
+//
+// A brand-new account with no factor adds its first contact or app with the password
+// alone (FactorChange.First): there is nothing else on file to ask. That factor is new
+// for the probation period, during which it cannot turn 2FA on or take anything away,
+// and a SIM change resting on it alone is held by protection; the account's own address
+// hears of everything meanwhile. 2FA goes on once it is established (or in a store,
+// with an ID).
 //
 // # Trusted contacts
 //
@@ -46,19 +103,15 @@
 //
 // # Fresh proofs
 //
-// Complete returns a Proof: subscriber, method, contact, time, and an HMAC tag under a
-// key derived from Config.HashKey. Keep it server-side (in the session record, say) and
-// pass it back: removing a verified contact, disabling 2FA, and, once 2FA is on, adding a
-// contact or regenerating recovery codes all require one no older than
-// Config.ProofMaxAge (5 minutes), checked by [Service.CheckProof]. A proof by a contact
-// code carries the purpose its message named: disabling 2FA and removing the
-// authenticator app take such a proof only if it was sent for
-// otp.PurposeDisableTwoFactor, and callers should likewise count it only toward
-// actions of its purpose. A proof a client makes up or alters fails the tag. The last verified contact cannot be removed while
-// 2FA is on ([ErrLastContact]); to replace it, add and verify the new one first. A
-// contact left pending from before 2FA was turned on needs a proof to be verified
-// (VerifyContactRequest.Proof). protection.EvidenceFromProof checks a proof with
-// [Service.VerifyProof] and turns it into protection.Evidence; the Proof documentation
+// Complete returns a Proof: subscriber, method, purpose, contact, time, factor age, and
+// an HMAC tag under a key derived from Config.HashKey. Keep it server-side (in the
+// session record, say) and pass it back: removing a verified contact, disabling 2FA and
+// every factor change require one no older than Config.ProofMaxAge (5 minutes), checked
+// by [Service.CheckProof], and given for the right purpose (above). A proof a client
+// makes up or alters fails the tag. The last verified contact cannot be removed while
+// 2FA is on ([ErrLastContact]); to replace it, add and verify the new one first.
+// protection.EvidenceFromProof checks a proof with [Service.VerifyProof] and turns it
+// into protection.Evidence, purpose and factor age included; the Proof documentation
 // shows the mapping. A printed or logged Proof leaves out its tag.
 //
 // # SIM-change awareness
@@ -118,7 +171,9 @@
 //
 // # Stores
 //
-// [ContactStore], [RecoveryStore] and [FailureStore] are small interfaces whose atomic
-// methods carry the guarantees above. store/memory implements all three in
-// memory.TwoFactor; store/storetest holds the suite your own adapter must pass.
+// [ContactStore], [RecoveryStore], [FailureStore] and [ChallengeStore] are small
+// interfaces whose atomic methods carry the guarantees above (the recovery store keeps
+// each set's generation time, the challenge store each challenge's flow and purpose).
+// store/memory implements all four in memory.TwoFactor; store/storetest holds the suite
+// your own adapter must pass.
 package twofactor

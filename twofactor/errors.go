@@ -24,7 +24,13 @@ import (
 //	                        when it is the only second factor (its message says so).
 //	ErrRecentSIMChange      the number had a SIM change or port recently; a
 //	                        *SIMChangeError names the alternatives. Safe to show.
-//	ErrProofRequired        the operation needs a fresh second-factor proof. Safe to show.
+//	ErrProofRequired        the operation needs a fresh second-factor proof (or, for a
+//	                        factor change while 2FA is off, the password re-entered).
+//	                        Safe to show.
+//	ErrFactorInProbation    (wraps ErrProofRequired) the proof came from a factor added
+//	                        within Config.FactorProbation. Safe to show.
+//	ErrChangeRefused        the Gate refused a factor change; the error it wraps says
+//	                        why (from protection, a *protection.DecisionError). Safe to show.
 //	ErrNoSecondFactor       2FA cannot be enabled without a verified contact or
 //	                        authenticator. Safe to show.
 //	ErrMalformedRecoveryCode  the input cannot be a recovery code (not counted).
@@ -50,6 +56,8 @@ var (
 	ErrInvalidRequest     = errors.New("twofactor: invalid request")
 	ErrNotFound           = errors.New("twofactor: not found")
 	ErrConflict           = errors.New("twofactor: the contact was verified meanwhile")
+	ErrFactorInProbation  = fmt.Errorf("%w: the factor that gave it was added too recently to authorise this; use one on file for longer", ErrProofRequired)
+	ErrChangeRefused      = errors.New("twofactor: the account's protection refused the change")
 )
 
 // SIMChangeError is returned by Begin when the chosen number had a SIM change or port

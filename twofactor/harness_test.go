@@ -3,6 +3,7 @@ package twofactor_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,8 +65,37 @@ func (s *simHistory) SIMChangedWithin(ctx context.Context, number string, d time
 	return s.changed[number], s.err
 }
 
+// flow is the flow the harness's challenges are begun and completed in.
+const flow = "session:test"
+
+// probation is the default Config.FactorProbation.
+const probation = 7 * 24 * time.Hour
+
+// recordingGate is a twofactor.Gate that records what it is asked and answers err.
+type recordingGate struct {
+	mu    sync.Mutex
+	asked []twofactor.FactorChange
+	err   error
+}
+
+func (g *recordingGate) AllowFactorChange(ctx context.Context, c twofactor.FactorChange) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.asked = append(g.asked, c)
+	return g.err
+}
+
+func (g *recordingGate) last(t *testing.T) twofactor.FactorChange {
+	t.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	require.NotEmpty(t, g.asked, "the gate was not asked")
+	return g.asked[len(g.asked)-1]
+}
+
 type harness struct {
 	t      *testing.T
+	gate   *recordingGate
 	ctx    context.Context
 	clk    *fakeclock.Clock
 	store  *memory.TwoFactor
@@ -76,14 +106,15 @@ type harness struct {
 	sims   *simHistory
 	events *notify.Recorder
 	svc    *twofactor.Service
-	cfg    twofactor.Config // svc's, with the harness's defaults filled in
+	cfg    twofactor.Config    // svc's, with the harness's defaults filled in
+	apps   map[string]*otp.Key // each subscriber's authenticator app (enrollApp)
 }
 
 var hashKey = testkey.New("twofactor")
 
 func newHarness(t *testing.T, cfg twofactor.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), clk: storetest.NewClock(), sender: &recordingSender{},
+	h := &harness{t: t, ctx: context.Background(), clk: storetest.NewClock(), sender: &recordingSender{}, gate: &recordingGate{}, apps: map[string]*otp.Key{},
 		sims: &simHistory{changed: map[string]bool{}}, events: &notify.Recorder{}}
 	h.store = memory.NewTwoFactor(memory.Options{Now: h.clk.Now})
 	h.otp = memory.NewOTP(memory.Options{Now: h.clk.Now})
@@ -117,22 +148,83 @@ func (h *harness) serviceWith(d twofactor.Deps) *twofactor.Service {
 
 func (h *harness) deps() twofactor.Deps {
 	return twofactor.Deps{Codes: h.codes, Authenticators: h.auths, Contacts: h.store, Recovery: h.store,
-		Failures: h.store, Sender: h.sender, SIMChanges: h.sims, Publisher: h.events}
+		Failures: h.store, Sender: h.sender, SIMChanges: h.sims, Publisher: h.events, Gate: h.gate}
 }
+
+// reauth is what a subscriber signed in just now presents for a factor change: the
+// session and the password, now, and proof.
+func (h *harness) reauth(proof twofactor.Proof) twofactor.Reauth {
+	return twofactor.Reauth{Proof: proof, SignedInAt: h.clk.Now(), PasswordAt: h.clk.Now()}
+}
+
+// addProof returns a fresh proof for otp.PurposeAddFactor from sub's first verified
+// contact, or else from sub's confirmed app, or the zero Proof if sub has neither.
+func (h *harness) addProof(sub string) twofactor.Proof {
+	h.t.Helper()
+	cs, err := h.svc.Contacts(h.ctx, sub)
+	require.NoError(h.t, err)
+	for _, c := range cs {
+		if c.Verified() {
+			return h.proveFor(sub, c.ID, otp.PurposeAddFactor)
+		}
+	}
+	if st, err := h.auths.Status(h.ctx, sub); err == nil && st.Confirmed {
+		return h.appProve(sub, otp.PurposeAddFactor)
+	}
+	return twofactor.Proof{}
+}
+
+// appProve moves to the next time step and completes a code from sub's app for purpose.
+func (h *harness) appProve(sub string, purpose otp.Purpose) twofactor.Proof {
+	h.t.Helper()
+	h.clk.Advance(30 * time.Second)
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: purpose, Subscriber: sub,
+		Method: twofactor.MethodAuthenticator, Code: h.apps[sub].TOTP(h.clk.Now())})
+	require.NoError(h.t, err)
+	return p
+}
+
+// reauthFor is h.reauth with a fresh proof for otp.PurposeAddFactor from sub's first
+// verified contact, if any.
+func (h *harness) reauthFor(sub string) twofactor.Reauth {
+	h.t.Helper()
+	return h.reauth(h.addProof(sub))
+}
+
+// enableReauth lets sub's factors age past the probation and returns what turning 2FA
+// on needs (reauthFor), if sub has a verified contact; otherwise h.reauth of no proof.
+func (h *harness) enableReauth(sub string) twofactor.Reauth {
+	h.t.Helper()
+	st, err := h.svc.Status(h.ctx, sub)
+	require.NoError(h.t, err)
+	if st.Authenticator || slices.ContainsFunc(st.Contacts, twofactor.Contact.Verified) {
+		h.establish()
+	}
+	return h.reauthFor(sub)
+}
+
+// establish moves the clock past the factor probation.
+func (h *harness) establish() { h.clk.Advance(probation + time.Minute) }
 
 // tick moves past otp's resend interval.
 func (h *harness) tick() { h.clk.Advance(2 * time.Second) }
 
-// addVerified adds a contact and verifies it with the code it was sent.
+// addVerified adds a contact and verifies it with the code it was sent. A proof not for
+// otp.PurposeAddFactor (the zero one included) means: one for that from sub's first
+// verified contact or app, if any.
 func (h *harness) addVerified(sub string, kind twofactor.Kind, value string, proof twofactor.Proof) twofactor.Contact {
 	h.t.Helper()
+	if proof.Purpose != otp.PurposeAddFactor {
+		proof = h.addProof(sub)
+	}
 	h.tick()
-	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: sub, Kind: kind, Value: value, Proof: proof})
+	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: sub, Kind: kind, Value: value, Reauth: h.reauth(proof)})
 	require.NoError(h.t, err)
 	msg := h.sender.last(h.t)
 	require.Equal(h.t, otp.PurposeContactVerification, msg.Purpose)
 	require.Equal(h.t, pc.Contact.Value, msg.To)
-	c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: sub, ChallengeID: pc.ChallengeID, Code: msg.Code})
+	c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: sub, ChallengeID: pc.ChallengeID, Code: msg.Code,
+		Reauth: h.reauth(proof)})
 	require.NoError(h.t, err)
 	require.True(h.t, c.Verified())
 	return c
@@ -142,7 +234,7 @@ func (h *harness) addVerified(sub string, kind twofactor.Kind, value string, pro
 func (h *harness) begin(sub, contactID string) twofactor.Challenge {
 	h.t.Helper()
 	h.tick()
-	ch, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: contactID})
+	ch, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: sub, ContactID: contactID})
 	require.NoError(h.t, err)
 	return ch
 }
@@ -151,7 +243,7 @@ func (h *harness) begin(sub, contactID string) twofactor.Challenge {
 func (h *harness) signIn(sub, contactID string) twofactor.Proof {
 	h.t.Helper()
 	ch := h.begin(sub, contactID)
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: h.sender.last(h.t).Code})
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: sub, ChallengeID: ch.ID, Code: h.sender.last(h.t).Code})
 	require.NoError(h.t, err)
 	return p
 }
@@ -160,25 +252,23 @@ func (h *harness) signIn(sub, contactID string) twofactor.Proof {
 func (h *harness) proveFor(sub, contactID string, purpose otp.Purpose) twofactor.Proof {
 	h.t.Helper()
 	h.tick()
-	ch, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: contactID, Purpose: purpose})
+	ch, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: sub, ContactID: contactID, Purpose: purpose})
 	require.NoError(h.t, err)
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: sub, ChallengeID: ch.ID, Code: h.sender.last(h.t).Code})
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: purpose, Flow: flow, Subscriber: sub, ChallengeID: ch.ID, Code: h.sender.last(h.t).Code})
 	require.NoError(h.t, err)
 	return p
 }
 
-// appOnly gives sub a confirmed authenticator app as their only factor, turns 2FA on,
-// and returns a fresh proof by the app.
+// appOnly gives sub a confirmed authenticator app as their only factor, established,
+// turns 2FA on, and returns a fresh proof by the app for otp.PurposeDisableTwoFactor.
 func (h *harness) appOnly(sub string) twofactor.Proof {
 	h.t.Helper()
 	app := h.enrollApp(sub)
 	_, err := h.auths.Confirm(h.ctx, otp.ConfirmRequest{Subscriber: sub, Code: app.TOTP(h.clk.Now())})
 	require.NoError(h.t, err)
-	require.NoError(h.t, h.svc.Enable(h.ctx, sub, twofactor.Origin{}))
-	h.clk.Advance(30 * time.Second)
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: sub, Method: twofactor.MethodAuthenticator, Code: app.TOTP(h.clk.Now())})
-	require.NoError(h.t, err)
-	return p
+	h.establish()
+	require.NoError(h.t, h.svc.Enable(h.ctx, sub, h.reauth(h.appProve(sub, otp.PurposeAddFactor)), twofactor.Origin{}))
+	return h.appProve(sub, otp.PurposeDisableTwoFactor)
 }
 
 // enrollApp starts an authenticator enrollment for sub and returns the app's key, as
@@ -191,15 +281,18 @@ func (h *harness) enrollApp(sub string) *otp.Key {
 	require.NoError(h.t, err)
 	app, err := otp.NewKey(u.Secret, u.Params)
 	require.NoError(h.t, err)
+	h.apps[sub] = app
 	return app
 }
 
-// setUp gives sub a verified email and phone and turns 2FA on.
+// setUp gives sub a verified email and phone, lets them age past the probation and
+// turns 2FA on.
 func (h *harness) setUp(sub string) (email, phone twofactor.Contact) {
 	h.t.Helper()
 	email = h.addVerified(sub, twofactor.KindEmail, "Alice@Example.com", twofactor.Proof{})
 	phone = h.addVerified(sub, twofactor.KindPhone, "07400 123456", twofactor.Proof{})
-	require.NoError(h.t, h.svc.Enable(h.ctx, sub, twofactor.Origin{}))
+	h.establish()
+	require.NoError(h.t, h.svc.Enable(h.ctx, sub, h.reauth(h.proveFor(sub, email.ID, otp.PurposeAddFactor)), twofactor.Origin{}))
 	return email, phone
 }
 

@@ -17,9 +17,9 @@ type AddContactRequest struct {
 	Kind       Kind
 	// Value is the email address or phone number as the subscriber typed it.
 	Value string
-	// Proof is required once 2FA is on (ASVS: full re-authentication before changing
-	// authentication factors); before that the zero Proof will do.
-	Proof Proof
+	// Reauth is what the subscriber re-proved (ASVS: full re-authentication before
+	// changing authentication factors); see Reauth and Service.AddContact.
+	Reauth
 	Origin
 }
 
@@ -33,13 +33,23 @@ type PendingContact struct {
 // AddContact parses and normalises the contact, stores it unverified and sends it a code
 // (purpose otp.PurposeContactVerification). It counts for nothing until VerifyContact.
 //
+// Adding a contact is a factor change. While 2FA is off: the password entered within
+// Config.PasswordMaxAge, and, if the subscriber has a verified contact or an app
+// already, a fresh code from one of them sent for otp.PurposeAddFactor (never only the
+// contact being added). While 2FA is on: a fresh proof for otp.PurposeAddFactor from a
+// factor past its probation. Then the Gate decides. A subscriber with no factor at all
+// adds the first with the password alone; it is new for Config.FactorProbation, and
+// cannot meanwhile turn 2FA on or take anything away.
+//
 // Errors: an ErrInvalidContact that says what is wrong with the input;
 // ErrDuplicateContact; ErrTooManyContacts (at most MaxContacts, pending ones included);
-// ErrProofRequired; a *LockedError while the subscriber is locked out; otp.ErrThrottled (codes for contact verification are throttled per
-// subscriber, so a second contact added within otp's resend interval must wait
-// RetryAfter). If the code cannot be issued or sent, or the event cannot be published,
-// the contact is removed again and the error returned: nothing half-made is left.
-// Publishes notify.TrustedContactAdded, which tells the subscriber's existing contacts.
+// ErrProofRequired, ErrFactorInProbation, ErrChangeRefused; a *LockedError while the
+// subscriber is locked out; otp.ErrThrottled (codes for contact verification are
+// throttled per subscriber, so a second contact added within otp's resend interval must
+// wait RetryAfter). notify.TrustedContactAdded is published first, so the subscriber's
+// existing contacts hear of it before it exists; if that fails nothing is added. If the
+// code cannot be issued or sent, the contact is removed again and the error returned:
+// nothing half-made is left.
 func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (PendingContact, error) {
 	if err := checkSubscriber(req.Subscriber); err != nil {
 		return PendingContact{}, err
@@ -54,20 +64,30 @@ func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (Pendin
 	if err := s.checkLock(ctx, req.Subscriber); err != nil {
 		return PendingContact{}, err // its code could not be entered anyway
 	}
-	st, err := s.state(ctx, req.Subscriber)
+	fs, err := s.factors(ctx, req.Subscriber)
 	if err != nil {
 		return PendingContact{}, err
 	}
-	if st.Enabled {
-		if err := s.CheckProof(req.Subscriber, req.Proof); err != nil {
-			return PendingContact{}, err
+	for _, o := range fs.state.Contacts {
+		if o.Kind == req.Kind && o.Value == value {
+			return PendingContact{}, ErrDuplicateContact
 		}
+	}
+	if len(fs.state.Contacts) >= MaxContacts {
+		return PendingContact{}, ErrTooManyContacts
+	}
+	if err := s.authorizeFactorChange(ctx, fs, FactorAddContact, "", req.Reauth, req.Origin); err != nil {
+		return PendingContact{}, err
 	}
 	id, err := s.newID()
 	if err != nil {
 		return PendingContact{}, err
 	}
 	c := Contact{ID: id, Subscriber: req.Subscriber, Kind: req.Kind, Value: value, CreatedAt: s.cfg.Now()}
+	// Told first: the existing contacts hear of the new one before it exists.
+	if err := s.publish(ctx, s.event(notify.TrustedContactAdded, c.Subscriber, req.Origin, contactAttrs(c))); err != nil {
+		return PendingContact{}, err
+	}
 	switch err := s.states.AddContact(ctx, c, MaxContacts); {
 	case errors.Is(err, ErrDuplicateContact), errors.Is(err, ErrTooManyContacts):
 		return PendingContact{}, err
@@ -88,15 +108,7 @@ func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (Pendin
 	if err != nil {
 		return undo(err)
 	}
-	err = s.publish(ctx, s.event(notify.TrustedContactAdded, c.Subscriber, req.Origin, contactAttrs(c)))
-	if err != nil {
-		cctx, cancel := cleanup.Context(ctx)
-		defer cancel()
-		// The code went out, so it keeps counting toward the resend limits: Revoke, not
-		// Undelivered.
-		if rerr := s.codes.Revoke(cctx, issued.ChallengeID); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
+	if err := s.bindVerification(ctx, c, issued); err != nil {
 		return undo(err)
 	}
 	return PendingContact{Contact: c, ChallengeID: challengeHandle(issued.ChallengeID, c.ID, otp.PurposeContactVerification)}, nil
@@ -130,6 +142,9 @@ func (s *Service) ResendVerification(ctx context.Context, subscriber, contactID 
 	if err != nil {
 		return PendingContact{}, err
 	}
+	if err := s.bindVerification(ctx, c, issued); err != nil {
+		return PendingContact{}, err
+	}
 	return PendingContact{Contact: c, ChallengeID: challengeHandle(issued.ChallengeID, c.ID, otp.PurposeContactVerification)}, nil
 }
 
@@ -138,18 +153,20 @@ type VerifyContactRequest struct {
 	Subscriber  string
 	ChallengeID string
 	Code        string
-	// Proof is required when 2FA is on and the contact was added before it was turned on
-	// (so without a proof); otherwise the zero Proof will do.
-	Proof Proof
+	// Reauth is what the subscriber re-proved: verifying a contact makes it a factor,
+	// so it needs what adding one does (see AddContact), checked again now.
+	Reauth
 	Origin
 }
 
 // VerifyContact checks the code sent by AddContact or ResendVerification and marks the
-// contact verified. A contact added before 2FA was turned on needs a fresh proof in
-// req.Proof once it is on (ErrProofRequired, nothing counted). Attempts count toward the subscriber's lockout like any other code
-// and a success resets the count (harmless: once 2FA is on, adding a contact needs a
-// proof, which resets it anyway). Errors as for Complete. Publishes
-// notify.TrustedContactVerified.
+// contact verified. Verifying makes the contact a factor, so the rules of AddContact
+// apply again, now, before any code is compared (ErrProofRequired and the like,
+// nothing counted): 2FA may have gone on, or another contact been verified, since it
+// was added. Attempts count toward the subscriber's lockout like any other code and a
+// success resets the count (harmless: the change needed a proof or the password).
+// Errors as for Complete. notify.TrustedContactVerified is published before the contact
+// is marked verified; if that fails, it stays pending.
 func (s *Service) VerifyContact(ctx context.Context, req VerifyContactRequest) (Contact, error) {
 	if err := checkSubscriber(req.Subscriber); err != nil {
 		return Contact{}, err
@@ -160,7 +177,7 @@ func (s *Service) VerifyContact(ctx context.Context, req VerifyContactRequest) (
 	if _, err := otp.NormalizeCode(req.Code, 0); err != nil {
 		return Contact{}, err // not a code at all: not counted
 	}
-	if err := s.checkLateVerification(ctx, req); err != nil {
+	if err := s.checkVerification(ctx, req); err != nil {
 		return Contact{}, err // for the signed-in subscriber; nothing compared, not counted
 	}
 	f, err := s.fails.BeginAttempt(ctx, req.Subscriber, s.policy)
@@ -177,6 +194,14 @@ func (s *Service) VerifyContact(ctx context.Context, req VerifyContactRequest) (
 	if err := s.fails.ResetFailures(ctx, req.Subscriber); err != nil {
 		return Contact{}, fmt.Errorf("twofactor: failure store: %w", err)
 	}
+	if !c.Verified() {
+		// Told first: every contact hears of a new factor before it counts.
+		shown := c
+		shown.VerifiedAt = s.cfg.Now()
+		if err := s.publish(ctx, s.event(notify.TrustedContactVerified, c.Subscriber, req.Origin, contactAttrs(shown))); err != nil {
+			return Contact{}, err
+		}
+	}
 	v, err := s.states.VerifyContact(ctx, req.Subscriber, c.ID, s.cfg.Now())
 	switch {
 	case errors.Is(err, ErrNotFound): // removed in the meantime
@@ -184,32 +209,25 @@ func (s *Service) VerifyContact(ctx context.Context, req VerifyContactRequest) (
 	case err != nil:
 		return Contact{}, fmt.Errorf("twofactor: contact store: %w", err)
 	}
-	if c.Verified() {
-		return v, nil // already verified: nothing changed
-	}
-	return v, s.publish(ctx, s.event(notify.TrustedContactVerified, v.Subscriber, req.Origin, contactAttrs(v)))
+	return v, nil
 }
 
-// checkLateVerification requires a fresh proof to verify a contact that was added, without
-// a proof, before 2FA was turned on: verifying it now makes it a trusted contact, and
-// once 2FA is on that needs a proof, as adding one does.
-func (s *Service) checkLateVerification(ctx context.Context, req VerifyContactRequest) error {
+// checkVerification applies AddContact's rules to verifying a pending contact: it is
+// the step that makes the contact a factor.
+func (s *Service) checkVerification(ctx context.Context, req VerifyContactRequest) error {
 	_, contactID, _, ok := parseHandle(req.ChallengeID)
 	if !ok {
 		return nil // a wrong code, counted below
 	}
-	st, err := s.state(ctx, req.Subscriber)
+	fs, err := s.factors(ctx, req.Subscriber)
 	if err != nil {
 		return err
 	}
-	c, ok := st.Contact(contactID)
-	if !ok || c.Verified() || !st.Enabled || !c.CreatedAt.Before(st.EnabledAt) {
-		return nil
+	c, ok := fs.state.Contact(contactID)
+	if !ok || c.Verified() {
+		return nil // a wrong code, counted below; or nothing will change
 	}
-	if err := s.CheckProof(req.Subscriber, req.Proof); err != nil {
-		return fmt.Errorf("%w (the contact was added before 2FA was turned on)", err)
-	}
-	return nil
+	return s.authorizeFactorChange(ctx, fs, FactorVerifyContact, c.ID, req.Reauth, req.Origin)
 }
 
 // checkContactCode verifies a contact-verification code and returns the contact.
@@ -226,6 +244,15 @@ func (s *Service) checkContactCode(ctx context.Context, req VerifyContactRequest
 	if !ok {
 		return Contact{}, ErrInvalidCode
 	}
+	b, err := s.challenges.Challenge(ctx, otpID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Contact{}, ErrInvalidCode
+	case err != nil:
+		return Contact{}, fmt.Errorf("twofactor: challenge store: %w", err)
+	case b.Subscriber != req.Subscriber, b.ContactID != c.ID, b.Flow != ContactFlow(c.ID), b.Purpose != purpose:
+		return Contact{}, ErrInvalidCode
+	}
 	if _, err := s.codes.Verify(ctx, otp.VerifyRequest{
 		ChallengeID: otpID, Subscriber: req.Subscriber, Purpose: purpose, Destination: destination(c), Code: req.Code,
 	}); err != nil {
@@ -234,17 +261,46 @@ func (s *Service) checkContactCode(ctx context.Context, req VerifyContactRequest
 	return c, nil
 }
 
+// ContactFlow is the flow a contact's verification challenges are bound to:
+// "contact:<id>". A verification code completes only there, for that contact.
+func ContactFlow(contactID string) string { return "contact:" + contactID }
+
+// bindVerification binds a verification code just sent to c to c's flow.
+func (s *Service) bindVerification(ctx context.Context, c Contact, issued otp.Issued) error {
+	return s.bind(ctx, ChallengeBinding{ID: issued.ChallengeID, Subscriber: c.Subscriber, ContactID: c.ID,
+		Flow: ContactFlow(c.ID), Purpose: otp.PurposeContactVerification, ExpiresAt: issued.ExpiresAt})
+}
+
+// bind stores the binding of a code just sent. If that fails, the code is revoked: it
+// could complete nothing without its binding, and it went out, so it keeps counting
+// toward the resend limits (Revoke, not Undelivered).
+func (s *Service) bind(ctx context.Context, b ChallengeBinding) error {
+	if err := s.challenges.PutChallenge(ctx, b, s.cfg.Now()); err != nil {
+		err = fmt.Errorf("twofactor: challenge store: %w", err)
+		cctx, cancel := cleanup.Context(ctx)
+		defer cancel()
+		if rerr := s.codes.Revoke(cctx, b.ID); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
+}
+
 // RemoveContactRequest removes a trusted contact.
 type RemoveContactRequest struct {
 	Subscriber string
 	ContactID  string
-	// Proof is required to remove a verified contact; a pending one needs none.
+	// Proof is required to remove a verified contact (given for
+	// otp.PurposeDisableTwoFactor by a factor past its probation); a pending one needs
+	// none.
 	Proof Proof
 	Origin
 }
 
-// RemoveContact removes a trusted contact. A verified contact needs a fresh proof
-// (ErrProofRequired, also when a pending contact is verified while it is being
+// RemoveContact removes a trusted contact. A verified contact needs a fresh proof given
+// for otp.PurposeDisableTwoFactor by a factor past its probation (ErrProofRequired,
+// ErrFactorInProbation; also when a pending contact is verified while it is being
 // removed: the store checks that it is still pending in the same step), and the last
 // verified contact cannot be removed while 2FA is on (ErrLastContact): disable 2FA
 // first, or add and verify the replacement first. To
@@ -268,7 +324,7 @@ func (s *Service) RemoveContact(ctx context.Context, req RemoveContactRequest) e
 		return ErrUnknownContact
 	}
 	if c.Verified() {
-		if err := s.CheckProof(req.Subscriber, req.Proof); err != nil {
+		if err := s.checkDisableProof(req.Subscriber, req.Proof); err != nil {
 			return err
 		}
 	}
@@ -277,7 +333,7 @@ func (s *Service) RemoveContact(ctx context.Context, req RemoveContactRequest) e
 	removed, err := s.states.RemoveContact(ctx, req.Subscriber, c.ID, s.cfg.Now(), !c.Verified())
 	if errors.Is(err, ErrConflict) {
 		// Verified meanwhile (verification is never undone): now it needs the proof.
-		if err := s.CheckProof(req.Subscriber, req.Proof); err != nil {
+		if err := s.checkDisableProof(req.Subscriber, req.Proof); err != nil {
 			return fmt.Errorf("%w (the contact was verified meanwhile)", err)
 		}
 		removed, err = s.states.RemoveContact(ctx, req.Subscriber, c.ID, s.cfg.Now(), false)

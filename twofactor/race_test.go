@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/store/memory"
 	"github.com/carrierguard/carrierguard/twofactor"
 )
@@ -35,11 +36,11 @@ func (s *interleavingStore) State(ctx context.Context, subscriber string) (twofa
 func TestRemoveContactVerifiedMeanwhileNeedsProof(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	email, phone := h.setUp("alice")
-	p := h.signIn("alice", email.ID)
+	p := h.proveFor("alice", email.ID, otp.PurposeDisableTwoFactor)
 	h.tick()
 	// Make room for a pending contact.
 	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: p}))
-	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindPhone, Value: "07400 999888", Proof: p})
+	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindPhone, Value: "07400 999888", Reauth: h.reauthFor("alice")})
 	require.NoError(t, err)
 	code := h.sender.last(t).Code
 
@@ -48,7 +49,7 @@ func TestRemoveContactVerifiedMeanwhileNeedsProof(t *testing.T) {
 	deps.Contacts = wrapped
 	svc := h.serviceWith(deps)
 	wrapped.afterState = func() {
-		c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code})
+		c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code, Reauth: h.reauthFor("alice")})
 		require.NoError(t, err)
 		require.True(t, c.Verified())
 	}
@@ -70,11 +71,11 @@ func TestRemoveContactVerifiedMeanwhileNeedsProof(t *testing.T) {
 	// With a fresh proof the same interleaving ends in the removal of the verified contact.
 	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: pc.Contact.ID, Proof: p}))
 	h.tick()
-	pc, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "a2@example.com", Proof: p})
+	pc, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "a2@example.com", Reauth: h.reauthFor("alice")})
 	require.NoError(t, err)
 	code = h.sender.last(t).Code
 	wrapped.afterState = func() {
-		_, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code})
+		_, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code, Reauth: h.reauthFor("alice")})
 		require.NoError(t, err)
 	}
 	h.events.Reset()
@@ -102,11 +103,40 @@ func (p hookPublisher) Publish(ctx context.Context, e notify.Event) error {
 	return p.Recorder.Publish(ctx, e)
 }
 
-// TestAddContactUndoKeepsContactVerifiedMeanwhile: when AddContact fails after the code
-// went out and takes the new contact back, a contact its owner verified in the meantime
-// is not removed (without a proof) by that clean-up.
+// TestAddContactUndoKeepsContactVerifiedMeanwhile: when AddContact fails after the
+// contact was stored (its code could not be sent) and takes the new contact back, a
+// contact its owner verified in the meantime is not removed (without a proof) by that
+// clean-up.
 func TestAddContactUndoKeepsContactVerifiedMeanwhile(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
+	deps := h.deps()
+	deps.Sender = twofactor.SenderFunc(func(ctx context.Context, m twofactor.Message) error {
+		st, err := h.store.State(h.ctx, m.Subscriber)
+		require.NoError(t, err)
+		require.Len(t, st.Contacts, 1)
+		_, err = h.store.VerifyContact(h.ctx, m.Subscriber, st.Contacts[0].ID, h.clk.Now())
+		require.NoError(t, err)
+		return errGateway
+	})
+	svc := h.serviceWith(deps)
+
+	_, err := svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "a@example.com", Reauth: h.reauthFor("alice")})
+	require.ErrorIs(t, err, errGateway)
+	assert.NotErrorIs(t, err, twofactor.ErrConflict)
+	st, err := h.store.State(h.ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, st.Contacts, 1, "the contact verified meanwhile was removed")
+	assert.True(t, st.Contacts[0].Verified())
+	assert.Empty(t, st.Former)
+}
+
+// Every existing contact hears of a new one before it exists: TrustedContactAdded is
+// published before the contact is stored, and if it cannot be, nothing is added and no
+// code goes out.
+func TestAddContactIsAnnouncedFirst(t *testing.T) {
+	h := newHarness(t, twofactor.Config{})
+	email := h.addVerified("alice", twofactor.KindEmail, "alice@example.com", twofactor.Proof{})
+	re := h.reauthFor("alice")
 	errBus := errors.New("event bus down")
 	deps := h.deps()
 	deps.Publisher = hookPublisher{Recorder: h.events, before: func(e notify.Event) error {
@@ -115,19 +145,16 @@ func TestAddContactUndoKeepsContactVerifiedMeanwhile(t *testing.T) {
 		}
 		st, err := h.store.State(h.ctx, e.Subscriber)
 		require.NoError(t, err)
-		require.Len(t, st.Contacts, 1)
-		_, err = h.store.VerifyContact(h.ctx, e.Subscriber, st.Contacts[0].ID, h.clk.Now())
-		require.NoError(t, err)
+		assert.Len(t, st.Contacts, 1, "the new contact was stored before it was announced")
 		return errBus
 	}}
 	svc := h.serviceWith(deps)
-
-	_, err := svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "a@example.com"})
+	sent := h.sender.count()
+	_, err := svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "mallory@example.net", Reauth: re})
 	require.ErrorIs(t, err, errBus)
-	assert.NotErrorIs(t, err, twofactor.ErrConflict)
 	st, err := h.store.State(h.ctx, "alice")
 	require.NoError(t, err)
-	require.Len(t, st.Contacts, 1, "the contact verified meanwhile was removed")
-	assert.True(t, st.Contacts[0].Verified())
-	assert.Empty(t, st.Former)
+	assert.Len(t, st.Contacts, 1, "a contact nobody heard of was added")
+	assert.Equal(t, email.ID, st.Contacts[0].ID)
+	assert.Equal(t, sent, h.sender.count(), "a code went to a contact nobody heard of")
 }

@@ -106,24 +106,25 @@ func deriveKey(key []byte, label string) []byte {
 // formatted for display ("ABCDE-FGHJK"). Show them once, over the signed-in session; they
 // are not stored in plaintext and cannot be shown again.
 //
-// Once 2FA is on, a fresh proof is required (a session thief must not be able to mint
-// codes that bypass 2FA). notify.RecoveryCodesGenerated is published before the set is
+// A new set is a new factor, so it needs what adding a contact does (see AddContact and
+// Reauth): a session thief must not be able to mint codes that bypass 2FA, and one who
+// got a sign-in code out of the subscriber has no proof for otp.PurposeAddFactor. The
+// set's generation time is kept with it: its codes are new, for Config.FactorProbation,
+// like any factor. notify.RecoveryCodesGenerated is published before the set is
 // replaced, so if publishing fails the old codes still work.
-func (s *Service) GenerateRecoveryCodes(ctx context.Context, subscriber string, proof Proof, o Origin) ([]string, error) {
+func (s *Service) GenerateRecoveryCodes(ctx context.Context, subscriber string, re Reauth, o Origin) ([]string, error) {
 	if err := checkSubscriber(subscriber); err != nil {
 		return nil, err
 	}
 	if err := s.checkOrigin(o); err != nil {
 		return nil, err
 	}
-	st, err := s.state(ctx, subscriber)
+	fs, err := s.factors(ctx, subscriber)
 	if err != nil {
 		return nil, err
 	}
-	if st.Enabled {
-		if err := s.CheckProof(subscriber, proof); err != nil {
-			return nil, err
-		}
+	if err := s.authorizeFactorChange(ctx, fs, FactorRecoveryCodes, "", re, o); err != nil {
+		return nil, err
 	}
 	codes := make([]string, 0, RecoveryCodeCount)
 	hashes := make([][]byte, 0, RecoveryCodeCount)
@@ -144,7 +145,7 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, subscriber string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.rec.ReplaceRecoveryCodes(ctx, subscriber, hashes); err != nil {
+	if err := s.rec.ReplaceRecoveryCodes(ctx, subscriber, hashes, s.cfg.Now()); err != nil {
 		return nil, fmt.Errorf("twofactor: recovery store: %w", err)
 	}
 	for i, c := range codes {

@@ -31,7 +31,7 @@ func TestWrongLengthLooksLikeWrongCode(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, sub := range []string{"alice", "nobody"} {
-		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: sub, Method: twofactor.MethodAuthenticator, Code: "12345678"})
+		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: sub, Method: twofactor.MethodAuthenticator, Code: "12345678"})
 		assert.ErrorIs(t, err, twofactor.ErrInvalidCode, sub)
 		assert.NotErrorIs(t, err, otp.ErrMalformedCode, sub)
 		assert.Equal(t, twofactor.ErrInvalidCode.Error(), err.Error(), sub)
@@ -40,7 +40,7 @@ func TestWrongLengthLooksLikeWrongCode(t *testing.T) {
 	// The same for a contact code: a known contact must not answer differently.
 	_, phone := h.setUp("bob")
 	ch := h.begin("bob", phone.ID)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "bob", ChallengeID: ch.ID, Code: "1234567"})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "bob", ChallengeID: ch.ID, Code: "1234567"})
 	assert.Equal(t, twofactor.ErrInvalidCode, err)
 }
 
@@ -84,7 +84,7 @@ func TestSenderFailureOnCancelledContextLeavesNothing(t *testing.T) {
 	var ctx context.Context
 	ctx, cancel = context.WithCancel(h.ctx)
 	defer cancel()
-	_, err = svc.Begin(ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+	_, err = svc.Begin(ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID})
 	require.ErrorIs(t, err, context.Canceled)
 	require.Len(t, log.ids, 1)
 	_, err = codes.Verify(h.ctx, otp.VerifyRequest{ChallengeID: log.ids[0], Subscriber: "alice", Purpose: otp.PurposeSignIn,
@@ -93,11 +93,11 @@ func TestSenderFailureOnCancelledContextLeavesNothing(t *testing.T) {
 
 	// AddContact: the pending contact must be removed again.
 	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.proveFor("alice", phone.ID, otp.PurposeDisableTwoFactor), twofactor.Origin{}))
-	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: h.signIn("alice", phone.ID)}))
+	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: h.proveFor("alice", phone.ID, otp.PurposeDisableTwoFactor)}))
 	h.tick()
 	ctx, cancel = context.WithCancel(h.ctx)
 	defer cancel()
-	_, err = svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "carol", Kind: twofactor.KindEmail, Value: "carol@example.com"})
+	_, err = svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "carol", Kind: twofactor.KindEmail, Value: "carol@example.com", Reauth: h.reauthFor("carol")})
 	require.ErrorIs(t, err, context.Canceled)
 	cs, err := h.svc.Contacts(h.ctx, "carol")
 	require.NoError(t, err)
@@ -124,7 +124,7 @@ func TestSenderErrorEchoingTheCodeIsRedacted(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}, d)
 	require.NoError(t, err)
 	h.tick()
-	_, err = svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+	_, err = svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID})
 	require.Error(t, err)
 	require.NotEmpty(t, code)
 	assert.ErrorIs(t, err, errGateway, "the sender's error stays matchable")
@@ -134,29 +134,37 @@ func TestSenderErrorEchoingTheCodeIsRedacted(t *testing.T) {
 	assert.NotContains(t, logs.String(), code)
 
 	h.tick()
-	_, err = svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindEmail, Value: "bob@example.com"})
+	_, err = svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindEmail, Value: "bob@example.com", Reauth: h.reauthFor("bob")})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), code)
 	assert.NotContains(t, logs.String(), code)
 }
 
-// A contact left pending when 2FA was turned on was added without a proof. Verifying it
-// later makes it a trusted contact, which once 2FA is on needs a fresh proof, as adding
-// one does; otherwise whoever holds a session (and the pending address) gains a second
-// factor without ever passing one.
+// Verifying a contact is what makes it a factor, so the factor-change rules apply again
+// at verification, whatever applied when it was added: a contact left pending when 2FA
+// went on needs a fresh proof for otp.PurposeAddFactor from an established factor, and
+// without one nothing is compared or counted.
 func TestPendingContactFromBeforeEnableNeedsProof(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	email := h.addVerified("alice", twofactor.KindEmail, "alice@example.com", twofactor.Proof{})
 	h.tick()
-	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "mallory@example.net"})
+	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail,
+		Value: "mallory@example.net", Reauth: h.reauthFor("alice")})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Enable(h.ctx, "alice", h.enableReauth("alice"), twofactor.Origin{}))
+	h.tick()
+	pc, err = h.svc.ResendVerification(h.ctx, "alice", pc.Contact.ID)
 	require.NoError(t, err)
 	code := h.sender.last(t).Code
-	h.clk.Advance(time.Second)
-	require.NoError(t, h.svc.Enable(h.ctx, "alice", twofactor.Origin{}))
 
 	before := len(h.events.Events())
-	_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code})
-	require.ErrorIs(t, err, twofactor.ErrProofRequired)
+	for name, re := range map[string]twofactor.Reauth{
+		"no proof":      h.reauth(twofactor.Proof{}),
+		"sign-in proof": h.reauth(h.signIn("alice", email.ID)),
+	} {
+		_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code, Reauth: re})
+		require.ErrorIs(t, err, twofactor.ErrProofRequired, name)
+	}
 	cs, err := h.svc.Contacts(h.ctx, "alice")
 	require.NoError(t, err)
 	require.Len(t, cs, 2)
@@ -166,16 +174,12 @@ func TestPendingContactFromBeforeEnableNeedsProof(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, st.Lock)
 
-	// With a fresh proof it can be verified (the code is still good: nothing was counted).
-	proof := h.signIn("alice", email.ID)
-	v, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code, Proof: proof})
+	// With a fresh proof for adding a factor it can be verified (the code is still good:
+	// nothing was counted).
+	v, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code,
+		Reauth: h.reauthFor("alice")})
 	require.NoError(t, err)
 	assert.True(t, v.Verified())
-
-	// A contact added once 2FA is on was added with a proof and needs none to verify.
-	h.tick()
-	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: v.ID, Proof: proof}))
-	h.addVerified("alice", twofactor.KindPhone, "07400 123456", proof)
 }
 
 func TestVerifyProofLeavesAgeToTheCaller(t *testing.T) {
@@ -212,7 +216,7 @@ func TestBeginPurposeMustBeKnown(t *testing.T) {
 	sent := h.sender.count()
 	for _, p := range []otp.Purpose{"a", "b", "c", "loyalty.points"} {
 		h.tick()
-		_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID, Purpose: p})
+		_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID, Purpose: p})
 		assert.ErrorIs(t, err, twofactor.ErrInvalidRequest, p)
 	}
 	assert.Equal(t, sent, h.sender.count(), "no code sent for an unlisted purpose")
@@ -220,7 +224,7 @@ func TestBeginPurposeMustBeKnown(t *testing.T) {
 	for _, p := range []otp.Purpose{otp.PurposeSignIn, otp.PurposeSIMSwap, otp.PurposePortOut, otp.PurposeAccountChange,
 		otp.PurposeAccountRecovery, otp.PurposeDisableTwoFactor} {
 		h.tick()
-		_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID, Purpose: p})
+		_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID, Purpose: p})
 		assert.NoError(t, err, p)
 	}
 
@@ -228,9 +232,9 @@ func TestBeginPurposeMustBeKnown(t *testing.T) {
 	h2 := newHarness(t, twofactor.Config{Purposes: []otp.Purpose{"loyalty.points"}})
 	_, phone = h2.setUp("alice")
 	h2.tick()
-	ch, err := h2.svc.Begin(h2.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID, Purpose: "loyalty.points"})
+	ch, err := h2.svc.Begin(h2.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID, Purpose: "loyalty.points"})
 	require.NoError(t, err)
-	p, err := h2.svc.Complete(h2.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: h2.sender.last(t).Code})
+	p, err := h2.svc.Complete(h2.ctx, twofactor.CompleteRequest{Purpose: "loyalty.points", Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: h2.sender.last(t).Code})
 	require.NoError(t, err)
 	assert.Equal(t, otp.Purpose("loyalty.points"), p.Purpose)
 
@@ -297,7 +301,7 @@ func TestEnablePublishesEvenIfTheStateCannotBeReread(t *testing.T) {
 	d := h.deps()
 	d.Contacts = &stateFailsAfterEnable{TwoFactor: h.store}
 	svc := h.serviceWith(d)
-	_ = svc.Enable(h.ctx, "alice", twofactor.Origin{})
+	_ = svc.Enable(h.ctx, "alice", h.enableReauth("alice"), twofactor.Origin{})
 	on, err := h.svc.TwoFactorEnabled(h.ctx, "alice")
 	require.NoError(t, err)
 	require.True(t, on)
@@ -314,7 +318,7 @@ func TestSIMChangeBetweenBeginAndComplete(t *testing.T) {
 	ch := h.begin("alice", phone.ID)
 	code := h.sender.last(t).Code
 	h.sims.changed[phone.Value] = true
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: code})
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: code})
 	require.ErrorIs(t, err, twofactor.ErrRecentSIMChange)
 	assert.True(t, p.IsZero())
 	var sim *twofactor.SIMChangeError
@@ -326,7 +330,7 @@ func TestSIMChangeBetweenBeginAndComplete(t *testing.T) {
 	h.sims.changed[phone.Value] = false
 	ch = h.begin("alice", phone.ID)
 	h.sims.err = errors.New("HLR timeout")
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: h.sender.last(t).Code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: h.sender.last(t).Code})
 	assert.ErrorIs(t, err, h.sims.err)
 	h.sims.err = nil
 	h.signIn("alice", email.ID) // email codes are not affected
@@ -346,15 +350,15 @@ func TestBadOriginChangesNothing(t *testing.T) {
 		before := len(h.events.Events())
 		assert.ErrorIs(t, h.svc.Disable(h.ctx, "alice", proof, o), twofactor.ErrInvalidRequest)
 		assert.ErrorIs(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: proof, Origin: o}), twofactor.ErrInvalidRequest)
-		_, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", proof, o)
+		_, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(proof), o)
 		assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
 		h.tick()
-		_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindEmail, Value: "bob@example.com", Origin: o})
+		_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindEmail, Value: "bob@example.com", Origin: o, Reauth: h.reauthFor("bob")})
 		assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
-		_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: "x.y.contact_verification", Code: "123456", Origin: o})
+		_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: "x.y.contact_verification", Code: "123456", Origin: o, Reauth: h.reauthFor("alice")})
 		assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
 		assert.ErrorIs(t, h.svc.Unlock(h.ctx, "alice", o), twofactor.ErrInvalidRequest)
-		assert.ErrorIs(t, h.svc.Enable(h.ctx, "carol", o), twofactor.ErrInvalidRequest)
+		assert.ErrorIs(t, h.svc.Enable(h.ctx, "carol", h.enableReauth("carol"), o), twofactor.ErrInvalidRequest)
 		assert.Len(t, h.events.Events(), before)
 	}
 	st, err := h.svc.Status(h.ctx, "alice")
@@ -373,7 +377,7 @@ func TestBadOriginChangesNothing(t *testing.T) {
 func TestUnlockNeedsAnAgent(t *testing.T) {
 	h := newHarness(t, twofactor.Config{Lockout: twofactor.LockoutPolicy{Threshold: 1, HardLimit: 1}})
 	h.setUp("alice")
-	_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: "123456"})
+	_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: "123456"})
 	require.ErrorIs(t, err, twofactor.ErrInvalidCode)
 	for _, o := range []twofactor.Origin{{}, {Actor: notify.Actor{Kind: notify.ActorSubscriber}}, {Actor: notify.Actor{Kind: notify.ActorSystem, ID: "cron"}}} {
 		assert.ErrorIs(t, h.svc.Unlock(h.ctx, "alice", o), twofactor.ErrInvalidRequest, o.Actor.Kind)

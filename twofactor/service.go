@@ -38,6 +38,17 @@ type Config struct {
 	// ProofMaxAge is how old a Proof may be and still authorise removing a contact,
 	// disabling 2FA or regenerating recovery codes. Default 5 minutes.
 	ProofMaxAge time.Duration `validate:"omitempty,min=30s,max=1h"`
+	// FactorProbation is how long a factor is new after it was added or changed (a
+	// contact's verification, an app's confirmation, a recovery-code set's generation).
+	// A proof from a new factor does not take a factor away (Disable, RemoveContact,
+	// RemoveAuthenticator), add one while 2FA is on, or turn 2FA on: a thief who got
+	// his own factor in cannot use it to push the owner's out. Default 7 days, the same
+	// as package protection's default probation; keep the two equal.
+	FactorProbation time.Duration `validate:"omitempty,min=1h,max=2400h"`
+	// PasswordMaxAge is how recently the password must have been entered (Reauth's
+	// PasswordAt) to add a factor or turn 2FA on while 2FA is off. Default 15 minutes,
+	// package protection's freshness for a re-entered password.
+	PasswordMaxAge time.Duration `validate:"omitempty,min=1m,max=1h"`
 	// Purposes are the purposes Begin accepts besides otp's own (sign-in, SIM swap,
 	// port-out, account change, account recovery, disabling 2FA). otp limits resends per
 	// subscriber and purpose, so accepting any purpose would let a caller that passes one
@@ -67,6 +78,13 @@ type Deps struct {
 	// *protection.Service satisfies it.
 	SIMChanges SIMChanges
 	Publisher  notify.Publisher
+	// Challenges binds each contact-code challenge to the flow that asked for it. If
+	// nil, Contacts is used when it implements ChallengeStore (memory.TwoFactor does).
+	Challenges ChallengeStore
+	// Gate decides every change that adds a way to sign in (see Gate), after this
+	// package's own checks. Required: protection.FactorGate(protectionService) makes
+	// Account Lockdown and the risk assessment apply.
+	Gate Gate
 }
 
 // Sender delivers a one-time code to a trusted contact. It must be safe for concurrent
@@ -136,19 +154,21 @@ func (f SIMChangesFunc) SIMChangedWithin(ctx context.Context, number string, d t
 // Service runs 2FA for subscribers: trusted contacts, the on/off switch, challenges,
 // recovery codes and the lockout. It is safe for concurrent use.
 type Service struct {
-	cfg     Config
-	policy  LockoutPolicy
-	codes   *otp.Codes
-	auths   *otp.Authenticators
-	states  ContactStore
-	rec     RecoveryStore
-	fails   FailureStore
-	sender  Sender
-	sims    SIMChanges
-	pub     notify.Publisher
-	log     *slog.Logger
-	proofMK []byte // proof tag key, derived from HashKey
-	recMK   []byte // recovery hash key, derived from HashKey
+	cfg        Config
+	policy     LockoutPolicy
+	codes      *otp.Codes
+	auths      *otp.Authenticators
+	states     ContactStore
+	rec        RecoveryStore
+	fails      FailureStore
+	sender     Sender
+	sims       SIMChanges
+	challenges ChallengeStore
+	gate       Gate
+	pub        notify.Publisher
+	log        *slog.Logger
+	proofMK    []byte // proof tag key, derived from HashKey
+	recMK      []byte // recovery hash key, derived from HashKey
 	// purposes are those Begin accepts.
 	purposes map[otp.Purpose]bool
 }
@@ -158,7 +178,8 @@ const maxPurposes = 32
 
 // builtinPurposes are the otp purposes Begin accepts without configuration.
 var builtinPurposes = [...]otp.Purpose{otp.PurposeSignIn, otp.PurposeSIMSwap, otp.PurposePortOut,
-	otp.PurposeAccountChange, otp.PurposeAccountRecovery, otp.PurposeDisableTwoFactor}
+	otp.PurposeAccountChange, otp.PurposeAccountRecovery, otp.PurposeDisableTwoFactor, otp.PurposeAddFactor,
+	otp.PurposeSupportIdentity}
 
 // New validates cfg and deps and returns the service.
 func New(cfg Config, deps Deps) (*Service, error) {
@@ -179,6 +200,15 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, validate.Errorf("twofactor", "Deps.SIMChanges is required (a *protection.Service, or a SIMChangesFunc over your SIM-change source)")
 	case deps.Publisher == nil:
 		return nil, validate.Errorf("twofactor", "Deps.Publisher is required")
+	case deps.Gate == nil:
+		return nil, validate.Errorf("twofactor", "Deps.Gate is required (protection.FactorGate makes one from a *protection.Service)")
+	}
+	if deps.Challenges == nil {
+		cs, ok := deps.Contacts.(ChallengeStore)
+		if !ok {
+			return nil, validate.Errorf("twofactor", "Deps.Challenges is required: Deps.Contacts does not implement ChallengeStore")
+		}
+		deps.Challenges = cs
 	}
 	p := cfg.Lockout.withDefaults()
 	if p.Threshold > p.HardLimit {
@@ -211,6 +241,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	cfg.Lockout = p
 	cfg.SIMChangeWindow = cmp.Or(cfg.SIMChangeWindow, 7*24*time.Hour)
 	cfg.ProofMaxAge = cmp.Or(cfg.ProofMaxAge, 5*time.Minute)
+	cfg.FactorProbation = cmp.Or(cfg.FactorProbation, 7*24*time.Hour)
+	cfg.PasswordMaxAge = cmp.Or(cfg.PasswordMaxAge, 15*time.Minute)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -224,6 +256,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		cfg: cfg, policy: p, codes: deps.Codes, auths: deps.Authenticators,
 		states: deps.Contacts, rec: deps.Recovery, fails: deps.Failures,
 		sender: deps.Sender, sims: deps.SIMChanges, pub: deps.Publisher, log: cfg.Logger, purposes: purposes,
+		challenges: deps.Challenges, gate: deps.Gate,
 		proofMK: deriveKey(cfg.HashKey, "carrierguard/twofactor/proof/v1"),
 		recMK:   deriveKey(cfg.HashKey, "carrierguard/twofactor/recovery/v1"),
 	}, nil
@@ -285,17 +318,23 @@ func (s *Service) state(ctx context.Context, subscriber string) (State, error) {
 
 // authenticatorConfirmed reports whether the subscriber has a confirmed authenticator.
 func (s *Service) authenticatorConfirmed(ctx context.Context, subscriber string) (bool, error) {
+	st, err := s.authenticator(ctx, subscriber)
+	return st.Confirmed, err
+}
+
+// authenticator returns the subscriber's authenticator status (zero if none).
+func (s *Service) authenticator(ctx context.Context, subscriber string) (otp.Status, error) {
 	if s.auths == nil {
-		return false, nil
+		return otp.Status{}, nil
 	}
 	st, err := s.auths.Status(ctx, subscriber)
 	switch {
 	case errors.Is(err, otp.ErrNotEnrolled):
-		return false, nil
+		return otp.Status{}, nil
 	case err != nil:
-		return false, fmt.Errorf("twofactor: authenticator status: %w", err)
+		return otp.Status{}, fmt.Errorf("twofactor: authenticator status: %w", err)
 	}
-	return st.Confirmed, nil
+	return st, nil
 }
 
 // Status is what a UI shows about a subscriber's 2FA.
@@ -351,43 +390,52 @@ func (s *Service) TwoFactorEnabled(ctx context.Context, subscriber string) (bool
 	return st.Enabled, nil
 }
 
-// Enable turns 2FA on. The subscriber needs at least one verified contact or a confirmed
-// authenticator app (ErrNoSecondFactor otherwise). It needs no proof: it only tightens
-// sign-in. Publishes notify.TwoFactorEnabled; enabling when already on does nothing.
-func (s *Service) Enable(ctx context.Context, subscriber string, o Origin) error {
+// Enable turns 2FA on. It is a factor change (see Reauth and Gate): the subscriber needs
+// a verified contact or a confirmed authenticator app (ErrNoSecondFactor otherwise) and a
+// fresh proof from one of them sent for otp.PurposeAddFactor, from a factor past its
+// probation (ErrFactorInProbation), so a thief who added his own contact to an account
+// without one cannot turn 2FA on with it and lock the owner out; while 2FA is off, the
+// password entered within Config.PasswordMaxAge as well. Then the Gate decides.
+// notify.TwoFactorEnabled is published before 2FA goes on, so every contact hears of it
+// first; enabling when already on does nothing.
+func (s *Service) Enable(ctx context.Context, subscriber string, re Reauth, o Origin) error {
 	if err := checkSubscriber(subscriber); err != nil {
 		return err
 	}
 	if err := s.checkOrigin(o); err != nil {
 		return err
 	}
-	auth, err := s.authenticatorConfirmed(ctx, subscriber)
+	fs, err := s.factors(ctx, subscriber)
 	if err != nil {
 		return err
 	}
-	changed, err := s.states.SetEnabled(ctx, subscriber, true, s.cfg.Now(), !auth)
+	if fs.state.Enabled {
+		return nil
+	}
+	if err := s.authorizeFactorChange(ctx, fs, FactorEnable, "", re, o); err != nil {
+		return err
+	}
+	auth := fs.auth.Confirmed
+	attrs := map[string]string{"authenticator": strconv.FormatBool(auth), "contacts": strconv.Itoa(fs.state.verified())}
+	if err := s.publish(ctx, s.event(notify.TwoFactorEnabled, subscriber, o, attrs)); err != nil {
+		return err
+	}
+	_, err = s.states.SetEnabled(ctx, subscriber, true, s.cfg.Now(), !auth)
 	switch {
-	case errors.Is(err, ErrNoSecondFactor):
+	case errors.Is(err, ErrNoSecondFactor): // its contact was removed meanwhile
 		return ErrNoSecondFactor
 	case err != nil:
 		return fmt.Errorf("twofactor: contact store: %w", err)
-	case !changed:
-		return nil
 	}
-	// 2FA is on now: the event goes out whatever happens to the re-read below, which
-	// only counts the contacts for it.
-	attrs := map[string]string{"authenticator": strconv.FormatBool(auth)}
-	st, serr := s.state(ctx, subscriber)
-	if serr == nil {
-		attrs["contacts"] = strconv.Itoa(st.verified())
-	}
-	return errors.Join(s.publish(ctx, s.event(notify.TwoFactorEnabled, subscriber, o, attrs)), serr)
+	return nil
 }
 
 // Disable turns 2FA off. It needs a fresh proof (see CheckProof) for the subscriber,
-// and a code sent to a contact counts only if it was sent for this
-// (otp.PurposeDisableTwoFactor): its message said what it was for, and a subscriber who
-// read out a sign-in code or one "for account change" has not agreed to lose 2FA.
+// given for this (otp.PurposeDisableTwoFactor), whatever its factor: a contact code's
+// message said what it was for, and a subscriber who read out a sign-in code or one "for
+// account change" has not agreed to lose 2FA. The proof's factor must be past its
+// probation (Config.FactorProbation; ErrFactorInProbation otherwise): an app or a
+// contact a thief added today does not take 2FA away.
 // Contacts, recovery codes and the authenticator stay, ready for re-enabling. Publishes
 // notify.TwoFactorDisabled; disabling when already off does nothing.
 func (s *Service) Disable(ctx context.Context, subscriber string, proof Proof, o Origin) error {
@@ -410,18 +458,33 @@ func (s *Service) Disable(ctx context.Context, subscriber string, proof Proof, o
 	return s.publish(ctx, s.event(notify.TwoFactorDisabled, subscriber, o, map[string]string{"method": string(proof.Method)}))
 }
 
-// checkDisableProof is CheckProof for taking a second factor away: a contact code must
-// have been sent for otp.PurposeDisableTwoFactor. Authenticator and recovery codes
-// carry no purpose.
+// checkDisableProof is CheckProof for taking a second factor away: the proof, whatever
+// its method, must have been given for otp.PurposeDisableTwoFactor, by a factor past
+// its probation.
 func (s *Service) checkDisableProof(subscriber string, p Proof) error {
+	return s.checkPurposeProof(subscriber, p, otp.PurposeDisableTwoFactor, true)
+}
+
+// checkPurposeProof is CheckProof, plus: the proof was given for want, and, if
+// established, by a factor past Config.FactorProbation.
+func (s *Service) checkPurposeProof(subscriber string, p Proof, want otp.Purpose, established bool) error {
 	if err := s.CheckProof(subscriber, p); err != nil {
 		return err
 	}
-	if p.Method == MethodContactCode && p.Purpose != otp.PurposeDisableTwoFactor {
-		return fmt.Errorf("%w: a code sent for %s does not take a second factor away; send one for %s",
-			ErrProofRequired, p.Purpose, otp.PurposeDisableTwoFactor)
+	if p.Purpose != want {
+		return fmt.Errorf("%w: a proof given for %s does not authorise this; give one for %s",
+			ErrProofRequired, cmp.Or(p.Purpose, "nothing"), want)
+	}
+	if established && !s.Established(p.FactorAddedAt) {
+		return ErrFactorInProbation
 	}
 	return nil
+}
+
+// Established reports whether a factor added or changed at added is past
+// Config.FactorProbation. The zero time (unknown) is never established.
+func (s *Service) Established(added time.Time) bool {
+	return !added.IsZero() && s.cfg.Now().Sub(added) >= s.cfg.FactorProbation
 }
 
 // Unlock lifts a lockout, timed or hard, and resets the failure count. It is for support

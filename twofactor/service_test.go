@@ -42,6 +42,10 @@ func TestNewValidates(t *testing.T) {
 		{"no codes", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Codes = nil }, "Deps.Codes is required"},
 		{"no publisher", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Publisher = nil }, "Deps.Publisher is required"},
 		{"no failure store", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Failures = nil }, "Deps.Failures"},
+		{"no gate", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Gate = nil }, "Deps.Gate is required"},
+		{"no challenge store", twofactor.Config{HashKey: hashKey}, func(d *twofactor.Deps) { d.Contacts = contactsOnly{h.store} }, "Deps.Challenges is required"},
+		{"probation too short", twofactor.Config{HashKey: hashKey, FactorProbation: 30 * time.Minute}, nil, "FactorProbation must be at least"},
+		{"password window too long", twofactor.Config{HashKey: hashKey, PasswordMaxAge: 2 * time.Hour}, nil, "PasswordMaxAge must be at most"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +104,7 @@ func TestTwoContactsFlow(t *testing.T) {
 	assert.Equal(t, twofactor.Message{Subscriber: "alice", Kind: twofactor.KindEmail, To: "alice@example.com",
 		Code: msg.Code, Purpose: otp.PurposeSignIn, ExpiresAt: ch.ExpiresAt}, msg)
 	assert.Len(t, msg.Code, 6)
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: msg.Code})
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: msg.Code})
 	require.NoError(t, err)
 	assert.Equal(t, twofactor.MethodContactCode, p.Method)
 	assert.Equal(t, email.ID, p.ContactID)
@@ -111,7 +115,7 @@ func TestTwoContactsFlow(t *testing.T) {
 	require.NoError(t, h.svc.CheckProof("alice", p))
 
 	// The code is accepted once.
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: msg.Code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: msg.Code})
 	assert.ErrorIs(t, err, otp.ErrReplay)
 
 	// Sign in by SMS.
@@ -126,7 +130,7 @@ func TestTwoContactsFlow(t *testing.T) {
 	// A code sent to one contact does not verify as the other: the contact is bound in.
 	ch = h.begin("alice", phone.ID)
 	forged := strings.Replace(ch.ID, phone.ID, email.ID, 1)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: forged, Code: h.sender.last(t).Code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: forged, Code: h.sender.last(t).Code})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
 
 	noSecrets(t, h.events.Events(), "+447400123456", "alice@example.com", msg.Code)
@@ -180,7 +184,7 @@ func TestAddContactInput(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	add := func(kind twofactor.Kind, v string) error {
 		h.tick()
-		_, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: kind, Value: v})
+		_, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: kind, Value: v, Reauth: h.reauthFor("alice")})
 		return err
 	}
 	tests := []struct {
@@ -216,11 +220,11 @@ func TestAddContactInput(t *testing.T) {
 	}
 
 	// Pending contacts do not count.
-	assert.ErrorIs(t, h.svc.Enable(h.ctx, "alice", twofactor.Origin{}), twofactor.ErrNoSecondFactor)
+	assert.ErrorIs(t, h.svc.Enable(h.ctx, "alice", h.enableReauth("alice"), twofactor.Origin{}), twofactor.ErrNoSecondFactor)
 	h.tick()
-	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: cs[0].ID})
+	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: cs[0].ID})
 	assert.ErrorIs(t, err, twofactor.ErrContactNotVerified)
-	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: "nope"})
+	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: "nope"})
 	assert.ErrorIs(t, err, twofactor.ErrUnknownContact)
 
 	// A contact-verification code is no sign-in proof, and a sign-in handle does not verify a contact.
@@ -228,11 +232,11 @@ func TestAddContactInput(t *testing.T) {
 	pc, err := h.svc.ResendVerification(h.ctx, "alice", cs[0].ID)
 	require.NoError(t, err)
 	code := h.sender.last(t).Code
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
-	_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: wrongCode(code)})
+	_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: wrongCode(code), Reauth: h.reauthFor("alice")})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
-	c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code})
+	c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code, Reauth: h.reauthFor("alice")})
 	require.NoError(t, err)
 	assert.True(t, c.Verified())
 	_, err = h.svc.ResendVerification(h.ctx, "alice", c.ID)
@@ -247,12 +251,12 @@ func TestContactChangesNeedProofOnce2FAIsOn(t *testing.T) {
 	// Removing a verified contact needs a fresh proof.
 	err := h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID})
 	assert.ErrorIs(t, err, twofactor.ErrProofRequired)
-	p := h.signIn("alice", email.ID)
+	p := h.proveFor("alice", email.ID, otp.PurposeDisableTwoFactor)
 	h.clk.Advance(6 * time.Minute)
 	err = h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: p})
 	assert.ErrorIs(t, err, twofactor.ErrProofRequired, "a stale proof does not do")
 
-	p = h.signIn("alice", email.ID)
+	p = h.proveFor("alice", email.ID, otp.PurposeDisableTwoFactor)
 	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: p}))
 	ev, ok := h.events.Last(notify.TrustedContactRemoved)
 	require.True(t, ok)
@@ -266,9 +270,9 @@ func TestContactChangesNeedProofOnce2FAIsOn(t *testing.T) {
 
 	// Replacing: adding needs the proof too, then verify the new one, then remove the old.
 	h.tick()
-	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindPhone, Value: "07400 999888"})
+	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindPhone, Value: "07400 999888", Reauth: h.reauth(twofactor.Proof{})})
 	assert.ErrorIs(t, err, twofactor.ErrProofRequired)
-	newPhone := h.addVerified("alice", twofactor.KindPhone, "07400 999888", p)
+	newPhone := h.addVerified("alice", twofactor.KindPhone, "07400 999888", twofactor.Proof{})
 	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: email.ID, Proof: p}))
 	cs, err := h.svc.Contacts(h.ctx, "alice")
 	require.NoError(t, err)
@@ -276,15 +280,16 @@ func TestContactChangesNeedProofOnce2FAIsOn(t *testing.T) {
 	assert.Equal(t, newPhone.ID, cs[0].ID)
 
 	// A pending contact can be removed without a proof.
-	h.tick()
-	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "a2@example.com", Proof: p})
+	h.establish()
+	pc, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "a2@example.com", Reauth: h.reauthFor("alice")})
 	require.NoError(t, err)
 	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: pc.Contact.ID}))
 
 	// Disabling needs a proof for that purpose; then the last contact can go (with a proof).
 	assert.ErrorIs(t, h.svc.Disable(h.ctx, "alice", twofactor.Proof{}, twofactor.Origin{}), twofactor.ErrProofRequired)
-	require.Equal(t, otp.PurposeSignIn, p.Purpose)
-	assert.ErrorIs(t, h.svc.Disable(h.ctx, "alice", p, twofactor.Origin{}), twofactor.ErrProofRequired, "a sign-in code does not turn 2FA off")
+	si := h.signIn("alice", newPhone.ID)
+	require.Equal(t, otp.PurposeSignIn, si.Purpose)
+	assert.ErrorIs(t, h.svc.Disable(h.ctx, "alice", si, twofactor.Origin{}), twofactor.ErrProofRequired, "a sign-in code does not turn 2FA off")
 	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.proveFor("alice", newPhone.ID, otp.PurposeDisableTwoFactor), twofactor.Origin{Channel: "web"}))
 	ev, _ = h.events.Last(notify.TwoFactorDisabled)
 	assert.Equal(t, "web", ev.Channel)
@@ -292,7 +297,8 @@ func TestContactChangesNeedProofOnce2FAIsOn(t *testing.T) {
 	on, err := h.svc.TwoFactorEnabled(h.ctx, "alice")
 	require.NoError(t, err)
 	assert.False(t, on)
-	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: newPhone.ID, Proof: p}))
+	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: newPhone.ID,
+		Proof: h.proveFor("alice", newPhone.ID, otp.PurposeDisableTwoFactor)}))
 
 	assert.Equal(t, []notify.Type{
 		notify.TrustedContactRemoved,
@@ -309,7 +315,7 @@ func TestRecentSIMChange(t *testing.T) {
 	h.sims.changed["+447400123456"] = true
 
 	h.tick()
-	_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+	_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID})
 	require.ErrorIs(t, err, twofactor.ErrRecentSIMChange)
 	var se *twofactor.SIMChangeError
 	require.ErrorAs(t, err, &se)
@@ -329,7 +335,7 @@ func TestRecentSIMChange(t *testing.T) {
 	h.sims.changed = map[string]bool{}
 	h.sims.err = errors.New("history unavailable")
 	h.tick()
-	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID})
 	assert.ErrorIs(t, err, h.sims.err)
 	assert.Equal(t, sent+1, h.sender.count())
 
@@ -344,7 +350,7 @@ func TestSenderFailure(t *testing.T) {
 	h.sender.fail = errGateway
 
 	h.tick()
-	_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+	_, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID})
 	require.ErrorIs(t, err, errGateway)
 	st, err := h.svc.Status(h.ctx, "alice")
 	require.NoError(t, err)
@@ -355,9 +361,10 @@ func TestSenderFailure(t *testing.T) {
 	// Adding a contact whose code cannot be sent leaves nothing behind.
 	require.NoError(t, h.svc.Disable(h.ctx, "alice", h.proveFor("alice", phone.ID, otp.PurposeDisableTwoFactor), twofactor.Origin{}))
 	email := h.addVerified("bob", twofactor.KindEmail, "bob@example.com", twofactor.Proof{})
+	re := h.reauthFor("bob")
 	h.sender.fail = errGateway
 	h.tick()
-	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindPhone, Value: "07400 111222"})
+	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindPhone, Value: "07400 111222", Reauth: re})
 	require.ErrorIs(t, err, errGateway)
 	cs, err := h.svc.Contacts(h.ctx, "bob")
 	require.NoError(t, err)
@@ -398,7 +405,7 @@ func TestSendFailureRevokesTheChallenge(t *testing.T) {
 
 	h.sender.fail = errGateway
 	h.tick()
-	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID})
 	require.ErrorIs(t, err, errGateway)
 	last := spy.created[len(spy.created)-1]
 	assert.Equal(t, []string{last}, spy.deleted, "the undelivered challenge, and only it, is revoked")
@@ -410,7 +417,7 @@ func TestSendFailureRevokesTheChallenge(t *testing.T) {
 
 	// Adding a contact: the challenge is revoked as well as the contact removed.
 	h.tick()
-	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindEmail, Value: "bob@example.com"})
+	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "bob", Kind: twofactor.KindEmail, Value: "bob@example.com", Reauth: h.reauthFor("bob")})
 	require.ErrorIs(t, err, errGateway)
 	assert.Len(t, spy.deleted, 2)
 	assert.Equal(t, spy.created[len(spy.created)-1], spy.deleted[1])
@@ -427,7 +434,7 @@ func TestSendFailureIsNotThrottled(t *testing.T) {
 	require.NoError(t, err)
 	h.svc = h.serviceWith(h.deps())
 	begin := func() (twofactor.Challenge, error) {
-		return h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: phone.ID})
+		return h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: phone.ID})
 	}
 
 	h.sender.fail = errGateway
@@ -446,7 +453,7 @@ func TestSendFailureIsNotThrottled(t *testing.T) {
 	require.NoError(t, err, "the code goes out once the sender works")
 	msg := h.sender.last(t)
 	assert.Equal(t, phone.Value, msg.To)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: msg.Code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: msg.Code})
 	require.NoError(t, err)
 	// Delivered codes still count.
 	_, err = begin()
@@ -456,8 +463,7 @@ func TestSendFailureIsNotThrottled(t *testing.T) {
 func TestLockout(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	email, phone := h.setUp("alice")
-	p0 := h.signIn("alice", email.ID)
-	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", p0, twofactor.Origin{})
+	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauthFor("alice"), twofactor.Origin{})
 	require.NoError(t, err)
 	h.events.Reset()
 	start := h.clk.Now()
@@ -467,15 +473,15 @@ func TestLockout(t *testing.T) {
 	ch := h.begin("alice", phone.ID)
 	right := h.sender.last(t).Code
 	for range 2 {
-		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: wrongCode(right)})
+		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: wrongCode(right)})
 		assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
 	}
 	for range 2 {
-		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ABCDE-FGHJK"})
+		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ABCDE-FGHJK"})
 		assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
 	}
 	assert.Empty(t, h.events.Types(), "no lockout yet")
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: "123456"})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: "123456"})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode, "the attempt that starts a lockout still says the code was wrong")
 
 	ev, ok := h.events.Last(notify.Lockout)
@@ -485,23 +491,23 @@ func TestLockout(t *testing.T) {
 	assert.Equal(t, notify.ActorSystem, ev.Actor.Kind)
 
 	// Locked: even the right code is refused, nothing is compared, no code is sent.
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: right})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: right})
 	var le *twofactor.LockedError
 	require.ErrorAs(t, err, &le)
 	assert.True(t, le.Until.Equal(until))
 	assert.False(t, le.Hard)
 	assert.ErrorIs(t, err, twofactor.ErrLocked)
 	sent := h.sender.count()
-	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: email.ID})
+	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: email.ID})
 	assert.ErrorIs(t, err, twofactor.ErrLocked)
 	assert.Equal(t, sent, h.sender.count())
 	st, err := h.svc.Status(h.ctx, "alice")
 	require.NoError(t, err)
 	require.NotNil(t, st.Lock)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[0]})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[0]})
 	assert.ErrorIs(t, err, twofactor.ErrLocked)
 	h.tick()
-	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "new@example.com", Proof: p0})
+	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail, Value: "new@example.com", Reauth: h.reauth(twofactor.Proof{})})
 	assert.ErrorIs(t, err, twofactor.ErrLocked, "no verification codes while locked")
 	left, _ := h.store.RecoveryCodesLeft(h.ctx, "alice")
 	assert.Equal(t, 10, left, "a locked attempt does not use up a recovery code")
@@ -519,14 +525,14 @@ func TestLockout(t *testing.T) {
 	// that for 30.
 	fail := func(n int) {
 		for range n {
-			_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ZZZZZ-ZZZZZ"})
+			_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ZZZZZ-ZZZZZ"})
 			require.ErrorIs(t, err, twofactor.ErrInvalidCode)
 		}
 	}
 	fail(5)
 	h.clk.Advance(15 * time.Minute)
 	fail(5)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ZZZZZ-ZZZZZ"})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ZZZZZ-ZZZZZ"})
 	require.ErrorAs(t, err, &le)
 	assert.True(t, le.Until.Equal(h.clk.Now().Add(30*time.Minute)))
 }
@@ -535,7 +541,7 @@ func TestHardLockAndUnlock(t *testing.T) {
 	h := newHarness(t, twofactor.Config{Lockout: twofactor.LockoutPolicy{Threshold: 3, Base: time.Minute, HardLimit: 6}})
 	email, _ := h.setUp("alice")
 	attempt := func() error {
-		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ZZZZZ-ZZZZZ"})
+		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ZZZZZ-ZZZZZ"})
 		return err
 	}
 	for i := 1; i <= 6; i++ {
@@ -576,23 +582,23 @@ func TestUnknownSubscriberLooksLikeWrongCode(t *testing.T) {
 		if m == twofactor.MethodRecoveryCode {
 			c = "ABCDE-FGHJK"
 		}
-		_, known := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: m, ChallengeID: ch.ID, Code: c})
+		_, known := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: m, ChallengeID: ch.ID, Code: c})
 		ghostCode := code // for a contact code: the code alice received, right in every way but the subscriber
 		if m != twofactor.MethodContactCode {
 			ghostCode = c
 		}
-		_, ghost := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "ghost", Method: m, ChallengeID: ch.ID, Code: ghostCode})
+		_, ghost := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "ghost", Method: m, ChallengeID: ch.ID, Code: ghostCode})
 		require.ErrorIs(t, known, twofactor.ErrInvalidCode, m)
 		assert.Equal(t, known.Error(), ghost.Error(), m)
 	}
 	// Garbage handles too.
-	_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "ghost", ChallengeID: "not-a-handle", Code: code})
+	_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "ghost", ChallengeID: "not-a-handle", Code: code})
 	assert.Equal(t, twofactor.ErrInvalidCode, err)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "ghost", ChallengeID: ch.ID, Code: code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "ghost", ChallengeID: ch.ID, Code: code})
 	assert.Equal(t, twofactor.ErrInvalidCode, err)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "ghost", ChallengeID: ch.ID, Code: code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "ghost", ChallengeID: ch.ID, Code: code})
 	assert.ErrorIs(t, err, twofactor.ErrLocked, "five failures lock a ghost just as they would a subscriber")
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: code})
 	assert.NoError(t, err, "the ghost's failures are its own; alice has made three")
 }
 
@@ -601,10 +607,13 @@ func TestRecoveryCodes(t *testing.T) {
 	email, _ := h.setUp("alice")
 
 	// 2FA is on, so generating needs a proof.
-	_, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", twofactor.Proof{}, twofactor.Origin{})
+	_, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(twofactor.Proof{}), twofactor.Origin{})
 	require.ErrorIs(t, err, twofactor.ErrProofRequired)
-	p0 := h.signIn("alice", email.ID)
-	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", p0, twofactor.Origin{})
+	// A sign-in proof is no consent to a new factor.
+	_, err = h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(h.signIn("alice", email.ID)), twofactor.Origin{})
+	require.ErrorIs(t, err, twofactor.ErrProofRequired)
+	p0 := h.proveFor("alice", email.ID, otp.PurposeAddFactor)
+	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(p0), twofactor.Origin{})
 	require.NoError(t, err)
 	require.Len(t, codes, twofactor.RecoveryCodeCount)
 	seen := map[string]bool{}
@@ -623,7 +632,7 @@ func TestRecoveryCodes(t *testing.T) {
 
 	// Use one, typed loosely.
 	typed := strings.ToLower(strings.ReplaceAll(codes[3], "-", " "))
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: typed})
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: typed})
 	require.NoError(t, err)
 	assert.Equal(t, twofactor.MethodRecoveryCode, p.Method)
 	assert.Empty(t, p.ContactID)
@@ -634,28 +643,37 @@ func TestRecoveryCodes(t *testing.T) {
 	assert.Equal(t, "9", ev.Attributes["remaining"])
 
 	// Single use; another subscriber's codes are not ours.
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[3]})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[3]})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "bob", Method: twofactor.MethodRecoveryCode, Code: codes[4]})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "bob", Method: twofactor.MethodRecoveryCode, Code: codes[4]})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ABC"})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ABC"})
 	assert.ErrorIs(t, err, twofactor.ErrMalformedRecoveryCode)
 
 	st, err := h.svc.Status(h.ctx, "alice")
 	require.NoError(t, err)
 	assert.Equal(t, 9, st.RecoveryCodesLeft)
 
-	// Regenerating replaces the whole set.
-	fresh, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", p, twofactor.Origin{})
+	// A recovery code of a set generated today is no proof for a new factor, even
+	// entered for that.
+	_, err = h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(p), twofactor.Origin{})
+	assert.ErrorIs(t, err, twofactor.ErrProofRequired, "a sign-in recovery code")
+	pa, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeAddFactor, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[7]})
 	require.NoError(t, err)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[5]})
+	_, err = h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(pa), twofactor.Origin{})
+	assert.ErrorIs(t, err, twofactor.ErrFactorInProbation, "a recovery code of a set generated today")
+
+	// Regenerating replaces the whole set.
+	fresh, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauthFor("alice"), twofactor.Origin{})
+	require.NoError(t, err)
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[5]})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: fresh[5]})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: fresh[5]})
 	require.NoError(t, err)
 
 	// 64 concurrent uses of one code: one proof.
 	errs := storetest.ExactlyOnce(t, storetest.Contenders, func(int) error {
-		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: fresh[6]})
+		_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: fresh[6]})
 		return err
 	})
 	for _, err := range errs {
@@ -668,17 +686,17 @@ func TestRecoveryCodes(t *testing.T) {
 
 func TestRecoveryCodeUseNotNotifiedGivesNoProof(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
-	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", twofactor.Proof{}, twofactor.Origin{})
+	codes, err := h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(twofactor.Proof{}), twofactor.Origin{})
 	require.NoError(t, err)
 	h.events.Err = errors.New("outbox down")
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[0]})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[0]})
 	assert.ErrorIs(t, err, h.events.Err)
 
 	// Regenerating when the event cannot be published keeps the old set.
-	_, err = h.svc.GenerateRecoveryCodes(h.ctx, "alice", twofactor.Proof{}, twofactor.Origin{})
+	_, err = h.svc.GenerateRecoveryCodes(h.ctx, "alice", h.reauth(twofactor.Proof{}), twofactor.Origin{})
 	assert.ErrorIs(t, err, h.events.Err)
 	h.events.Err = nil
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[1]})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: codes[1]})
 	assert.NoError(t, err)
 }
 
@@ -687,19 +705,19 @@ func TestAuthenticator(t *testing.T) {
 	app := h.enrollApp("alice")
 
 	// A pending enrollment is not a second factor.
-	assert.ErrorIs(t, h.svc.Enable(h.ctx, "alice", twofactor.Origin{}), twofactor.ErrNoSecondFactor)
+	assert.ErrorIs(t, h.svc.Enable(h.ctx, "alice", h.enableReauth("alice"), twofactor.Origin{}), twofactor.ErrNoSecondFactor)
 	_, err := h.auths.Confirm(h.ctx, otp.ConfirmRequest{Subscriber: "alice", Code: app.TOTP(h.clk.Now())})
 	require.NoError(t, err)
-	require.NoError(t, h.svc.Enable(h.ctx, "alice", twofactor.Origin{}), "an authenticator alone is enough")
+	require.NoError(t, h.svc.Enable(h.ctx, "alice", h.enableReauth("alice"), twofactor.Origin{}), "an authenticator alone is enough")
 	ev, _ := h.events.Last(notify.TwoFactorEnabled)
 	assert.Equal(t, "true", ev.Attributes["authenticator"])
 
 	h.clk.Advance(30 * time.Second)
 	code := app.TOTP(h.clk.Now())
-	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: code})
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: code})
 	require.NoError(t, err)
 	assert.Equal(t, twofactor.MethodAuthenticator, p.Method)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: code})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: code})
 	assert.ErrorIs(t, err, otp.ErrReplay)
 	st, err := h.svc.Status(h.ctx, "alice")
 	require.NoError(t, err)
@@ -710,29 +728,29 @@ func TestAuthenticator(t *testing.T) {
 	d.Authenticators = nil
 	bare := h.serviceWith(d)
 	h.clk.Advance(30 * time.Second)
-	_, err = bare.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: app.TOTP(h.clk.Now())})
+	_, err = bare.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: app.TOTP(h.clk.Now())})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidCode)
 }
 
 func TestBadRequests(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
-	_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "", Code: "123456"})
+	_, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "", Code: "123456"})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: "carrier-pigeon", Code: "123456"})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: "carrier-pigeon", Code: "123456"})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
 	for _, code := range []string{"", "12a456", "12345678901", strings.Repeat("1", 200)} {
-		_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: "x.y.sign_in", Code: code})
+		_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: "x.y.sign_in", Code: code})
 		assert.ErrorIs(t, err, otp.ErrMalformedCode, code)
-		_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: code})
+		_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodAuthenticator, Code: code})
 		assert.ErrorIs(t, err, otp.ErrMalformedCode, code)
-		_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: "x.y.contact_verification", Code: code})
+		_, err = h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: "x.y.contact_verification", Code: code, Reauth: h.reauthFor("alice")})
 		assert.ErrorIs(t, err, otp.ErrMalformedCode, code)
 	}
-	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ABCDE-FGHJ1"})
+	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", Method: twofactor.MethodRecoveryCode, Code: "ABCDE-FGHJ1"})
 	assert.ErrorIs(t, err, twofactor.ErrMalformedRecoveryCode)
-	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: "x", Purpose: otp.PurposeContactVerification})
+	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: "x", Purpose: otp.PurposeContactVerification})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
-	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: "x", Purpose: "Bad Purpose"})
+	_, err = h.svc.Begin(h.ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: "x", Purpose: "Bad Purpose"})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
 	f, err := h.store.Failures(h.ctx, "alice")
 	require.NoError(t, err)
@@ -756,11 +774,11 @@ func TestStoreErrorsFailClosed(t *testing.T) {
 	ch := h.begin("alice", email.ID)
 	ctx, cancel := context.WithCancel(h.ctx)
 	cancel() // every memory store call now fails
-	_, err := h.svc.Complete(ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: h.sender.last(t).Code})
+	_, err := h.svc.Complete(ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: ch.ID, Code: h.sender.last(t).Code})
 	assert.ErrorIs(t, err, context.Canceled)
-	_, err = h.svc.Begin(ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: email.ID})
+	_, err = h.svc.Begin(ctx, twofactor.BeginRequest{Flow: flow, Subscriber: "alice", ContactID: email.ID})
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, h.svc.Enable(ctx, "alice", twofactor.Origin{}), context.Canceled)
+	assert.ErrorIs(t, h.svc.Enable(ctx, "alice", h.enableReauth("alice"), twofactor.Origin{}), context.Canceled)
 	_, err = h.svc.Status(ctx, "alice")
 	assert.ErrorIs(t, err, context.Canceled)
 }
@@ -790,9 +808,9 @@ func TestRecipientsForNotify(t *testing.T) {
 	email, phone := h.setUp("alice")
 	h.tick()
 	_, err := h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindEmail,
-		Value: "x@example.com", Proof: h.signIn("alice", email.ID)})
+		Value: "x@example.com", Reauth: h.reauth(h.signIn("alice", email.ID))})
 	assert.ErrorIs(t, err, twofactor.ErrTooManyContacts, "two already")
-	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: h.signIn("alice", email.ID)}))
+	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: h.proveFor("alice", email.ID, otp.PurposeDisableTwoFactor)}))
 
 	contacts, former, err := h.svc.Recipients(h.ctx, "alice")
 	require.NoError(t, err)
@@ -813,7 +831,7 @@ func TestRecipientsForNotify(t *testing.T) {
 	// Pending contacts are not recipients.
 	h.tick()
 	_, err = h.svc.AddContact(h.ctx, twofactor.AddContactRequest{Subscriber: "alice", Kind: twofactor.KindPhone,
-		Value: "07400 555666", Proof: h.signIn("alice", email.ID)})
+		Value: "07400 555666", Reauth: h.reauthFor("alice")})
 	require.NoError(t, err)
 	contacts, _, err = h.svc.Recipients(h.ctx, "alice")
 	require.NoError(t, err)
@@ -826,6 +844,7 @@ func TestRecipientsForNotify(t *testing.T) {
 func TestTakingAFactorAwayNeedsItsPurpose(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	phone := h.addVerified("alice", twofactor.KindPhone, "07400 123456", h.appOnly("alice"))
+	h.establish() // so that only the purpose can refuse the codes below
 
 	for _, purpose := range []otp.Purpose{otp.PurposeSignIn, otp.PurposeAccountChange, otp.PurposeSIMSwap, otp.PurposePortOut} {
 		p := h.proveFor("alice", phone.ID, purpose)
@@ -845,3 +864,6 @@ func TestTakingAFactorAwayNeedsItsPurpose(t *testing.T) {
 	assert.False(t, st.Enabled)
 	assert.False(t, st.Authenticator)
 }
+
+// contactsOnly is a ContactStore that is nothing else (no ChallengeStore).
+type contactsOnly struct{ twofactor.ContactStore }

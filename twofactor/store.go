@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 )
 
 // MaxContacts is how many trusted contacts a subscriber may register, verified or not.
@@ -126,11 +127,13 @@ type ContactStore interface {
 // once even when 64 requests race with it.
 type RecoveryStore interface {
 	// ReplaceRecoveryCodes replaces the subscriber's whole set with hashes (an empty
-	// hashes deletes the set). The store keeps its own copy.
-	ReplaceRecoveryCodes(ctx context.Context, subscriber string, hashes [][]byte) error
+	// hashes deletes the set), generated at time at, which it keeps with the set. The
+	// store keeps its own copy of hashes.
+	ReplaceRecoveryCodes(ctx context.Context, subscriber string, hashes [][]byte, at time.Time) error
 	// ConsumeRecoveryCode removes the subscriber's code whose hash equals hash and
-	// returns how many remain; ErrNotFound if none matches.
-	ConsumeRecoveryCode(ctx context.Context, subscriber string, hash []byte) (remaining int, err error)
+	// returns how many remain and when the set it belonged to was generated (the at of
+	// ReplaceRecoveryCodes), in the same atomic step; ErrNotFound if none matches.
+	ConsumeRecoveryCode(ctx context.Context, subscriber string, hash []byte) (remaining int, generatedAt time.Time, err error)
 	// RecoveryCodesLeft returns how many unused codes the subscriber has (0 if none).
 	RecoveryCodesLeft(ctx context.Context, subscriber string) (int, error)
 }
@@ -153,4 +156,38 @@ type FailureStore interface {
 	ResetFailures(ctx context.Context, subscriber string) error
 	// Failures returns the subscriber's current count (zero if none).
 	Failures(ctx context.Context, subscriber string) (Failures, error)
+}
+
+// ChallengeBinding is where a contact-code challenge was issued: to which subscriber,
+// in which flow, for which purpose, until when. Begin stores it and Complete reads it,
+// so the binding lives with the library's state, not in an application's memory, and a
+// challenge issued in one flow (a step-up for a SIM swap in session A) cannot complete
+// another (a pending sign-in).
+type ChallengeBinding struct {
+	// ID is the otp challenge's ID.
+	ID         string
+	Subscriber string
+	// ContactID is the contact the code went to.
+	ContactID string
+	// Flow is the caller's opaque name for the flow that asked for the code
+	// (BeginRequest.Flow).
+	Flow    string
+	Purpose otp.Purpose
+	// ExpiresAt is when the code expires; the binding is useless after it.
+	ExpiresAt time.Time
+}
+
+// ChallengeStore keeps challenge bindings. Implementations must be safe for concurrent
+// use. It only persists: Complete compares the binding with what its caller expects.
+// store/memory implements it in memory.TwoFactor, and storetest.TestTwoFactorChallenges
+// is its conformance suite.
+type ChallengeStore interface {
+	// PutChallenge stores b under b.ID, replacing any binding with that ID. The store
+	// may delete bindings whose ExpiresAt is before now (the core's clock) meanwhile, so
+	// that bindings never outgrow the codes they describe.
+	PutChallenge(ctx context.Context, b ChallengeBinding, now time.Time) error
+	// Challenge returns the binding stored under id; ErrNotFound if there is none. A
+	// binding outlives the use of its code (so a replayed code is reported as such) and
+	// goes when it has expired.
+	Challenge(ctx context.Context, id string) (ChallengeBinding, error)
 }

@@ -276,11 +276,12 @@ func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agen
 	if err := s.cases.Record(r.Context(), who, c, agent.AuditCodeSent, string(purpose)); err != nil {
 		return err
 	}
-	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: purpose})
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: purpose,
+		Flow: caseScope(c.ID)})
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID))
+	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID), purpose)
 	v := challengeView(ch)
 	v["purpose"] = req.Purpose
 	writeJSON(w, http.StatusOK, v)

@@ -12,8 +12,10 @@ import (
 // pendingContact adds a contact without verifying it and returns its ID and challenge.
 func (h *harness) pendingContact(tok, kind, value string) (id, challenge string) {
 	h.t.Helper()
+	h.addFactorStepUp(tok)
 	r := h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": kind, "value": value}, bearerH(tok))
 	require.Equal(h.t, http.StatusCreated, r.Status, r.Raw)
+	h.addrs[r.str("contact", "id")] = value
 	return r.str("contact", "id"), r.str("challenge_id")
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+
+	"github.com/carrierguard/carrierguard/otp"
 	"sync"
 	"time"
 )
@@ -28,6 +30,7 @@ type challengeBook struct {
 type issuedChallenge struct {
 	subscriber string
 	scope      string
+	purpose    otp.Purpose
 	at         time.Time
 }
 
@@ -46,8 +49,8 @@ func newChallengeBook(now func() time.Time) *challengeBook {
 	return &challengeBook{m: map[string]issuedChallenge{}, now: now}
 }
 
-// issued records that challenge id went to subscriber for scope.
-func (b *challengeBook) issued(id, subscriber, scope string) {
+// issued records that challenge id went to subscriber for scope and purpose.
+func (b *challengeBook) issued(id, subscriber, scope string, purpose otp.Purpose) {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -59,19 +62,20 @@ func (b *challengeBook) issued(id, subscriber, scope string) {
 		}
 		b.lastSweep = now
 	}
-	b.m[id] = issuedChallenge{subscriber: subscriber, scope: scope, at: now}
+	b.m[id] = issuedChallenge{subscriber: subscriber, scope: scope, purpose: purpose, at: now}
 }
 
-// check returns nil if challenge id was issued to subscriber for scope and is recent
-// enough to still be live, and otherwise the same invalid-code error a wrong code gets
-// (so it says nothing about other subscribers' challenges).
-func (b *challengeBook) check(id, subscriber, scope string) error {
+// check returns the purpose challenge id was issued for if it was issued to subscriber
+// for scope and is recent enough to still be live, and otherwise the same invalid-code
+// error a wrong code gets (so it says nothing about other subscribers' challenges).
+// twofactor checks the flow and purpose again from its own store.
+func (b *challengeBook) check(id, subscriber, scope string) (otp.Purpose, error) {
 	now := b.now()
 	b.mu.Lock()
 	c, ok := b.m[id]
 	b.mu.Unlock()
 	if !ok || c.subscriber != subscriber || c.scope != scope || now.Sub(c.at) > challengeKeep {
-		return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired, or the challenge was not issued for this request")
+		return "", errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired, or the challenge was not issued for this request")
 	}
-	return nil
+	return c.purpose, nil
 }

@@ -30,7 +30,7 @@ func TestRemoveAuthenticator(t *testing.T) {
 	a := h.secureAccount()
 	r := h.do("POST", "/v1/2fa/authenticator", nil, bearerH(a.tok))
 	assert.Equal(t, "step_up_required", r.str("code"), "replacing a factor needs a fresh one")
-	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
+	h.stepUp(a.tok, a.emailContact, backupEmail, "add_factor")
 	r = h.do("POST", "/v1/2fa/authenticator", nil, bearerH(a.tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	uri, err := otp.ParseKeyURI(r.str("uri"))
@@ -75,9 +75,9 @@ func TestRemoveLastAuthenticatorRefused(t *testing.T) {
 	key, err := otp.NewKey(uri.Secret, uri.Params)
 	require.NoError(t, err)
 	require.Equal(t, 200, h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok)).Status)
-	require.Equal(t, 200, h.do("POST", "/v1/2fa/enable", nil, bearerH(tok)).Status)
+	tok = h.enableLaterWithApp("ada@example.com", key)
 	h.clock.Advance(time.Minute) // the next TOTP step
-	r = h.do("POST", "/v1/2fa/verify", map[string]any{"method": "authenticator", "code": key.TOTP(h.clock.Now())}, bearerH(tok))
+	r = h.do("POST", "/v1/2fa/verify", map[string]any{"method": "authenticator", "code": key.TOTP(h.clock.Now()), "purpose": "disable_two_factor"}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 
 	r = h.do("DELETE", "/v1/2fa/authenticator", nil, bearerH(tok))

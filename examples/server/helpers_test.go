@@ -57,6 +57,9 @@ type harness struct {
 	// caseChannel remembers the channel each case was opened on, so h.agent continues it
 	// with agent-7's token for that channel.
 	caseChannel map[string]string
+	// addrs is the address of each contact a helper added, by contact ID, so that
+	// later helpers can read the codes sent to it.
+	addrs map[string]string
 }
 
 func newHarness(t *testing.T, mod ...func(*Options)) *harness {
@@ -69,14 +72,14 @@ func newHarness(t *testing.T, mod ...func(*Options)) *harness {
 	}
 	srv, err := New(opts)
 	require.NoError(t, err)
-	return &harness{t: t, srv: srv, clock: clock, caseChannel: map[string]string{}}
+	return &harness{t: t, srv: srv, clock: clock, caseChannel: map[string]string{}, addrs: map[string]string{}}
 }
 
 // in returns h for subtest t: the same server and clock, with failures (including the
 // require.* calls in the harness's helpers) reported to t, from t's goroutine.
 func (h *harness) in(t *testing.T) *harness {
 	t.Helper()
-	return &harness{t: t, srv: h.srv, clock: h.clock, caseChannel: h.caseChannel}
+	return &harness{t: t, srv: h.srv, clock: h.clock, caseChannel: h.caseChannel, addrs: h.addrs}
 }
 
 // resp is a decoded response.

@@ -27,12 +27,55 @@ func (h *harness) code(to string) string {
 // addContact adds and verifies a trusted contact and returns its ID.
 func (h *harness) addContact(tok, kind, value string) string {
 	h.t.Helper()
+	h.addFactorStepUp(tok)
 	r := h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": kind, "value": value}, bearerH(tok))
 	require.Equal(h.t, http.StatusCreated, r.Status, r.Raw)
 	id, ch := r.str("contact", "id"), r.str("challenge_id")
+	h.addrs[id] = value
 	r = h.do("POST", "/v1/2fa/contacts/"+id+"/verify", map[string]any{"challenge_id": ch, "code": h.code(value)}, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
 	return id
+}
+
+// addFactorStepUp steps the session up for adding a factor with a code to the first
+// verified contact a helper added, if there is one: with a contact on file, a new
+// factor needs a code from it.
+func (h *harness) addFactorStepUp(tok string) {
+	h.t.Helper()
+	for _, id := range h.verifiedContacts(tok) {
+		if addr, ok := h.addrs[id]; ok {
+			h.clock.Advance(31 * time.Second) // step-up codes are throttled per subscriber
+			h.stepUp(tok, id, addr, "add_factor")
+			return
+		}
+	}
+}
+
+// enableLater lets the account's contacts age past the factor probation (7 days),
+// signs in again (the old session has lapsed by then) and turns 2FA on with a code
+// to contact, sent for adding a factor. It returns the new session's token.
+func (h *harness) enableLater(email, contact string) string {
+	h.t.Helper()
+	h.clock.Advance(7*24*time.Hour + time.Minute)
+	tok := h.signin(email, testPassword)
+	h.stepUp(tok, contact, h.addrs[contact], "add_factor")
+	r := h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
+	require.Equal(h.t, 200, r.Status, r.Raw)
+	h.clock.Advance(11 * time.Minute) // the proof that turned 2FA on has gone stale
+	return tok
+}
+
+// enableLaterWithApp is enableLater for an account whose only factor is the app.
+func (h *harness) enableLaterWithApp(email string, app *otp.Key) string {
+	h.t.Helper()
+	h.clock.Advance(7*24*time.Hour + time.Minute)
+	tok := h.signin(email, testPassword)
+	r := h.do("POST", "/v1/2fa/verify", map[string]any{"method": "authenticator", "code": app.TOTP(h.clock.Now()), "purpose": "add_factor"}, bearerH(tok))
+	require.Equal(h.t, 200, r.Status, r.Raw)
+	r = h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
+	require.Equal(h.t, 200, r.Status, r.Raw)
+	h.clock.Advance(11 * time.Minute) // the proof that turned 2FA on has gone stale
+	return tok
 }
 
 // stepUp proves a second factor in the session with a code to contact (sent to addr)
@@ -82,8 +125,8 @@ func (h *harness) secureAccount() secured {
 	// the account is left with no second-factor proof in its session.
 	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
 	require.Equal(h.t, 200, r.Status, r.Raw)
-	r = h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
-	require.Equal(h.t, 200, r.Status, r.Raw)
+	// 2FA goes on once the contacts are past their probation, in a new session.
+	a.tok = h.enableLater("ada@example.com", a.emailContact)
 	return a
 }
 
@@ -113,6 +156,7 @@ func TestJourneyStatusTo100(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, r.Status, r.Raw)
 
 	a := h.secureAccount2(tok)
+	tok = a.tok
 	st = h.do("GET", "/v1/status", nil, bearerH(a.tok))
 	require.Equal(t, 200, st.Status)
 	assert.EqualValues(t, 100, st.Body["percent"], st.Raw)
@@ -123,7 +167,7 @@ func TestJourneyStatusTo100(t *testing.T) {
 	assert.Len(t, r.Body["contacts"], 2)
 	assert.NotContains(t, r.Raw, backupEmail) // masked
 	// A third contact is refused.
-	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
+	h.stepUp(tok, a.emailContact, backupEmail, "add_factor")
 	r = h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "third@example.net"}, bearerH(tok))
 	assert.Equal(t, http.StatusConflict, r.Status, r.Raw)
 
@@ -154,10 +198,11 @@ func (h *harness) secureAccount2(tok string) secured {
 	a.emailContact = h.addContact(tok, "email", backupEmail)
 	h.clock.Advance(31 * time.Second)
 	a.phoneContact = h.addContact(tok, "phone", mobile)
-	r := h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
-	require.Equal(h.t, 200, r.Status, r.Raw)
+	// 2FA goes on once the contacts are past their probation, in a new session.
+	tok = h.enableLater("ada@example.com", a.emailContact)
+	a.tok = tok
 	// As in the README: with 2FA on, setting the questions needs a fresh second factor.
-	r = h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
 	require.Equal(h.t, http.StatusForbidden, r.Status, r.Raw)
 	require.Equal(h.t, "step_up_required", r.str("code"), r.Raw)
 	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
@@ -329,7 +374,7 @@ func TestTwoFactorManagement(t *testing.T) {
 	r = h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(tok))
 	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
 
-	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
+	h.stepUp(tok, a.emailContact, backupEmail, "add_factor")
 	// Bad contacts (2FA is on, so adding one needs the code we now have).
 	for _, body := range []map[string]any{{"kind": "fax", "value": "x"}, {"kind": "email", "value": "not an email"}, {"kind": "phone", "value": "12"},
 		{"kind": "phone", "value": "(415) 555-2671"}} { // national format: contacts are international only
@@ -341,11 +386,19 @@ func TestTwoFactorManagement(t *testing.T) {
 	codes := r.Body["recovery_codes"].([]any)
 	require.NotEmpty(t, codes)
 	assert.Equal(t, http.StatusNotFound, h.do("DELETE", "/v1/2fa/contacts/nope", nil, bearerH(tok)).Status)
+	// The code for adding a factor does not take one away.
+	assert.Equal(t, http.StatusForbidden, h.do("DELETE", "/v1/2fa/contacts/"+a.phoneContact, nil, bearerH(tok)).Status)
+	h.clock.Advance(31 * time.Second)
+	h.stepUp(tok, a.emailContact, backupEmail, "disable_two_factor")
 	assert.Equal(t, http.StatusNoContent, h.do("DELETE", "/v1/2fa/contacts/"+a.phoneContact, nil, bearerH(tok)).Status)
 	h.eventTo(mobile, "contact.removed") // the removed number is told
-	// Removing a factor cleared the session's step-up proofs: prove again.
+	// Removing a factor cleared the session's step-up proofs and its password: prove
+	// again, with the password and a code for adding a factor (the authenticator below).
 	h.clock.Advance(time.Minute) // past the code resend interval
-	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
+	r = h.do("POST", "/v1/2fa/authenticator/qr.png", nil, bearerH(tok))
+	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
+	require.Equal(t, http.StatusOK, h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok)).Status)
+	h.stepUp(tok, a.emailContact, backupEmail, "add_factor")
 
 	// Authenticator: JSON and PNG enrollment, confirm with a TOTP code.
 	r = h.do("POST", "/v1/2fa/authenticator/qr.png", nil, bearerH(tok))
@@ -485,6 +538,11 @@ func TestVerifyContactAddedBeforeTwoFactorNeedsProof(t *testing.T) {
 	h := newHarness(t)
 	tok := h.signup("ada@example.com", "+15550100002")
 	emailContact := h.addContact(tok, "email", backupEmail)
+	// A week on (the email is established), in a new session that stepped up for
+	// adding a factor.
+	h.clock.Advance(7*24*time.Hour + time.Minute)
+	tok = h.signin("ada@example.com", testPassword)
+	h.stepUp(tok, emailContact, backupEmail, "add_factor")
 	h.clock.Advance(31 * time.Second)
 	r := h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "phone", "value": mobile}, bearerH(tok))
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
@@ -493,6 +551,7 @@ func TestVerifyContactAddedBeforeTwoFactorNeedsProof(t *testing.T) {
 	h.clock.Advance(time.Second) // 2FA goes on strictly after the contact was added
 	r = h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
+	h.clock.Advance(5 * time.Minute) // the proof that turned 2FA on is stale now
 
 	verify := map[string]any{"challenge_id": ch, "code": code}
 	r = h.do("POST", "/v1/2fa/contacts/"+id+"/verify", verify, bearerH(tok))
@@ -500,7 +559,11 @@ func TestVerifyContactAddedBeforeTwoFactorNeedsProof(t *testing.T) {
 	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
 
 	h.clock.Advance(31 * time.Second)
-	h.stepUp(tok, emailContact, backupEmail, "account_change")
+	h.stepUp(tok, emailContact, backupEmail, "account_change") // not for adding a factor
+	r = h.do("POST", "/v1/2fa/contacts/"+id+"/verify", verify, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	h.clock.Advance(31 * time.Second)
+	h.stepUp(tok, emailContact, backupEmail, "add_factor")
 	r = h.do("POST", "/v1/2fa/contacts/"+id+"/verify", verify, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, true, r.Body["contact"].(map[string]any)["verified"], r.Raw)

@@ -39,7 +39,9 @@ func TestProofLedger(t *testing.T) {
 	assert.Len(t, l.get("s299"), 1)
 }
 
-// A contact code counts only toward what its message said it was for.
+// A proof counts only toward what it was given for: a contact code toward what its
+// message said, an app or recovery code toward the step-up it was entered for, a
+// sign-in code toward nothing.
 func TestProofFits(t *testing.T) {
 	code := func(p otp.Purpose) twofactor.Proof {
 		return twofactor.Proof{Method: twofactor.MethodContactCode, Kind: twofactor.KindEmail, Purpose: p}
@@ -51,13 +53,10 @@ func TestProofFits(t *testing.T) {
 		not   []protection.Action
 	}{
 		{"account change code", code(otp.PurposeAccountChange),
-			[]protection.Action{protection.ActionChangePassword, protection.ActionChangePhoneContact, protection.ActionRemoveTrustedContact,
-				protection.ActionChangeSecurityQuestions, protection.ActionDisableFlag},
-			[]protection.Action{protection.ActionSIMSwap, protection.ActionESIMTransfer, protection.ActionPortOut,
-				protection.ActionIssueTransferPIN, protection.ActionDisableTwoFactor}},
-		{"sign-in code", code(otp.PurposeSignIn),
-			[]protection.Action{protection.ActionChangePassword, protection.ActionDisableFlag},
-			[]protection.Action{protection.ActionSIMSwap, protection.ActionPortOut, protection.ActionDisableTwoFactor}},
+			[]protection.Action{protection.ActionChangePassword, protection.ActionChangePhoneContact, protection.ActionChangeSecurityQuestions},
+			[]protection.Action{protection.ActionSIMSwap, protection.ActionESIMTransfer, protection.ActionPortOut, protection.ActionIssueTransferPIN,
+				protection.ActionDisableTwoFactor, protection.ActionRemoveTrustedContact, protection.ActionDisableFlag, protection.ActionAddFactor}},
+		{"sign-in code", code(otp.PurposeSignIn), nil, protection.Actions()},
 		{"SIM swap code", code(otp.PurposeSIMSwap),
 			[]protection.Action{protection.ActionSIMSwap, protection.ActionESIMTransfer},
 			[]protection.Action{protection.ActionPortOut, protection.ActionChangePassword, protection.ActionDisableTwoFactor}},
@@ -65,12 +64,17 @@ func TestProofFits(t *testing.T) {
 			[]protection.Action{protection.ActionPortOut, protection.ActionIssueTransferPIN},
 			[]protection.Action{protection.ActionSIMSwap, protection.ActionChangeEmail}},
 		{"disable 2FA code", code(otp.PurposeDisableTwoFactor),
-			[]protection.Action{protection.ActionDisableTwoFactor},
+			[]protection.Action{protection.ActionDisableTwoFactor, protection.ActionRemoveTrustedContact},
 			[]protection.Action{protection.ActionSIMSwap, protection.ActionChangePassword}},
+		{"add-factor code", code(otp.PurposeAddFactor),
+			[]protection.Action{protection.ActionAddFactor, protection.ActionEnableTwoFactor},
+			[]protection.Action{protection.ActionSIMSwap, protection.ActionChangePassword, protection.ActionDisableTwoFactor}},
 		{"account recovery code (agent cases only)", code(otp.PurposeAccountRecovery),
 			nil, protection.Actions()},
-		{"authenticator", twofactor.Proof{Method: twofactor.MethodAuthenticator}, protection.Actions(), nil},
-		{"recovery code", twofactor.Proof{Method: twofactor.MethodRecoveryCode}, protection.Actions(), nil},
+		{"authenticator for a SIM swap", twofactor.Proof{Method: twofactor.MethodAuthenticator, Purpose: otp.PurposeSIMSwap},
+			[]protection.Action{protection.ActionSIMSwap}, []protection.Action{protection.ActionChangePassword, protection.ActionDisableTwoFactor}},
+		{"recovery code for an account change", twofactor.Proof{Method: twofactor.MethodRecoveryCode, Purpose: otp.PurposeAccountChange},
+			[]protection.Action{protection.ActionChangeEmail}, []protection.Action{protection.ActionSIMSwap, protection.ActionAddFactor}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -213,7 +213,7 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 				return h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "bob.backup@example.org"}, bearerH(fresh))
 			}},
 			{"POST", "/agent/v1/cases/{case}/verify/code/send", func() resp {
-				return h.agent("POST", caseBase+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
+				return h.agent("POST", caseBase+"/verify/code/send", map[string]any{"contact_id": a.emailContact, "purpose": "port_out"})
 			}},
 		}
 		for _, c := range calls {

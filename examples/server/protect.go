@@ -120,41 +120,22 @@ func (l *proofLedger) get(sessionID string) []twofactor.Proof {
 func (l *proofLedger) latest(sessionID string, want otp.Purpose) (twofactor.Proof, bool) {
 	var best twofactor.Proof
 	for _, p := range l.get(sessionID) {
-		if provesPurpose(p, want) && p.At.After(best.At) {
+		if p.Purpose == want && p.At.After(best.At) {
 			best = p
 		}
 	}
 	return best, !best.IsZero()
 }
 
-// stepUpPurpose is the purpose a contact code must have been sent for to count toward
-// action a: the message that carried the code named it ("It is for SIM swap"), so a
-// subscriber talked into reading out a code for a routine change has not agreed to a
-// SIM swap, a port-out or turning 2FA off. Every other action is an account change.
-func stepUpPurpose(a protection.Action) otp.Purpose {
-	switch a {
-	case protection.ActionSIMSwap, protection.ActionESIMTransfer:
-		return otp.PurposeSIMSwap
-	case protection.ActionPortOut, protection.ActionIssueTransferPIN:
-		return otp.PurposePortOut
-	case protection.ActionDisableTwoFactor:
-		return otp.PurposeDisableTwoFactor
-	}
-	return otp.PurposeAccountChange
-}
+// stepUpPurpose is the purpose a second-factor proof must have been given for to
+// count toward action a: protection's table (protection.PurposeFor), so a subscriber
+// talked into reading out a code for a routine change has not agreed to a SIM swap, a
+// port-out or turning 2FA off.
+func stepUpPurpose(a protection.Action) otp.Purpose { return protection.PurposeFor(a) }
 
 // flagPurpose is the step-up purpose for turning flag f off: that of what the flag
-// guards, so the code that a subscriber asks for to swap their SIM also lifts Never
-// SIM Swap (after the cooling-off), and a code for a routine change lifts neither.
-func flagPurpose(f protection.Flags) otp.Purpose {
-	switch f {
-	case protection.NeverSIMSwap:
-		return otp.PurposeSIMSwap
-	case protection.NoPortOut:
-		return otp.PurposePortOut
-	}
-	return otp.PurposeAccountChange
-}
+// guards (protection.PurposeForFlag).
+func flagPurpose(f protection.Flags) otp.Purpose { return protection.PurposeForFlag(f) }
 
 // codePurposeName is the API's name for a step-up purpose (the inverse of
 // stepUpPurposes).
@@ -167,16 +148,10 @@ func codePurposeName(p otp.Purpose) string {
 	return ""
 }
 
-// provesPurpose reports whether proof p counts for purpose want. A contact code counts
-// only for the purpose it was sent for; a sign-in code also counts for account changes,
-// as a second factor just proved at sign-in does. Codes from an authenticator app and
-// recovery codes carry no purpose and count for any.
-func provesPurpose(p twofactor.Proof, want otp.Purpose) bool {
-	if p.Method != twofactor.MethodContactCode {
-		return true
-	}
-	return p.Purpose == want || (want == otp.PurposeAccountChange && p.Purpose == otp.PurposeSignIn)
-}
+// provesPurpose reports whether proof p counts for purpose want: every proof, whatever
+// its method, counts only for the purpose it was given for (a sign-in proof for none
+// but the sign-in).
+func provesPurpose(p twofactor.Proof, want otp.Purpose) bool { return p.Purpose == want }
 
 // newestProof is the most recent of proofs (the zero Proof if there are none).
 func newestProof(proofs []twofactor.Proof) twofactor.Proof {
@@ -190,18 +165,20 @@ func newestProof(proofs []twofactor.Proof) twofactor.Proof {
 }
 
 // proofEvidence converts a twofactor proof into protection evidence, as package
-// twofactor documents.
+// twofactor documents: with the purpose it was given for and its factor's age.
 func proofEvidence(p twofactor.Proof) protection.Evidence {
-	switch p.Method {
-	case twofactor.MethodAuthenticator:
-		return protection.Evidence{Kind: protection.EvidenceAuthenticator, ObtainedAt: p.At}
-	case twofactor.MethodRecoveryCode:
-		return protection.Evidence{Kind: protection.EvidenceRecoveryCode, ObtainedAt: p.At}
+	e := protection.Evidence{ObtainedAt: p.At, Purpose: p.Purpose, FactorAddedAt: p.FactorAddedAt}
+	switch {
+	case p.Method == twofactor.MethodAuthenticator:
+		e.Kind = protection.EvidenceAuthenticator
+	case p.Method == twofactor.MethodRecoveryCode:
+		e.Kind = protection.EvidenceRecoveryCode
+	case p.Kind == twofactor.KindPhone:
+		e.Kind, e.Contact, e.Destination = protection.EvidenceContactCode, protection.ContactSMS, p.Destination
+	default:
+		e.Kind, e.Contact = protection.EvidenceContactCode, protection.ContactEmail
 	}
-	if p.Kind == twofactor.KindPhone {
-		return protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactSMS, Destination: p.Destination, ObtainedAt: p.At}
-	}
-	return protection.Evidence{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: p.At}
+	return e
 }
 
 // evidence is what the signed-in caller has proved toward action a:
@@ -351,7 +328,7 @@ func (s *Server) handleFlagDisable(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	s.recordDecision(r.Context(), rreq, d)
 	dv := decisionView(d, rj)
-	if dv.CodePurpose != "" {
+	if d.Outcome == protection.StepUp {
 		dv.CodePurpose = codePurposeName(flagPurpose(f))
 	}
 	out := map[string]any{"flag": f.String(), "decision": dv}

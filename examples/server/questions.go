@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/questions"
 )
@@ -66,7 +67,7 @@ func (s *Server) handleSetQuestions(w http.ResponseWriter, r *http.Request, c *c
 	if len(req.Choices) != questions.QuestionsPerSubscriber {
 		return errorf(http.StatusBadRequest, codeInvalidField, "field \"choices\" must hold exactly %d questions", questions.QuestionsPerSubscriber)
 	}
-	if err := s.setupGate(r.Context(), c); err != nil {
+	if err := s.setupGate(r.Context(), c, otp.PurposeAccountChange); err != nil {
 		return err
 	}
 	e := questions.Enrollment{Subscriber: c.account.ID, Channel: "app",

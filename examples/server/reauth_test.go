@@ -148,13 +148,6 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 				},
 			}
 		}, http.StatusOK},
-		{"enable", func(h *harness, tok string) setupAttempt {
-			h.addContact(tok, "email", backupEmail)
-			return setupAttempt{
-				call: post("/v1/2fa/enable", nil)(h, tok),
-				took: func(t *testing.T, want bool) { assert.Equal(t, want, status(h, tok).Body["enabled"]) },
-			}
-		}, http.StatusOK},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+"/fresh sign-in", func(t *testing.T) {
@@ -188,9 +181,15 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 	h := newHarness(t)
 	tok := h.signup("ada@example.com", "+15550100002")
-	key := h.enrollApp(tok)
 	contact := h.addContact(tok, "email", backupEmail)
+	// A week on, in a new session stepped up for adding a factor: the app is enrolled
+	// while 2FA is off, and 2FA goes on.
+	h.clock.Advance(7*24*time.Hour + time.Minute)
+	tok = h.signin("ada@example.com", testPassword)
+	h.stepUp(tok, contact, backupEmail, "add_factor")
+	key := h.enrollApp(tok)
 	require.Equal(t, 200, h.do("POST", "/v1/2fa/enable", nil, bearerH(tok)).Status)
+	h.clock.Advance(5*time.Minute + time.Second) // the session's proof is stale now
 
 	confirm := func() resp {
 		return h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
@@ -201,8 +200,11 @@ func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))
 	assert.Equal(t, false, r.Body["authenticator"], r.Raw)
 
+	h.stepUp(tok, contact, backupEmail, "account_change") // not for adding a factor
+	r = confirm()
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	h.clock.Advance(31 * time.Second) // contact codes are throttled per subscriber
-	h.stepUp(tok, contact, backupEmail, "account_change")
+	h.stepUp(tok, contact, backupEmail, "add_factor")
 	r = confirm()
 	require.Equal(t, 200, r.Status, r.Raw)
 	r = h.do("GET", "/v1/2fa", nil, bearerH(tok))
@@ -239,7 +241,7 @@ func TestSetQuestionsWhileOnNeedsProof(t *testing.T) {
 	h := newHarness(t)
 	tok := h.signup("ada@example.com", "+15550100002")
 	contact := h.addContact(tok, "email", backupEmail)
-	require.Equal(t, 200, h.do("POST", "/v1/2fa/enable", nil, bearerH(tok)).Status)
+	tok = h.enableLater("ada@example.com", contact)
 
 	r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
 	require.Equal(t, http.StatusForbidden, r.Status, r.Raw)
@@ -249,4 +251,30 @@ func TestSetQuestionsWhileOnNeedsProof(t *testing.T) {
 	h.stepUp(tok, contact, backupEmail, "account_change")
 	r = h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+}
+
+// Turning 2FA on needs a contact past its probation (a thief who added his own to an
+// account without one cannot lock the owner out with it), a fresh code from it sent for
+// adding a factor, and, while 2FA is off, a password entered within protection's
+// password freshness.
+func TestEnableNeedsAnEstablishedFactorAndAFreshPassword(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	contact := h.addContact(tok, "email", backupEmail)
+	h.stepUp(tok, contact, backupEmail, "add_factor")
+	r := h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Contains(t, r.str("message"), "added too recently", r.Raw)
+
+	h.clock.Advance(7*24*time.Hour + time.Minute)
+	tok = h.signin("ada@example.com", testPassword)
+	r = h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, "no code for adding a factor: %s", r.Raw)
+	h.clock.Advance(passwordFreshness() + time.Second)
+	requireReauth(t, h.do("POST", "/v1/2fa/enable", nil, bearerH(tok)))
+	require.Equal(t, 200, h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok)).Status)
+	h.stepUp(tok, contact, backupEmail, "add_factor")
+	r = h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, true, h.do("GET", "/v1/2fa", nil, bearerH(tok)).Body["enabled"])
 }

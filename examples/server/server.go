@@ -276,10 +276,11 @@ func (s *Server) wireFactors(mo memory.Options) error {
 		}
 	}
 	tfStore := memory.NewTwoFactor(mo)
-	s.tf, err = twofactor.New(twofactor.Config{HashKey: tfKey, Phone: contactPhones, Now: s.now, Logger: s.log,
-		Purposes: []otp.Purpose{agent.PurposeIdentity}}, twofactor.Deps{
+	s.tf, err = twofactor.New(twofactor.Config{HashKey: tfKey, Phone: contactPhones, Now: s.now, Logger: s.log}, twofactor.Deps{
 		Codes: codes, Authenticators: s.auths, Contacts: tfStore, Recovery: tfStore, Failures: tfStore,
 		Sender: twofactor.SenderFunc(s.sendCode), SIMChanges: s.protect, Publisher: s.pub,
+		// Adding a factor or turning 2FA on is decided by protection too (Lockdown).
+		Gate: protection.FactorGate(s.protect),
 	})
 	if err != nil {
 		return err

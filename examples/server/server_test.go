@@ -440,9 +440,11 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 
 	// Codes, recovery codes and transfer PINs stay out of the logs too.
 	a := h.secureAccount2(tok)
-	h.stepUp(tok, a.emailContact, backupEmail, "account_change")
+	tok = a.tok
+	h.stepUp(tok, a.emailContact, backupEmail, "add_factor")
 	code := h.code(backupEmail)
 	rc := h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(tok))
+	require.Equal(t, 200, rc.Status, rc.Raw)
 	h.stepUp(tok, a.emailContact, backupEmail, "port_out")
 	portOutCode := h.code(backupEmail)
 	pin := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))

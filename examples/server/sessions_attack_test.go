@@ -49,7 +49,7 @@ func TestAttackStaleStepUpProofAfterTwoFactorOff(t *testing.T) {
 	a := h.secureAccount()
 	other := h.signin2FA("ada@example.com", a.emailContact, backupEmail)
 	h.clock.Advance(31 * time.Second)
-	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
+	h.stepUp(a.tok, a.emailContact, backupEmail, "add_factor")
 	// With that proof, new recovery codes are allowed...
 	r := h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(a.tok))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
@@ -58,7 +58,7 @@ func TestAttackStaleStepUpProofAfterTwoFactorOff(t *testing.T) {
 	r = h.do("POST", "/v1/2fa/disable", nil, bearerH(a.tok))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 
-	// ...but not after 2FA went off, though the account_change proof is a minute old:
+	// ...but not after 2FA went off, though the add_factor proof is a minute old:
 	// the session's password proof is gone (re-enter it)...
 	r = h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(a.tok))
 	assert.Equal(t, http.StatusForbidden, r.Status, "a proof from before 2FA went off was replayed: %s", r.Raw)

@@ -53,7 +53,17 @@ func (s *Server) twofactorError(err error) error {
 	var le *twofactor.LockedError
 	var se *twofactor.SIMChangeError
 	var te *otp.ThrottleError
+	var de *protection.DecisionError
 	switch {
+	case errors.As(err, &de):
+		// The account's protection (Account Lockdown, risk, probation) decided on a
+		// factor change: say what it decided and, for a step-up, what would do.
+		d := de.Decision
+		details := map[string]any{"decision": decisionView(d, riskJSON{})}
+		if d.Outcome == protection.StepUp {
+			return &apiError{Status: http.StatusForbidden, Code: "step_up_required", Message: d.Message(), Details: details}
+		}
+		return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: d.Message(), Details: details}
 	case errors.As(err, &le):
 		if le.Hard {
 			return errorf(http.StatusForbidden, codeLocked, "two-step verification is locked; call support to unlock it")
@@ -222,19 +232,17 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	var proof twofactor.Proof
 	if on {
-		if _, err := s.decide(r.Context(), c, protection.ActionChangePhoneContact); err != nil {
+		if _, err := s.decide(r.Context(), c, protection.ActionAddFactor); err != nil {
 			return err
 		}
-		proof, _ = s.secondFactorProof(c, stepUpPurpose(protection.ActionChangePhoneContact))
 	}
 	pc, err := s.tf.AddContact(r.Context(), twofactor.AddContactRequest{Subscriber: c.account.ID, Kind: kind, Value: req.Value,
-		Proof: proof, Origin: origin()})
+		Reauth: s.reauth(c), Origin: origin()})
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(pc.ChallengeID, c.account.ID, contactScope(pc.Contact.ID))
+	s.challenges.issued(pc.ChallengeID, c.account.ID, contactScope(pc.Contact.ID), otp.PurposeContactVerification)
 	writeJSON(w, http.StatusCreated, map[string]any{"contact": contactViews([]twofactor.Contact{pc.Contact}, false)[0],
 		"challenge_id": pc.ChallengeID, "next": "POST /v1/2fa/contacts/{id}/verify with the code sent to the contact"})
 	return nil
@@ -266,14 +274,13 @@ func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *
 	} else if !found {
 		return errorf(http.StatusNotFound, codeNotFound, "no such contact")
 	}
-	if err := s.challenges.check(req.ChallengeID, c.account.ID, contactScope(pending.ID)); err != nil {
+	if _, err := s.challenges.check(req.ChallengeID, c.account.ID, contactScope(pending.ID)); err != nil {
 		return err
 	}
-	// A contact left pending from before 2FA was turned on needs the session's fresh
-	// proof (twofactor checks it only in that case).
-	proof, _ := s.secondFactorProof(c, stepUpPurpose(protection.ActionChangePhoneContact))
+	// Verifying makes the contact a factor: twofactor checks the session's password or
+	// its fresh proof for adding a factor again.
 	ct, err := s.tf.VerifyContact(r.Context(), twofactor.VerifyContactRequest{Subscriber: c.account.ID, ChallengeID: req.ChallengeID,
-		Code: req.Code, Proof: proof, Origin: origin()})
+		Code: req.Code, Reauth: s.reauth(c), Origin: origin()})
 	if err != nil {
 		return s.twofactorError(err)
 	}
@@ -321,7 +328,7 @@ func (s *Server) handleEnable(w http.ResponseWriter, r *http.Request, c *caller)
 	if _, err := s.reauthWhileOff(r.Context(), c); err != nil {
 		return err
 	}
-	if err := s.tf.Enable(r.Context(), c.account.ID, origin()); err != nil {
+	if err := s.tf.Enable(r.Context(), c.account.ID, s.reauth(c), origin()); err != nil {
 		return s.twofactorError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"enabled": true})
@@ -350,8 +357,7 @@ func (s *Server) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *
 	if _, err := s.reauthWhileOff(r.Context(), c); err != nil {
 		return err
 	}
-	proof, _ := s.secondFactorProof(c, otp.PurposeAccountChange)
-	codes, err := s.tf.GenerateRecoveryCodes(r.Context(), c.account.ID, proof, origin())
+	codes, err := s.tf.GenerateRecoveryCodes(r.Context(), c.account.ID, s.reauth(c), origin())
 	if err != nil {
 		return s.twofactorError(err)
 	}
@@ -366,7 +372,7 @@ type challengeRequest struct {
 
 var stepUpPurposes = map[string]otp.Purpose{
 	"": otp.PurposeAccountChange, "account_change": otp.PurposeAccountChange, "sim_swap": otp.PurposeSIMSwap,
-	"port_out": otp.PurposePortOut, "disable_two_factor": otp.PurposeDisableTwoFactor,
+	"port_out": otp.PurposePortOut, "disable_two_factor": otp.PurposeDisableTwoFactor, "add_factor": otp.PurposeAddFactor,
 }
 
 // handleChallenge sends a step-up code to a verified contact: POST /v1/2fa/challenge.
@@ -380,13 +386,14 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, c *call
 	}
 	purpose, ok := stepUpPurposes[req.Purpose]
 	if !ok {
-		return errorf(http.StatusBadRequest, codeInvalidField, "field \"purpose\" must be account_change, sim_swap, port_out or disable_two_factor")
+		return errorf(http.StatusBadRequest, codeInvalidField, "field \"purpose\" must be account_change, sim_swap, port_out, disable_two_factor or add_factor")
 	}
-	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.account.ID, ContactID: req.ContactID, Purpose: purpose})
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.account.ID, ContactID: req.ContactID, Purpose: purpose,
+		Flow: sessionScope(c.sess.ID)})
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(ch.ID, c.account.ID, sessionScope(c.sess.ID))
+	s.challenges.issued(ch.ID, c.account.ID, sessionScope(c.sess.ID), purpose)
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
@@ -399,6 +406,10 @@ type verifyRequest struct {
 	Method      string `json:"method"`
 	ChallengeID string `json:"challenge_id"`
 	Code        string `json:"code"`
+	// Purpose is what an authenticator or recovery code is entered for (the step-up
+	// purposes of POST /v1/2fa/challenge; default account_change). A contact code's
+	// purpose is the one its challenge was sent for.
+	Purpose string `json:"purpose"`
 }
 
 func (v verifyRequest) complete(sub string) (twofactor.CompleteRequest, error) {
@@ -418,16 +429,23 @@ func (v verifyRequest) complete(sub string) (twofactor.CompleteRequest, error) {
 	if err := required("code", v.Code); err != nil {
 		return twofactor.CompleteRequest{}, err
 	}
-	return twofactor.CompleteRequest{Subscriber: sub, Method: m, ChallengeID: v.ChallengeID, Code: v.Code}, nil
+	purpose, ok := stepUpPurposes[v.Purpose]
+	if !ok {
+		return twofactor.CompleteRequest{}, errorf(http.StatusBadRequest, codeInvalidField, "field \"purpose\" must be account_change, sim_swap, port_out, disable_two_factor or add_factor")
+	}
+	return twofactor.CompleteRequest{Subscriber: sub, Method: m, ChallengeID: v.ChallengeID, Code: v.Code, Purpose: purpose}, nil
 }
 
 // complete checks a second factor given in the flow named by scope: a contact code
 // only for a challenge issued there (see challengeBook), before twofactor counts it.
 func (s *Server) complete(ctx context.Context, cr twofactor.CompleteRequest, scope string) (twofactor.Proof, error) {
+	cr.Flow = scope
 	if cr.Method == twofactor.MethodContactCode {
-		if err := s.challenges.check(cr.ChallengeID, cr.Subscriber, scope); err != nil {
+		purpose, err := s.challenges.check(cr.ChallengeID, cr.Subscriber, scope)
+		if err != nil {
 			return twofactor.Proof{}, err
 		}
+		cr.Purpose = purpose
 	}
 	proof, err := s.tf.Complete(ctx, cr)
 	if err != nil {
@@ -465,15 +483,24 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller)
 // while it is off. Confirming an app is checked again because 2FA may have gone on
 // since the key was enrolled: the pending key becomes a second factor only when it is
 // confirmed.
-func (s *Server) setupGate(ctx context.Context, c *caller) error {
+// The proof must have been given for purpose: adding a factor for an app, an account
+// change for the questions.
+func (s *Server) setupGate(ctx context.Context, c *caller, purpose otp.Purpose) error {
 	on, err := s.reauthWhileOff(ctx, c)
 	if err != nil || !on {
 		return err
 	}
-	if p, ok := s.secondFactorProof(c, otp.PurposeAccountChange); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
+	if p, ok := s.secondFactorProof(c, purpose); !ok || s.tf.CheckProof(c.account.ID, p) != nil {
 		return s.twofactorError(twofactor.ErrProofRequired)
 	}
 	return nil
+}
+
+// reauth is what the signed-in caller presents for a factor change, from the session
+// registry and the session's proofs: never from the request.
+func (s *Server) reauth(c *caller) twofactor.Reauth {
+	p, _ := s.secondFactorProof(c, otp.PurposeAddFactor)
+	return twofactor.Reauth{Proof: p, SignedInAt: c.sess.CreatedAt, PasswordAt: c.sess.PasswordAt}
 }
 
 // handleAuthenticatorEnroll starts (or restarts) authenticator enrollment:
@@ -482,11 +509,12 @@ func (s *Server) setupGate(ctx context.Context, c *caller) error {
 // new pending key; confirm it with a code from the app.
 func (s *Server) handleAuthenticatorEnroll(png bool) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
-		if err := s.setupGate(r.Context(), c); err != nil {
+		if err := s.setupGate(r.Context(), c, otp.PurposeAddFactor); err != nil {
 			return err
 		}
 		label := "•••• " + c.account.Phone[len(c.account.Phone)-4:]
-		e, err := s.auths.Enroll(r.Context(), otp.EnrollRequest{Subscriber: c.account.ID, Account: label})
+		e, err := s.tf.EnrollAuthenticator(r.Context(), twofactor.EnrollAuthenticatorRequest{Subscriber: c.account.ID, Account: label,
+			Reauth: s.reauth(c), Origin: origin()})
 		if err != nil {
 			return s.twofactorError(err)
 		}
@@ -517,10 +545,11 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 	if err := required("code", req.Code); err != nil {
 		return err
 	}
-	if err := s.setupGate(r.Context(), c); err != nil {
+	if err := s.setupGate(r.Context(), c, otp.PurposeAddFactor); err != nil {
 		return err
 	}
-	if _, err := s.auths.Confirm(r.Context(), otp.ConfirmRequest{Subscriber: c.account.ID, Code: req.Code, Channel: "app"}); err != nil {
+	if err := s.tf.ConfirmAuthenticator(r.Context(), twofactor.ConfirmAuthenticatorRequest{Subscriber: c.account.ID, Code: req.Code,
+		Reauth: s.reauth(c), Origin: origin()}); err != nil {
 		switch {
 		case errors.Is(err, otp.ErrInvalidCode):
 			return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong; check the app's clock and try the next code")
@@ -660,11 +689,12 @@ func (s *Server) handleSigninChallenge(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: p.subscriber, ContactID: req.ContactID, Purpose: otp.PurposeSignIn})
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: p.subscriber, ContactID: req.ContactID, Purpose: otp.PurposeSignIn,
+		Flow: signinScope(req.SigninID)})
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(ch.ID, p.subscriber, signinScope(req.SigninID))
+	s.challenges.issued(ch.ID, p.subscriber, signinScope(req.SigninID), otp.PurposeSignIn)
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
@@ -689,6 +719,7 @@ func (s *Server) handleSigninComplete(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	cr.Purpose = otp.PurposeSignIn // an app or recovery code here proves the sign-in only
 	proof, err := s.complete(r.Context(), cr, signinScope(req.SigninID))
 	if err != nil {
 		return err

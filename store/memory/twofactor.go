@@ -10,31 +10,42 @@ import (
 	"github.com/carrierguard/carrierguard/twofactor"
 )
 
-// TwoFactor implements twofactor.ContactStore, twofactor.RecoveryStore and
-// twofactor.FailureStore in memory. One mutex serialises every operation, which is what
-// makes the contact limit, single-use recovery codes and attempt counting atomic.
+// TwoFactor implements twofactor.ContactStore, twofactor.RecoveryStore,
+// twofactor.FailureStore and twofactor.ChallengeStore in memory. One mutex serialises
+// every operation, which is what makes the contact limit, single-use recovery codes and
+// attempt counting atomic.
 type TwoFactor struct {
 	now func() time.Time
 
-	mu       sync.Mutex
-	states   map[string]*twofactor.State
-	recovery map[string][][]byte
-	failures map[string]twofactor.Failures
+	mu         sync.Mutex
+	states     map[string]*twofactor.State
+	recovery   map[string]recoverySet
+	failures   map[string]twofactor.Failures
+	challenges map[string]twofactor.ChallengeBinding
+	swept      time.Time // when PutChallenge last dropped expired bindings (the core's time)
+}
+
+// recoverySet is a subscriber's recovery-code hashes and when they were generated.
+type recoverySet struct {
+	hashes [][]byte
+	at     time.Time
 }
 
 var (
-	_ twofactor.ContactStore  = (*TwoFactor)(nil)
-	_ twofactor.RecoveryStore = (*TwoFactor)(nil)
-	_ twofactor.FailureStore  = (*TwoFactor)(nil)
+	_ twofactor.ContactStore   = (*TwoFactor)(nil)
+	_ twofactor.RecoveryStore  = (*TwoFactor)(nil)
+	_ twofactor.FailureStore   = (*TwoFactor)(nil)
+	_ twofactor.ChallengeStore = (*TwoFactor)(nil)
 )
 
 // NewTwoFactor returns an empty store.
 func NewTwoFactor(opts Options) *TwoFactor {
 	return &TwoFactor{
-		now:      opts.clock(),
-		states:   make(map[string]*twofactor.State),
-		recovery: make(map[string][][]byte),
-		failures: make(map[string]twofactor.Failures),
+		now:        opts.clock(),
+		states:     make(map[string]*twofactor.State),
+		recovery:   make(map[string]recoverySet),
+		failures:   make(map[string]twofactor.Failures),
+		challenges: make(map[string]twofactor.ChallengeBinding),
 	}
 }
 
@@ -172,7 +183,7 @@ func (s *TwoFactor) SetEnabled(ctx context.Context, subscriber string, on bool, 
 }
 
 // ReplaceRecoveryCodes implements twofactor.RecoveryStore.
-func (s *TwoFactor) ReplaceRecoveryCodes(ctx context.Context, subscriber string, hashes [][]byte) error {
+func (s *TwoFactor) ReplaceRecoveryCodes(ctx context.Context, subscriber string, hashes [][]byte, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -186,19 +197,20 @@ func (s *TwoFactor) ReplaceRecoveryCodes(ctx context.Context, subscriber string,
 		delete(s.recovery, subscriber)
 		return nil
 	}
-	s.recovery[subscriber] = set
+	s.recovery[subscriber] = recoverySet{hashes: set, at: at}
 	return nil
 }
 
 // ConsumeRecoveryCode implements twofactor.RecoveryStore. Every stored hash is compared
 // in constant time, whether or not one matched earlier.
-func (s *TwoFactor) ConsumeRecoveryCode(ctx context.Context, subscriber string, hash []byte) (int, error) {
+func (s *TwoFactor) ConsumeRecoveryCode(ctx context.Context, subscriber string, hash []byte) (int, time.Time, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	set := s.recovery[subscriber]
+	rs := s.recovery[subscriber]
+	set := rs.hashes
 	found := -1
 	for i, h := range set {
 		if subtle.ConstantTimeCompare(h, hash) == 1 {
@@ -206,15 +218,15 @@ func (s *TwoFactor) ConsumeRecoveryCode(ctx context.Context, subscriber string, 
 		}
 	}
 	if found < 0 {
-		return 0, twofactor.ErrNotFound
+		return 0, time.Time{}, twofactor.ErrNotFound
 	}
 	set = slices.Delete(set, found, found+1)
 	if len(set) == 0 {
 		delete(s.recovery, subscriber)
 	} else {
-		s.recovery[subscriber] = set
+		s.recovery[subscriber] = recoverySet{hashes: set, at: rs.at}
 	}
-	return len(set), nil
+	return len(set), rs.at, nil
 }
 
 // RecoveryCodesLeft implements twofactor.RecoveryStore.
@@ -224,7 +236,42 @@ func (s *TwoFactor) RecoveryCodesLeft(ctx context.Context, subscriber string) (i
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.recovery[subscriber]), nil
+	return len(s.recovery[subscriber].hashes), nil
+}
+
+// PutChallenge implements twofactor.ChallengeStore. Bindings that expired before now
+// are dropped on the way (at most once a minute of the core's time), so the map holds
+// little beyond the live challenges.
+func (s *TwoFactor) PutChallenge(ctx context.Context, b twofactor.ChallengeBinding, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.swept) >= time.Minute {
+		for id, o := range s.challenges {
+			if o.ExpiresAt.Before(now) {
+				delete(s.challenges, id)
+			}
+		}
+		s.swept = now
+	}
+	s.challenges[b.ID] = b
+	return nil
+}
+
+// Challenge implements twofactor.ChallengeStore.
+func (s *TwoFactor) Challenge(ctx context.Context, id string) (twofactor.ChallengeBinding, error) {
+	if err := ctx.Err(); err != nil {
+		return twofactor.ChallengeBinding{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.challenges[id]
+	if !ok {
+		return twofactor.ChallengeBinding{}, twofactor.ErrNotFound
+	}
+	return b, nil
 }
 
 // BeginAttempt implements twofactor.FailureStore.

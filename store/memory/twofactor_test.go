@@ -26,3 +26,9 @@ func TestTwoFactorFailures(t *testing.T) {
 		return memory.NewTwoFactor(memory.Options{Now: now})
 	})
 }
+
+func TestTwoFactorChallenges(t *testing.T) {
+	storetest.TestTwoFactorChallenges(t, func(t *testing.T) twofactor.ChallengeStore {
+		return memory.NewTwoFactor(memory.Options{})
+	})
+}

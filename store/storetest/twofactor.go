@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/twofactor"
 )
 
@@ -329,8 +330,9 @@ func TestTwoFactorContacts(t *testing.T, newStore func(t *testing.T, now func() 
 }
 
 // TestTwoFactorRecovery checks a twofactor.RecoveryStore: replacing the set, single use,
-// isolation between subscribers, and that one code consumed by Contenders goroutines at
-// once is consumed exactly once.
+// the set's generation time returned with each consumed code, isolation between
+// subscribers, and that one code consumed by Contenders goroutines at once is consumed
+// exactly once.
 func TestTwoFactorRecovery(t *testing.T, newStore func(t *testing.T, now func() time.Time) twofactor.RecoveryStore) {
 	ctx := context.Background()
 	hashes := func(prefix string, n int) [][]byte {
@@ -352,48 +354,55 @@ func TestTwoFactorRecovery(t *testing.T, newStore func(t *testing.T, now func() 
 	t.Run("single use and replacement", func(t *testing.T) {
 		s := newStore(t, NewClock().Now)
 		left(t, s, "alice", 0)
-		_, err := s.ConsumeRecoveryCode(ctx, "alice", []byte("nothing"))
+		_, _, err := s.ConsumeRecoveryCode(ctx, "alice", []byte("nothing"))
 		wantErr(t, err, twofactor.ErrNotFound, "consuming with no set")
 
+		t1, t2 := Epoch.Add(time.Hour), Epoch.Add(48*time.Hour)
 		first := hashes("first", 10)
-		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", first), "ReplaceRecoveryCodes")
-		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "bob", hashes("bob", 10)), "ReplaceRecoveryCodes bob")
+		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", first, t1), "ReplaceRecoveryCodes")
+		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "bob", hashes("bob", 10), t2), "ReplaceRecoveryCodes bob")
 		kept := string(first[0])
 		first[0][0] ^= 0xff // the store must have kept its own copy
 		left(t, s, "alice", 10)
-		_, err = s.ConsumeRecoveryCode(ctx, "alice", []byte(kept))
+		_, _, err = s.ConsumeRecoveryCode(ctx, "alice", []byte(kept))
 		tfNoErr(t, err, "consuming a code whose caller-side slice was changed after the replace")
-		n, err := s.ConsumeRecoveryCode(ctx, "alice", first[3])
+		n, at, err := s.ConsumeRecoveryCode(ctx, "alice", first[3])
 		tfNoErr(t, err, "ConsumeRecoveryCode")
 		if n != 8 {
 			t.Errorf("ConsumeRecoveryCode left %d, want 8", n)
 		}
-		_, err = s.ConsumeRecoveryCode(ctx, "alice", first[3])
+		if !at.Equal(t1) {
+			t.Errorf("ConsumeRecoveryCode says the set was generated at %v, want %v (the time given to ReplaceRecoveryCodes)", at, t1)
+		}
+		_, _, err = s.ConsumeRecoveryCode(ctx, "alice", first[3])
 		wantErr(t, err, twofactor.ErrNotFound, "consuming the same code twice")
-		_, err = s.ConsumeRecoveryCode(ctx, "bob", first[4])
+		_, _, err = s.ConsumeRecoveryCode(ctx, "bob", first[4])
 		wantErr(t, err, twofactor.ErrNotFound, "alice's code for bob")
-		_, err = s.ConsumeRecoveryCode(ctx, "alice", first[4][:10])
+		_, _, err = s.ConsumeRecoveryCode(ctx, "alice", first[4][:10])
 		wantErr(t, err, twofactor.ErrNotFound, "a prefix of a hash")
 		left(t, s, "bob", 10)
 
 		second := hashes("second", 10)
-		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", second), "ReplaceRecoveryCodes again")
+		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", second, t2), "ReplaceRecoveryCodes again")
 		left(t, s, "alice", 10)
-		_, err = s.ConsumeRecoveryCode(ctx, "alice", first[6])
+		_, _, err = s.ConsumeRecoveryCode(ctx, "alice", first[6])
 		wantErr(t, err, twofactor.ErrNotFound, "a code from the replaced set")
-		_, err = s.ConsumeRecoveryCode(ctx, "alice", second[5])
+		_, at, err = s.ConsumeRecoveryCode(ctx, "alice", second[5])
 		tfNoErr(t, err, "a code from the new set")
+		if !at.Equal(t2) {
+			t.Errorf("a code of the regenerated set says it was generated at %v, want %v", at, t2)
+		}
 
-		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", nil), "deleting the set")
+		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", nil, t2), "deleting the set")
 		left(t, s, "alice", 0)
 	})
 
 	t.Run("concurrent use", func(t *testing.T) {
 		s := newStore(t, NewClock().Now)
 		set := hashes("race", 10)
-		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", set), "ReplaceRecoveryCodes")
+		tfNoErr(t, s.ReplaceRecoveryCodes(ctx, "alice", set, Epoch), "ReplaceRecoveryCodes")
 		errs := ExactlyOnce(t, Contenders, func(int) error {
-			_, err := s.ConsumeRecoveryCode(ctx, "alice", set[7])
+			_, _, err := s.ConsumeRecoveryCode(ctx, "alice", set[7])
 			return err
 		})
 		for _, err := range errs {
@@ -501,4 +510,60 @@ func TestTwoFactorFailures(t *testing.T, newStore func(t *testing.T, now func() 
 			t.Errorf("%d of %d concurrent attempts were allowed and %d counted, want %d", allowed, Contenders, f.Count, policy.Threshold)
 		}
 	})
+}
+
+// TestTwoFactorChallenges checks a twofactor.ChallengeStore: a binding is returned as
+// stored and replaced under the same ID, a miss is ErrNotFound, and PutChallenge never
+// drops a binding still live at the time it is given.
+func TestTwoFactorChallenges(t *testing.T, newStore func(t *testing.T) twofactor.ChallengeStore) {
+	ctx := context.Background()
+	bind := func(id, flow string, exp time.Time) twofactor.ChallengeBinding {
+		return twofactor.ChallengeBinding{ID: id, Subscriber: "alice", ContactID: "c1", Flow: flow,
+			Purpose: otp.PurposeSIMSwap, ExpiresAt: exp}
+	}
+	s := newStore(t)
+	_, err := s.Challenge(ctx, "nope")
+	wantErr(t, err, twofactor.ErrNotFound, "Challenge of an unknown ID")
+	a := bind("a", "session:1", Epoch.Add(10*time.Minute))
+	tfNoErr(t, s.PutChallenge(ctx, a, Epoch), "PutChallenge")
+	got, err := s.Challenge(ctx, "a")
+	tfNoErr(t, err, "Challenge")
+	if got != a {
+		t.Errorf("Challenge = %+v, want %+v", got, a)
+	}
+	a2 := bind("a", "signin:2", Epoch.Add(20*time.Minute))
+	tfNoErr(t, s.PutChallenge(ctx, a2, Epoch), "PutChallenge again")
+	if got, _ := s.Challenge(ctx, "a"); got != a2 {
+		t.Errorf("after replacing, Challenge = %+v, want %+v", got, a2)
+	}
+	// b is put at a time when a2 is still live: a2 must stay.
+	b := bind("b", "case:3", Epoch.Add(30*time.Minute))
+	tfNoErr(t, s.PutChallenge(ctx, b, Epoch.Add(15*time.Minute)), "PutChallenge b")
+	if _, err := s.Challenge(ctx, "a"); err != nil {
+		t.Errorf("a live binding was dropped: %v", err)
+	}
+	// A binding that expired before the time of a later put may be dropped; a live one
+	// is still there.
+	tfNoErr(t, s.PutChallenge(ctx, bind("c", "session:4", Epoch.Add(time.Hour)), Epoch.Add(25*time.Minute)), "PutChallenge c")
+	if got, _ := s.Challenge(ctx, "b"); got != b {
+		t.Errorf("Challenge(b) = %+v, want %+v", got, b)
+	}
+
+	// Contenders bindings put at once are all kept, each under its own ID.
+	var wg sync.WaitGroup
+	for i := range Contenders {
+		wg.Go(func() {
+			err := s.PutChallenge(ctx, bind(fmt.Sprintf("race-%d", i), fmt.Sprintf("session:%d", i), Epoch.Add(time.Hour)), Epoch)
+			if err != nil {
+				t.Errorf("concurrent PutChallenge: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range Contenders {
+		got, err := s.Challenge(ctx, fmt.Sprintf("race-%d", i))
+		if err != nil || got.Flow != fmt.Sprintf("session:%d", i) {
+			t.Errorf("binding race-%d = %+v, %v after concurrent puts", i, got, err)
+		}
+	}
 }
