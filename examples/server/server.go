@@ -66,6 +66,8 @@ type Options struct {
 	Geo session.GeoLookup
 	// Password overrides the password policy (zero: the package default).
 	Password password.Policy
+	// Lockout overrides the failed sign-in limits (zero fields: the package defaults).
+	Lockout password.LockoutPolicy
 	// DeliveryPoll is how often the notification dispatcher looks for new messages.
 	// Zero means notify's default (1 s).
 	DeliveryPoll time.Duration
@@ -110,6 +112,8 @@ type Server struct {
 	noticeLimits *limiters
 	// cancelLimits paces cancel-link attempts per client (cancel.go).
 	cancelLimits *limiters
+	// unlockLimits paces account-recovery code requests per client (lift.go).
+	unlockLimits *limiters
 	cases        *agent.Cases
 	lines        *line.Service
 	proofs       *proofLedger
@@ -148,6 +152,7 @@ func New(opts Options) (*Server, error) {
 	s.subLimits = newLimiters(defaultRate(opts.SubscriberRate, 10), defaultBurst(opts.SubscriberBurst, 20), s.now)
 	s.noticeLimits = newLimiters(1/signupNoticeEvery.Seconds(), 1, s.now)
 	s.cancelLimits = newLimiters(cancelLinkPerMinute/60.0, cancelLinkBurst, s.now)
+	s.unlockLimits = newLimiters(unlockPerMinute/60.0, unlockBurst, s.now)
 	mo := memory.Options{Now: s.now}
 	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus, s.wireAgents, s.wireLines} {
 		if err := wire(mo); err != nil {
@@ -191,7 +196,7 @@ func (s *Server) wireNotify(mo memory.Options) error {
 // wireAccounts builds the password and protection services.
 func (s *Server) wireAccounts(mo memory.Options) error {
 	var err error
-	if s.passwords, err = password.New(password.Config{Policy: s.opts.Password, Now: s.now},
+	if s.passwords, err = password.New(password.Config{Policy: s.opts.Password, Lockout: s.opts.Lockout, Now: s.now},
 		memory.NewPassword(mo), memory.NewPasswordAttempts(mo), s.pub); err != nil {
 		return err
 	}
@@ -449,6 +454,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/signin", s.public(s.handleSignin))
 	mux.HandleFunc("POST /v1/signin/challenge", s.public(s.handleSigninChallenge))
 	mux.HandleFunc("POST /v1/signin/complete", s.public(s.handleSigninComplete))
+	mux.HandleFunc("POST /v1/signin/unlock/send", s.public(s.handleUnlockSend))
+	mux.HandleFunc("POST /v1/signin/unlock", s.public(s.handleUnlock))
 	// Signed in.
 	mux.HandleFunc("GET /v1/me", s.authed(s.handleMe))
 	mux.HandleFunc("POST /v1/email/resend", s.authed(s.handleResendEmail))
@@ -505,6 +512,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /agent/v1/cases/{case}/sim-swap", s.agent(s.handleCaseSIMSwap))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/port-out", s.agent(s.handleCasePortOut))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/sim-changes/{request}/cancel", s.agent(s.handleCaseCancel))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/lift-sign-in-lock", s.agent(s.handleCaseLiftLock))
 	if s.mail != nil {
 		mux.HandleFunc("GET /dev/mailbox", s.public(s.handleMailbox))
 		mux.HandleFunc("DELETE /dev/mailbox", s.public(s.handleMailboxClear))
