@@ -51,10 +51,10 @@ func TestAttackCannotCancelAnotherSubscribersChange(t *testing.T) {
 	h := newHarness(t, heldPolicy(t))
 	a := h.secureAccount()
 	id := h.heldSwap(a)
-	bob := h.signup("bob@example.com", "+15550100003")
+	bob := h.signup("bob@example.com", "+14155550103")
 	r := h.do("POST", "/v1/sim-changes/"+id+"/cancel", nil, bearerH(bob))
 	assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
-	bobCase := h.openCase("+15550100003", "phone")
+	bobCase := h.openCase("+14155550103", "phone")
 	r = h.agent("POST", bobCase+"/sim-changes/"+id+"/cancel", nil)
 	assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
 
@@ -69,7 +69,7 @@ func TestCancelLinkWorksOnce(t *testing.T) {
 	a := h.secureAccount()
 	h.heldSwap(a)
 	tok := h.cancelToken("ada@example.com", "sim_swap.approved")
-	sms := h.eventTo("+15550100002", "sim_swap.approved")
+	sms := h.eventTo("+14155550102", "sim_swap.approved")
 	assert.Contains(t, sms.Body, "Stop it: http://test/cancel#"+tok, "the line hears of it, with the link")
 	assert.Contains(t, h.eventTo("ada@example.com", "sim_swap.approved").Body, "It can be carried out until")
 
@@ -133,7 +133,7 @@ func TestCaseCancelStopsHeldSwap(t *testing.T) {
 	h := newHarness(t, heldPolicy(t))
 	a := h.secureAccount()
 	id := h.heldSwap(a)
-	c := h.openCase("+15550100002", "phone")
+	c := h.openCase("+14155550102", "phone")
 	r := h.agent("POST", c+"/sim-changes/"+id+"/cancel", nil)
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	assert.Equal(t, "cancelled", r.str("status"))
@@ -150,7 +150,7 @@ func TestOpenAPIListsCancelStatuses(t *testing.T) {
 	h := newHarness(t, heldPolicy(t))
 	a := h.secureAccount()
 	id := h.heldSwap(a)
-	c := h.openCase("+15550100002", "phone")
+	c := h.openCase("+14155550102", "phone")
 	for _, x := range []struct {
 		doc string
 		r   resp

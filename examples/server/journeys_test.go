@@ -116,7 +116,7 @@ type secured struct {
 
 func (h *harness) secureAccount() secured {
 	h.t.Helper()
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	a := secured{tok: tok}
 	a.emailContact = h.addContact(tok, "email", backupEmail)
 	h.clock.Advance(31 * time.Second) // contact codes are throttled per subscriber
@@ -147,7 +147,7 @@ func (h *harness) settledAccount() secured {
 // Journey: sign up → verify email → two contacts → 2FA on → three questions → 100%.
 func TestJourneyStatusTo100(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	st := h.do("GET", "/v1/status", nil, bearerH(tok))
 	assert.EqualValues(t, 50, st.Body["percent"])
 
@@ -279,7 +279,7 @@ func TestJourneyNeverSIMSwap(t *testing.T) {
 func TestJourneyAgentPhone(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 	id := r.str("case_id")
 	assert.Contains(t, r.Raw, `"masked"`) // contacts to send a code to, masked
@@ -316,7 +316,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	require.Len(t, pin, 6)
 
 	// The new carrier alone cannot port the number away, PIN or not; the PIN is not spent.
-	for _, body := range []map[string]any{{"number": "+15550100002"}, {"number": "+15550100002", "transfer_pin": pin}} {
+	for _, body := range []map[string]any{{"number": "+14155550102"}, {"number": "+14155550102", "transfer_pin": pin}} {
 		r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
 		require.Equal(t, 403, r.Status, r.Raw)
 		assert.Equal(t, "denied", r.str("code"), r.Raw)
@@ -328,7 +328,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	h.clock.Advance(2 * time.Hour)
 
 	// In chat, an agent verifies a code and a question: without the PIN it steps up.
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "chat"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "chat"})
 	id := r.str("case_id")
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact, "purpose": "port_out"})
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -355,9 +355,9 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/port-out", map[string]any{"transfer_pin": pin})
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	assert.Equal(t, codeLineUnproved, r.str("code"), r.Raw)
-	_, err := h.srv.lines.Owner(context.Background(), "+15550100002")
+	_, err := h.srv.lines.Owner(context.Background(), "+14155550102")
 	assert.ErrorIs(t, err, line.ErrNotFound, "the line is released")
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "chat"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "chat"})
 	assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
 }
 
@@ -475,7 +475,7 @@ func TestSIMSwapStepUpThenContinue(t *testing.T) {
 	id := r.str("request_id")
 	h.stepUp(a.tok, a.emailContact, backupEmail, "sim_swap")
 
-	other := h.signup("bob@example.com", "+15550100003")
+	other := h.signup("bob@example.com", "+14155550103")
 	r = h.do("POST", "/v1/sim-swap", map[string]any{"request_id": id}, bearerH(other))
 	assert.Equal(t, http.StatusBadRequest, r.Status, r.Raw)
 
@@ -511,11 +511,11 @@ func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 	a := h.settledAccount() // past the credential-change window: see settledAccount
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(a.tok)).Status)
 
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 	r = h.agent("POST", "/agent/v1/cases/"+r.str("case_id")+"/verify/id", map[string]any{"document": "passport"})
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "store"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "store"})
 	id := r.str("case_id")
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/id", map[string]any{"document": "library_card"})
 	assert.Equal(t, codeInvalidField, r.str("code"), r.Raw)
@@ -536,7 +536,7 @@ func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 // refused without one, accepted once the session has stepped up.
 func TestVerifyContactAddedBeforeTwoFactorNeedsProof(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	emailContact := h.addContact(tok, "email", backupEmail)
 	// A week on (the email is established), in a new session that stepped up for
 	// adding a factor.

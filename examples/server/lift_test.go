@@ -105,7 +105,7 @@ func TestAttackStepUpCodeCannotUnlock(t *testing.T) {
 func TestAttackUnlockSendRevealsNothing(t *testing.T) {
 	h := newHarness(t, smallLockout)
 	h.secureAccount()
-	h.signup("bob@example.com", "+15550100003")
+	h.signup("bob@example.com", "+14155550103")
 	h.hardLock("ada@example.com")
 	var answers []resp
 	for i, email := range []string{"nobody@example.com", "bob@example.com", "ada@example.com"} {
@@ -130,7 +130,7 @@ func TestAttackUnlockSendRevealsNothing(t *testing.T) {
 // established contact does, and the password stays.
 func TestAgentLiftNeedsVerifiedIdentity(t *testing.T) {
 	h := newHarness(t, smallLockout)
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	require.Equal(t, 200, h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)).Status)
 	contact := h.addContact(tok, "email", backupEmail)
 	h.hardLock("ada@example.com")
@@ -143,14 +143,14 @@ func TestAgentLiftNeedsVerifiedIdentity(t *testing.T) {
 		require.Equal(t, 200, r.Status, r.Raw)
 	}
 
-	c := h.openCase("+15550100002", "phone")
+	c := h.openCase("+14155550102", "phone")
 	r := lift(c)
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	identityCode(c, "identity")
 	assert.Equal(t, http.StatusForbidden, lift(c).Status, "the contact was added hours ago: it may be a thief's")
 
 	h.clock.Advance(8 * 24 * time.Hour)
-	c = h.openCase("+15550100002", "phone")
+	c = h.openCase("+14155550102", "phone")
 	r = h.agent("POST", c+"/verify/questions", map[string]any{"question_id": "worst-meal", "spoken": "a charcoal lasagne with raisins"})
 	require.Equal(t, "match", r.str("verdict"), r.Raw)
 	assert.Equal(t, http.StatusForbidden, lift(c).Status, "questions alone never verify identity")
@@ -182,7 +182,7 @@ func TestOpenAPIListsUnlockStatuses(t *testing.T) {
 	} {
 		requireDocumented(t, paths, "POST", "/v1/signin/unlock", r)
 	}
-	c := h.openCase("+15550100002", "phone")
+	c := h.openCase("+14155550102", "phone")
 	requireDocumented(t, paths, "POST", "/agent/v1/cases/{case}/lift-sign-in-lock", h.agent("POST", c+"/lift-sign-in-lock", map[string]any{}))
 	for range unlockBurst + 1 {
 		requireDocumented(t, paths, "POST", "/v1/signin/unlock/send", h.do("POST", "/v1/signin/unlock/send", map[string]any{"email": "x@example.com"}))

@@ -14,7 +14,7 @@ import (
 // out, and the claim is not a line until an SMS code to it is read back.
 func TestAttackUnprovedNumberGetsNoTransferPIN(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signupUnproved("ada@example.com", "+15550100002")
+	tok := h.signupUnproved("ada@example.com", "+14155550102")
 	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	assert.Equal(t, codeLineUnproved, r.str("code"), r.Raw)
@@ -32,28 +32,28 @@ func TestAttackPartnerCannotPortUnprovedLine(t *testing.T) {
 	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	pin := r.str("transfer_pin")
-	acct, ok := h.srv.dir.byNumber("+15550100002")
+	acct, ok := h.srv.dir.byNumber("+14155550102")
 	require.True(t, ok)
 
 	// The binding ends out of band (the CRM still mirrors it).
-	require.NoError(t, h.srv.lines.Release(context.Background(), acct.ID, "+15550100002"))
-	body := map[string]any{"number": "+15550100002", "transfer_pin": pin}
+	require.NoError(t, h.srv.lines.Release(context.Background(), acct.ID, "+14155550102"))
+	body := map[string]any{"number": "+14155550102", "transfer_pin": pin}
 	r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
-	unknown := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550109999", "transfer_pin": pin}, bearerH(testPartnerToken))
+	unknown := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+14155550188", "transfer_pin": pin}, bearerH(testPartnerToken))
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	assert.Equal(t, unknown.Raw, r.Raw, "an unproved line is answered like no customer's number")
 	h.noEvent(t, "ada@example.com", "port_out.completed")
 
 	// Proved again (the carrier's provisioning says it is hers), the PIN (not spent)
 	// ports the line, which is then released.
-	h.srv.dir.provision(acct.ID, "+15550100002")
+	h.srv.dir.provision(acct.ID, "+14155550102")
 	r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	h.eventTo("ada@example.com", "port_out.completed")
-	_, err := h.srv.lines.Owner(context.Background(), "+15550100002")
+	_, err := h.srv.lines.Owner(context.Background(), "+14155550102")
 	assert.ErrorIs(t, err, line.ErrNotFound, "a ported-out number is no longer a line")
 	acct, _ = h.srv.dir.get(acct.ID)
 	assert.Empty(t, acct.Line)
-	_, ok = h.srv.dir.lineHolder("+15550100002")
+	_, ok = h.srv.dir.lineHolder("+14155550102")
 	assert.False(t, ok, "nor one the carrier provisions")
 }
