@@ -196,7 +196,7 @@ func (s *Server) wireLines(mo memory.Options) error {
 		return err
 	}
 	st := memory.NewOTP(mo)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Now: s.now}, st, st, s.pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Budgets: s.smsBudgets(), Now: s.now}, st, st, s.pub)
 	if err != nil {
 		return err
 	}

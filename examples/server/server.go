@@ -76,6 +76,10 @@ type Options struct {
 	HoldPoll time.Duration
 	// Policy decides protection requests. Nil means protection's default policy.
 	Policy *protection.Policy
+	// SMSBudgets caps the SMS codes the server sends (otp.SMSBudgets: a country
+	// allow-list, global, per-client and per-country budgets), for two-factor and line
+	// proofs alike. Without HomeRegions or AllowedRegions the home region is US.
+	SMSBudgets otp.SMSBudgets
 	// Logger receives structured logs. Nil discards.
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.
@@ -267,7 +271,7 @@ func (s *Server) wireFactors(mo memory.Options) error {
 	if err != nil {
 		return err
 	}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: codeKey, Now: s.now}, otpStore, otpStore, s.pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: codeKey, Budgets: s.smsBudgets(), Now: s.now}, otpStore, otpStore, s.pub)
 	if err != nil {
 		return err
 	}
