@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/protection"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -171,4 +173,27 @@ func TestOpenAPIListsCancelStatuses(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	requireDocumented(t, paths, "GET", "/cancel", h.do("GET", "/cancel", nil))
+}
+
+// A cancel token cancels only its own request: its secret with another request's ID is
+// an unknown token, and that request is carried out. Fetching the cancel page (a link
+// scanner does) cancels nothing either.
+func TestAttackCancelTokenBoundToItsRequest(t *testing.T) {
+	h := newHarness(t, heldPolicy(t))
+	a := h.secureAccount()
+	first := h.heldSwap(a)
+	tok := h.cancelToken("ada@example.com", "sim_swap.approved")
+	require.NoError(t, h.srv.protect.CancelSIMChange(context.Background(), h.accountID("ada@example.com"), first,
+		protection.ChannelApp, notify.Actor{Kind: notify.ActorSubscriber}))
+	h.clock.Advance(time.Minute)
+	second := h.heldSwap(a)
+	require.NotEqual(t, first, second)
+
+	_, secret, _ := strings.Cut(tok, ".")
+	r := h.do("POST", "/v1/sim-changes/cancel", map[string]any{"token": second + "." + secret})
+	assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
+	assert.Equal(t, http.StatusOK, h.do("GET", "/cancel", nil).Status)
+
+	h.clock.Advance(24*time.Hour + time.Minute)
+	assert.Equal(t, 1, h.srv.applyDueHolds(context.Background()), "the second request is carried out")
 }

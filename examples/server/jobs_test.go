@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,4 +95,49 @@ func TestRunCarriesOutDueHolds(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after its context ended")
 	}
+}
+
+// A held port-out that comes due is carried out by the job like a SIM swap, and, being
+// a port-out, releases the line: the number is then no longer the account's.
+func TestHeldPortOutReleasesLineWhenDue(t *testing.T) {
+	rules := protection.DefaultRules()
+	r0 := rules[protection.ActionPortOut]
+	r0.Risk = map[protection.RiskLevel]protection.RiskOverlay{
+		protection.RiskMedium: r0.Risk[protection.RiskMedium],
+		protection.RiskHigh: {AddOneOf: r0.Risk[protection.RiskHigh].AddOneOf,
+			Hold: []protection.Channel{protection.ChannelChat}, HoldFor: 24 * time.Hour},
+	}
+	rules[protection.ActionPortOut] = r0
+	p, err := protection.NewPolicy(protection.PolicyConfig{Rules: rules})
+	require.NoError(t, err)
+	h := newHarness(t, func(o *Options) { o.Policy = p })
+	a := h.settledAccount()
+	h.stepUp(a.tok, a.emailContact, backupEmail, "port_out")
+	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	pin := r.str("transfer_pin")
+	// A password change: a port-out right after it is scored High, which this policy
+	// holds for a day in chat.
+	h.clock.Advance(31 * time.Second)
+	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
+	r = h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": testPassword + " v2"}, bearerH(a.tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+
+	c := h.openCase("+14155550102", "chat")
+	r = h.agent("POST", c+"/verify/code/send", map[string]any{"contact_id": a.emailContact, "purpose": "port_out"})
+	require.Equal(t, 200, r.Status, r.Raw)
+	require.Equal(t, 200, h.agent("POST", c+"/verify/code", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code(backupEmail)}).Status)
+	r = h.agent("POST", c+"/verify/questions", map[string]any{"question_id": "worst-meal", "spoken": "a charcoal lasagne with raisins"})
+	require.Equal(t, "match", r.str("verdict"), r.Raw)
+	r = h.agent("POST", c+"/port-out", map[string]any{"transfer_pin": pin})
+	require.Equal(t, 200, r.Status, r.Raw)
+	require.Equal(t, "held", r.str("status"), r.Raw)
+	_, err = h.srv.lines.Owner(context.Background(), "+14155550102")
+	require.NoError(t, err, "the line stays while the port-out is held")
+
+	h.clock.Advance(24*time.Hour + time.Minute)
+	assert.Equal(t, 1, h.srv.applyDueHolds(context.Background()))
+	h.eventTo("ada@example.com", "port_out.completed")
+	_, err = h.srv.lines.Owner(context.Background(), "+14155550102")
+	assert.ErrorIs(t, err, line.ErrNotFound, "a ported-out number is no longer a line")
 }
