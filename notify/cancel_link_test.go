@@ -85,3 +85,29 @@ func ExampleTemplatesConfig_cancelURL() {
 	// Output:
 	// Account Security: SIM swap approved for line **** 0102 at 22 Nov 09:30 UTC via app. Not you? Contact support now. Stop it: https://carrier.example/cancel#req1.secret
 }
+
+// Whatever the token, rendering never fails, and a link appears exactly when the token
+// is URL-safe and short enough, carrying it verbatim.
+func FuzzCancelLink(f *testing.F) {
+	tpl, err := notify.NewTemplates(notify.TemplatesConfig{CancelURL: "https://carrier.example/cancel"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"abc.def", "", "a b", `"><script>`, "0123456789abcdef.Xy_0123456789_-", strings.Repeat("a", 129), "ünï.code"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		safe := tok != "" && len(tok) <= 128 && strings.Trim(tok, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == ""
+		e := sampleEvent(notify.PortOutApproved, map[string]string{notify.AttrCancel: tok})
+		m, err := tpl.Render(e, notify.ChannelEmail, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(m.Text, "https://carrier.example/cancel#"); got != safe {
+			t.Fatalf("token %q: link %v, want %v", tok, got, safe)
+		}
+		if safe && !strings.Contains(m.Text, "https://carrier.example/cancel#"+tok) {
+			t.Fatalf("token %q not carried verbatim: %s", tok, m.Text)
+		}
+	})
+}
