@@ -189,11 +189,13 @@ const (
 //     refuses it elsewhere);
 //   - a code sent in the case for identity (its message said "to verify your identity
 //     with support") and read back, to a trusted contact on the account for at least
-//     deviceProbation: a contact a thief added last week is not the subscriber's.
+//     probation (the policy's probation for lifting a protection flag, a week by
+//     default): a contact a thief added last week is not the subscriber's. A factor age
+//     that is not known does not count.
 //
 // Security questions never count (they are supplemental, never enough alone), nor do
 // codes sent for a SIM swap or port-out (evidence counts only for its purpose).
-func caseIdentityCheck(c agent.Case, now time.Time) string {
+func caseIdentityCheck(c agent.Case, now time.Time, probation time.Duration) string {
 	fresh := protection.DefaultFreshness()
 	for _, ev := range c.Evidence {
 		age := now.Sub(ev.ObtainedAt)
@@ -204,7 +206,7 @@ func caseIdentityCheck(c agent.Case, now time.Time) string {
 		case ev.Kind == protection.EvidenceGovernmentID:
 			return identityGovernmentID
 		case ev.Kind == protection.EvidenceContactCode && ev.Purpose == agent.PurposeIdentity &&
-			!ev.FactorAddedAt.IsZero() && ev.ObtainedAt.Sub(ev.FactorAddedAt) >= deviceProbation:
+			!ev.FactorAddedAt.IsZero() && ev.ObtainedAt.Sub(ev.FactorAddedAt) >= probation:
 			return identityContactCode
 		}
 	}
@@ -223,7 +225,7 @@ func (s *Server) handleCaseLiftLock(w http.ResponseWriter, r *http.Request, agen
 	if err := decodeJSON(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	check := caseIdentityCheck(c, s.now())
+	check := caseIdentityCheck(c, s.now(), s.protect.Policy().Probation(protection.ActionDisableFlag))
 	if check == "" {
 		return errorf(http.StatusForbidden, "step_up_required",
 			"verify the caller's identity first: a code sent for identity (verify/code/send) to a contact on the account for a week or more, or a government ID in a store")
