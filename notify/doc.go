@@ -97,6 +97,13 @@
 // check every type with [GSM7Length]. Long attribute values can still push a message
 // into two segments.
 //
+// With [TemplatesConfig.CancelURL] set, an approved SIM swap or port-out (an event with
+// the [AttrCancel] token) links to that page with the token after "#", in the email and
+// in the SMS, and says until when the change can be carried out: whoever gets the
+// notice can stop the change before it happens. The token is kept unmasked (a masked
+// token is a dead link) and only a URL-safe one becomes a link. The link makes that SMS
+// two segments long, a price worth paying for the message that can stop a takeover.
+//
 // # The outbox and the dispatcher
 //
 // [Service.Publish] validates the event (an unknown type is [ErrUnknownType]), looks up

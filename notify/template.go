@@ -45,6 +45,14 @@ type TemplatesConfig struct {
 	// should turn. Empty means generic advice ("the number on your bill").
 	SupportPhone string `validate:"max=20"`
 	SupportURL   string `validate:"omitempty,url"`
+	// CancelURL is the page where a subscriber stops an approved SIM swap or port-out
+	// from its notice, such as "https://carrier.example/cancel". An event with a cancel
+	// token (attribute AttrCancel, which package protection puts on its approved events)
+	// links to it as CancelURL + "#" + token: a URL fragment is never sent in a request,
+	// so the token stays out of every server, proxy and Referer log; the page reads it
+	// and posts it. Empty means no link (the notice still says until when the change can
+	// be carried out).
+	CancelURL string `validate:"omitempty,url"`
 	// Location is the time zone times are shown in. Nil means UTC.
 	Location *time.Location
 }
@@ -82,6 +90,38 @@ type TemplateData struct {
 	Attr map[string]string
 	// Brand, SupportPhone and SupportURL come from TemplatesConfig.
 	Brand, SupportPhone, SupportURL string
+	// CancelLink is the link that stops the change (TemplatesConfig.CancelURL, "#", the
+	// event's AttrCancel token), or empty. The layout's SMS shows it after the notice;
+	// the approved SIM-swap and port-out templates show it in their advice.
+	CancelLink string
+	// Expires is until when an approved change can be carried out (attribute
+	// "expires_at", RFC 3339), formatted like When; empty without one.
+	Expires string
+}
+
+// AttrCancel is the attribute that carries a single-use token to cancel the change the
+// event announces (package protection sets it on approved SIM swaps and port-outs). It
+// is a capability, not a secret that proves anything: it can only stop a change, once.
+// It is kept as it is (never masked), and shown only inside CancelLink.
+const AttrCancel = "cancel"
+
+// maxCancelToken bounds a token put into a link; longer ones get no link.
+const maxCancelToken = 128
+
+// cancelToken returns the event's cancel token if it is one a link can carry as it is
+// (1 to maxCancelToken URL-safe characters: letters, digits, '-', '_', '.'), else "".
+func cancelToken(attrs map[string]string) string {
+	tok := attrs[AttrCancel]
+	if tok == "" || len(tok) > maxCancelToken {
+		return ""
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return ""
+		}
+	}
+	return tok
 }
 
 var templateFuncs = texttemplate.FuncMap{"mask": maskValue}
@@ -176,20 +216,22 @@ var sampleTime = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
 // kept for audit and custom templates.
 func SampleAttributes() map[string]string {
 	return map[string]string{
-		"line":      "•••• 1234",
-		"contact":   "•••• 5678",
-		"email":     "a•••@example.com",
-		"flag":      "Never SIM Swap",
-		"device":    "Pixel 9",
-		"location":  "Miami, FL",
-		"reason":    "failed verification",
-		"activity":  "many failed sign-ins",
-		"action":    "sign in",
-		"until":     "22 Nov 10:30 UTC",
-		"due":       "1 Dec 2026",
-		"effective": "in 24 hours",
-		"remaining": "7",
-		"detail":    "shipping address",
+		"line":       "•••• 1234",
+		"contact":    "•••• 5678",
+		"email":      "a•••@example.com",
+		"flag":       "Never SIM Swap",
+		"device":     "Pixel 9",
+		"location":   "Miami, FL",
+		"reason":     "failed verification",
+		"activity":   "many failed sign-ins",
+		"action":     "sign in",
+		"until":      "22 Nov 10:30 UTC",
+		"due":        "1 Dec 2026",
+		"effective":  "in 24 hours",
+		"remaining":  "7",
+		"detail":     "shipping address",
+		"expires_at": "2026-11-22T10:30:00Z",
+		AttrCancel:   "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6.c2FtcGxlIGNhbmNlbCB0b2tlbiwgbm90IHJlYWw",
 	}
 }
 
@@ -293,7 +335,16 @@ func (t *Templates) data(e Event, former bool) TemplateData {
 		d.Actor = "someone signed in to your account"
 	}
 	for k, v := range e.Attributes {
-		d.Attr[k] = maskValue(v)
+		if k != AttrCancel {
+			v = maskValue(v)
+		}
+		d.Attr[k] = v
+	}
+	if tok := cancelToken(e.Attributes); tok != "" && t.cfg.CancelURL != "" {
+		d.CancelLink = t.cfg.CancelURL + "#" + tok
+	}
+	if exp, err := time.Parse(time.RFC3339, e.Attributes["expires_at"]); err == nil {
+		d.Expires = exp.In(t.cfg.Location).Format("Monday 2 January 2006, 15:04 MST")
 	}
 	return d
 }
@@ -320,7 +371,10 @@ func maskAttributes(attrs map[string]string) map[string]string {
 	}
 	m := make(map[string]string, len(attrs))
 	for k, v := range attrs {
-		m[k] = maskValue(v)
+		if k != AttrCancel { // a link must carry the token as it is (Templates.data)
+			v = maskValue(v)
+		}
+		m[k] = v
 	}
 	return m
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/agent"
+	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
@@ -402,7 +403,7 @@ const partnerID = "partner-api"
 var partnerRejected = []byte(`{"code":"denied","message":"The port-out is not authorised."}` + "\n")
 
 // handlePartnerPortOut is another carrier asking to port a number away:
-// POST /partner/v1/port-out {"number": "+1555...", "transfer_pin": "..."}.
+// POST /partner/v1/port-out {"number": "+1415555...", "transfer_pin": "..."}.
 //
 // protection.PartnerPortOut decides it together with the PIN in one call: a partner
 // learns accepted (200 with a reference) or not (403 with partnerRejected), never
@@ -423,7 +424,9 @@ func (s *Server) handlePartnerPortOut(w http.ResponseWriter, r *http.Request) er
 	}
 	ctx := r.Context()
 	pr := protection.PartnerRequest{Partner: partnerID, Number: num, PIN: req.TransferPIN, Risk: protection.RiskLow}
-	if a, ok := s.dir.byNumber(num); ok {
+	// Only a proved line (package line: an SMS proof or the carrier's provisioning) can
+	// be ported; any other number is answered as no customer's.
+	if a, ok := s.dir.lineHolder(num); ok && s.partnerLine(ctx, a.ID, num) {
 		pr.Subscriber = a.ID
 		pr.Risk, _, _ = s.assess(ctx, a.ID, protection.ActionPortOut, protection.ChannelPartner, riskInput{IP: clientIP(r), UserAgent: r.UserAgent()})
 		if err := s.status.Allow(ctx, a.ID, status.CapabilityOf(protection.ActionPortOut)); err != nil {
@@ -454,9 +457,23 @@ func (s *Server) handlePartnerPortOut(w http.ResponseWriter, r *http.Request) er
 		// Held: the port is carried out when the hold ends (by the carrier's port job).
 	case err != nil:
 		return err
+	default:
+		if err := s.portedOut(ctx, pr.Subscriber, num); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accepted": true, "reference": ans.Reference})
 	return nil
+}
+
+// partnerLine reports whether number is a proved line of subscriber. A fault is logged
+// and answers no: the partner must not tell a fault from a rejection.
+func (s *Server) partnerLine(ctx context.Context, subscriber, number string) bool {
+	_, err := s.lines.Check(ctx, subscriber, number)
+	if err != nil && !errors.Is(err, line.ErrUnproved) {
+		s.log.WarnContext(ctx, "partner port-out: line check", "error", err.Error())
+	}
+	return err == nil
 }
 
 type idCheckRequest struct {

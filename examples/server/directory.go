@@ -136,6 +136,37 @@ func (d *directory) simChanged(id string, at time.Time) {
 	}
 }
 
+// portedOut records that number left the carrier (a completed port-out): it is no
+// longer account id's line, nor one the carrier provisions.
+func (d *directory) portedOut(id, number string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.byPhone[number] == id {
+		delete(d.byPhone, number)
+	}
+	if d.provisioned[number] == id {
+		delete(d.provisioned, number)
+	}
+	if a, ok := d.byID[id]; ok && a.Line == number {
+		a.Line = ""
+		d.byID[id] = a
+	}
+}
+
+// lineHolder returns the account whose proved line number is or, failing that, to which
+// the carrier provisioned it: the one account that could own it (package line decides
+// whether it does).
+func (d *directory) lineHolder(number string) (account, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	id, ok := d.byPhone[number]
+	if !ok {
+		id, ok = d.provisioned[number]
+	}
+	a, found := d.byID[id]
+	return a, ok && found
+}
+
 // formerContact remembers a removed contact for notify's old-address rule, keeping
 // those removed within the last keep.
 func (d *directory) formerContact(id string, r notify.Recipient, at time.Time, keep time.Duration) {
@@ -165,7 +196,7 @@ func (s *Server) wireLines(mo memory.Options) error {
 		return err
 	}
 	st := memory.NewOTP(mo)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Now: s.now}, st, st, s.pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Budgets: s.smsBudgets(), Now: s.now}, st, st, s.pub)
 	if err != nil {
 		return err
 	}
@@ -201,6 +232,19 @@ func (s *Server) requireLine(ctx context.Context, subscriber, number string) err
 		return err
 	}
 	s.dir.lineProved(subscriber, b.Number) // provisioning may have proved it just now
+	return nil
+}
+
+// portedOut ends the account's line after a completed port-out: the number now belongs
+// to another carrier, so it is no longer a line here (package line releases it, the
+// CRM forgets it) and can be neither swapped, ported nor sent notices. A failure to
+// release is returned: the port-out is done, but a binding left behind must be seen.
+func (s *Server) portedOut(ctx context.Context, subscriber, number string) error {
+	s.dir.portedOut(subscriber, number)
+	if err := s.lines.Release(ctx, subscriber, number); err != nil && !errors.Is(err, line.ErrNotFound) {
+		s.log.ErrorContext(ctx, "port-out completed but the line could not be released", "subscriber", subscriber, "error", err.Error())
+		return err
+	}
 	return nil
 }
 

@@ -15,7 +15,7 @@ import (
 // protection's decision.
 func TestAttackUnverifiedAccountGetsNoTransferPIN(t *testing.T) {
 	h := newHarness(t)
-	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+15550100003"})
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+14155550103"})
 	require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
 	tok := h.signin("bob@example.com", testPassword)
 
@@ -28,6 +28,13 @@ func TestAttackUnverifiedAccountGetsNoTransferPIN(t *testing.T) {
 	m := tokenInMail.FindStringSubmatch(h.mailTo("bob@example.com", "Verify").Body)
 	require.Len(t, m, 2)
 	require.Equal(t, http.StatusOK, h.do("POST", "/v1/email/verify", map[string]any{"token": m[1]}).Status)
+	// Verified, but the number is only claimed: a PIN ports a line out, so none until
+	// the number is proved (TestAttackUnprovedNumberGetsNoTransferPIN's rule).
+	r = h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, codeLineUnproved, r.str("code"), r.Raw)
+	assert.Empty(t, r.str("transfer_pin"))
+	h.proveLine(tok, "+14155550103")
 	r = h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	assert.NotEmpty(t, r.str("decision", "outcome"), "verified: protection decides")
@@ -38,9 +45,9 @@ func TestAttackUnverifiedAccountGetsNoTransferPIN(t *testing.T) {
 // console shows the verdict only.
 func TestAttackQuestionScoreNotShownToAgent(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	require.Equal(t, http.StatusOK, h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)).Status)
-	c := h.openCase("+15550100002", "phone")
+	c := h.openCase("+14155550102", "phone")
 	for _, guess := range []string{"no idea", "two roads", "two roads diverged in a wood"} {
 		r := h.agent("POST", c+"/verify/questions", map[string]any{"question_id": "poem-line", "spoken": guess})
 		require.Equal(t, http.StatusOK, r.Status, r.Raw)

@@ -15,6 +15,7 @@ import (
 	"github.com/carrierguard/carrierguard/agent"
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
 	"github.com/carrierguard/carrierguard/protection"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -167,11 +168,17 @@ func (h *harness) openCase(phone, channel string) string {
 func (h *harness) signup(email, phone string) string {
 	h.t.Helper()
 	tok := h.signupUnproved(email, phone)
+	h.proveLine(tok, phone)
+	return tok
+}
+
+// proveLine proves the signed-in account's number with the SMS code sent to phone.
+func (h *harness) proveLine(tok, phone string) {
+	h.t.Helper()
 	r := h.do("POST", "/v1/line/verify/send", nil, bearerH(tok))
 	require.Equal(h.t, http.StatusOK, r.Status, r.Raw)
 	r = h.do("POST", "/v1/line/verify", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code(phone)}, bearerH(tok))
 	require.Equal(h.t, http.StatusOK, r.Status, r.Raw)
-	return tok
 }
 
 // signupUnproved creates and verifies an account whose number is only claimed, and
@@ -246,4 +253,21 @@ func (h *harness) eventTo(to, event string) message {
 	}
 	h.t.Fatalf("no %s message to %s; have %v", event, to, h.srv.mail.list(to))
 	return message{}
+}
+
+// noEvent asserts that no message of event reached to.
+func (h *harness) noEvent(t *testing.T, to, event string) {
+	t.Helper()
+	h.flush()
+	for _, m := range h.srv.mail.list(to) {
+		assert.NotEqual(t, event, m.Event, "unexpected %s message to %s: %s", event, to, m.Body)
+	}
+}
+
+// accountID returns the ID of the account with the email address.
+func (h *harness) accountID(email string) string {
+	h.t.Helper()
+	a, ok := h.srv.dir.byEmailAddr(email)
+	require.True(h.t, ok, "no account %s", email)
+	return a.ID
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,7 +116,7 @@ type secured struct {
 
 func (h *harness) secureAccount() secured {
 	h.t.Helper()
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	a := secured{tok: tok}
 	a.emailContact = h.addContact(tok, "email", backupEmail)
 	h.clock.Advance(31 * time.Second) // contact codes are throttled per subscriber
@@ -128,10 +130,24 @@ func (h *harness) secureAccount() secured {
 	return a
 }
 
+// settledAccount is secureAccount three days later, signed in again with the password
+// and a code: past risk's credential-change window (72 h) of the contacts it added. A
+// SIM swap or port-out right after adding a contact is the takeover chain (a thief adds
+// his own contact, then moves the number), so risk.Facts scores it High on purpose;
+// journeys about the subscriber's own swap start from an account settled for days.
+func (h *harness) settledAccount() secured {
+	h.t.Helper()
+	a := h.secureAccount()
+	h.clock.Advance(73 * time.Hour)
+	a.tok = h.signin2FA("ada@example.com", a.emailContact, backupEmail)
+	h.clock.Advance(31 * time.Second) // step-up codes are throttled per subscriber
+	return a
+}
+
 // Journey: sign up → verify email → two contacts → 2FA on → three questions → 100%.
 func TestJourneyStatusTo100(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	st := h.do("GET", "/v1/status", nil, bearerH(tok))
 	assert.EqualValues(t, 50, st.Body["percent"])
 
@@ -200,7 +216,7 @@ func (h *harness) secureAccount2(tok string) secured {
 // (and its cancellation) → swap allowed after it with fresh proof.
 func TestJourneyNeverSIMSwap(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	tok := a.tok
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok)).Status)
 
@@ -232,8 +248,20 @@ func TestJourneyNeverSIMSwap(t *testing.T) {
 	tok = h.signin2FA("ada@example.com", a.emailContact, backupEmail)
 	r = h.do("GET", "/v1/protection/flags", nil, bearerH(tok))
 	assert.Contains(t, r.Raw, `{"flag":"never_sim_swap","on":false}`)
-	// The sign-in code does not count for a SIM swap: only a code whose message said
-	// it was for one does.
+	// Lifting the flag is a credential change: a SIM swap at once after it is what a thief
+	// who got the flag off would do, and risk scores it High (risk.Facts).
+	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, 200, r.Status, r.Raw)
+	assert.Equal(t, "denied", r.str("status"), r.Raw)
+	assert.Contains(t, r.Raw, `"credential_change"`)
+	h.noSIMSwapCompleted(t, "ada@example.com")
+
+	// Three days later (past the credential-change window), signed in again, the
+	// subscriber's own swap goes through. The sign-in code does not count for a SIM
+	// swap: only a code whose message said it was for one does.
+	h.clock.Advance(73 * time.Hour)
+	tok = h.signin2FA("ada@example.com", a.emailContact, backupEmail)
+	h.clock.Advance(31 * time.Second)
 	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "step_up", r.str("status"), r.Raw)
@@ -251,7 +279,7 @@ func TestJourneyNeverSIMSwap(t *testing.T) {
 func TestJourneyAgentPhone(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 	id := r.str("case_id")
 	assert.Contains(t, r.Raw, `"masked"`) // contacts to send a code to, masked
@@ -278,7 +306,7 @@ func TestJourneyAgentPhone(t *testing.T) {
 // Journey: port-out with and without a transfer PIN under No Port Out.
 func TestJourneyPortOutNoPortOut(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	tok := a.tok
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/no_port_out", nil, bearerH(tok)).Status)
 	h.stepUp(tok, a.emailContact, backupEmail, "port_out")
@@ -288,7 +316,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	require.Len(t, pin, 6)
 
 	// The new carrier alone cannot port the number away, PIN or not; the PIN is not spent.
-	for _, body := range []map[string]any{{"number": "+15550100002"}, {"number": "+15550100002", "transfer_pin": pin}} {
+	for _, body := range []map[string]any{{"number": "+14155550102"}, {"number": "+14155550102", "transfer_pin": pin}} {
 		r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
 		require.Equal(t, 403, r.Status, r.Raw)
 		assert.Equal(t, "denied", r.str("code"), r.Raw)
@@ -300,7 +328,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	h.clock.Advance(2 * time.Hour)
 
 	// In chat, an agent verifies a code and a question: without the PIN it steps up.
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "chat"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "chat"})
 	id := r.str("case_id")
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact, "purpose": "port_out"})
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -321,8 +349,16 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "completed", r.str("status"), r.Raw)
 	h.eventTo("ada@example.com", "port_out.completed")
+	// The number now belongs to another carrier: it is no longer the account's line, so
+	// nothing more can be swapped or ported (not even with the PIN again), and no case
+	// can be opened by it.
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/port-out", map[string]any{"transfer_pin": pin})
-	assert.Equal(t, codeInvalidCode, r.str("code"), r.Raw)
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, codeLineUnproved, r.str("code"), r.Raw)
+	_, err := h.srv.lines.Owner(context.Background(), "+14155550102")
+	assert.ErrorIs(t, err, line.ErrNotFound, "the line is released")
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "chat"})
+	assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
 }
 
 func TestTwoFactorManagement(t *testing.T) {
@@ -433,13 +469,13 @@ func TestChangeQuestionsWithSecondFactor(t *testing.T) {
 // request, which is then carried out; someone else's request ID is refused.
 func TestSIMSwapStepUpThenContinue(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(a.tok))
 	require.Equal(t, "step_up", r.str("status"), r.Raw)
 	id := r.str("request_id")
 	h.stepUp(a.tok, a.emailContact, backupEmail, "sim_swap")
 
-	other := h.signup("bob@example.com", "+15550100003")
+	other := h.signup("bob@example.com", "+14155550103")
 	r = h.do("POST", "/v1/sim-swap", map[string]any{"request_id": id}, bearerH(other))
 	assert.Equal(t, http.StatusBadRequest, r.Status, r.Raw)
 
@@ -472,14 +508,14 @@ func TestAccountLockdown(t *testing.T) {
 // under Never SIM Swap; an ID "checked" on the phone is refused.
 func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(a.tok)).Status)
 
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 	r = h.agent("POST", "/agent/v1/cases/"+r.str("case_id")+"/verify/id", map[string]any{"document": "passport"})
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+15550100002", "channel": "store"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "store"})
 	id := r.str("case_id")
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/id", map[string]any{"document": "library_card"})
 	assert.Equal(t, codeInvalidField, r.str("code"), r.Raw)
@@ -500,7 +536,7 @@ func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 // refused without one, accepted once the session has stepped up.
 func TestVerifyContactAddedBeforeTwoFactorNeedsProof(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	emailContact := h.addContact(tok, "email", backupEmail)
 	// A week on (the email is established), in a new session that stepped up for
 	// adding a factor.

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/carrierguard/carrierguard/agent"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk/geoip"
 	"github.com/carrierguard/carrierguard/session"
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	newAgentToken := fs.String("new-agent-token", "", "print a new agent token and its credential line for \"agent-id,channel,name\", and exit")
 	partnerToken := fs.String("partner-token", os.Getenv("CARRIERGUARD_PARTNER_TOKEN"), "partner API token (default $CARRIERGUARD_PARTNER_TOKEN; generated in demo mode)")
 	coolingOff := fs.Duration("cooling-off", 0, "protection flag cooling-off (default 24h)")
+	smsRegions := fs.String("sms-regions", "US", "home regions (ISO 3166-1 alpha-2, comma-separated) SMS codes may be sent to; numbers elsewhere get none (SMS pumping)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	geoCity := fs.String("geoip-city", "", "MaxMind GeoIP2/GeoLite2 City database, for location risk signals and impossible-travel checks")
 	geoASN := fs.String("geoip-asn", "", "MaxMind GeoLite2 ASN database")
@@ -102,7 +104,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		geo = loc
 	}
 	srv, err := New(Options{Geo: geo, BaseURL: base, Demo: *demo, Store: *store, Agents: agents, PartnerToken: *partnerToken,
-		CoolingOff: *coolingOff, Logger: logger, DeliveryPoll: 200 * time.Millisecond})
+		CoolingOff: *coolingOff, Logger: logger, DeliveryPoll: 200 * time.Millisecond,
+		SMSBudgets: otp.SMSBudgets{HomeRegions: splitList(*smsRegions)}})
 	if err != nil {
 		ln.Close()
 		return err
@@ -204,4 +207,15 @@ func printAgentToken(w io.Writer, spec string) error {
 	}
 	fmt.Fprintf(w, "token (give it to the agent, once): %s\ncredential line (add it to the -agent-tokens file):\n%s\n", tok, c)
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

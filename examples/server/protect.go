@@ -470,7 +470,11 @@ func (s *Server) simChange(w http.ResponseWriter, r *http.Request, cr protection
 		if err := s.protect.CompleteSIMChange(ctx, res.RequestID, cr.Actor); err != nil {
 			return err
 		}
-		if cr.Kind != protection.ChangePortOut {
+		if cr.Kind == protection.ChangePortOut {
+			if err := s.portedOut(ctx, cr.Subscriber, cr.Number); err != nil {
+				return err
+			}
+		} else {
 			s.dir.simChanged(cr.Subscriber, s.now())
 		}
 		state = "completed"
@@ -504,11 +508,16 @@ func unverifiedError(err error, msg string) error {
 }
 
 // handleTransferPIN issues a transfer PIN, shown once: POST /v1/transfer-pin. An
-// account whose email was never verified gets none (status's trust gate): the PIN
-// exists only to port the number out.
+// account whose email was never verified gets none (status's trust gate), nor one
+// whose number is not a proved line (requireLine): the PIN exists only to port the line
+// out.
 func (s *Server) handleTransferPIN(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err := s.status.Allow(r.Context(), c.account.ID, status.CapabilityOf(protection.ActionIssueTransferPIN)); err != nil {
 		return unverifiedError(err, "verify the account email before asking for a transfer PIN")
+	}
+	// A PIN ports a line out: a number only claimed at sign-up gets none.
+	if err := s.requireLine(r.Context(), c.account.ID, c.account.Phone); err != nil {
+		return err
 	}
 	lvl, rj, rreq := s.assess(r.Context(), c.account.ID, protection.ActionIssueTransferPIN, protection.ChannelApp, callerRisk(c))
 	req := protection.Request{Channel: protection.ChannelApp, Evidence: s.evidence(c, stepUpPurpose(protection.ActionIssueTransferPIN)), At: s.now(), Risk: lvl}

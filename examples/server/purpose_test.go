@@ -14,7 +14,7 @@ import (
 // port-out, turning 2FA off or lifting a flag.
 func TestStepUpCodeCountsOnlyForItsPurpose(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/no_port_out", nil, bearerH(a.tok)).Status)
 	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")
 
@@ -42,15 +42,28 @@ func TestStepUpCodeCountsOnlyForItsPurpose(t *testing.T) {
 	assert.Equal(t, true, r.Body["enabled"], "2FA stays on")
 
 	// It does count for an account change.
-	r = h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "another long passphrase for ada"}, bearerH(a.tok))
+	r = h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": testPassword + " v2"}, bearerH(a.tok))
 	assert.Equal(t, http.StatusOK, r.Status, r.Raw)
 
-	// And a code for a SIM swap counts for the SIM swap, not for a port-out.
+	// And a code for a SIM swap counts for the SIM swap, not for a port-out. (Three
+	// days on, signed in again: a SIM swap right after a password change is scored
+	// High, as a thief's would be.)
+	h.clock.Advance(73 * time.Hour)
+	r = h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword + " v2"})
+	require.Equal(t, "second_factor_required", r.str("status"), r.Raw)
+	sid := r.str("signin_id")
+	r = h.do("POST", "/v1/signin/challenge", map[string]any{"signin_id": sid, "contact_id": a.emailContact})
+	require.Equal(t, 200, r.Status, r.Raw)
+	r = h.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": r.str("challenge_id"), "code": h.code(backupEmail)})
+	require.Equal(t, 200, r.Status, r.Raw)
+	a.tok = r.str("token")
+	h.clock.Advance(31 * time.Second)
 	h.stepUp(a.tok, a.emailContact, backupEmail, "sim_swap")
 	r = h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
 	assert.Empty(t, r.str("transfer_pin"), r.Raw)
 	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(a.tok))
 	assert.Equal(t, "completed", r.str("status"), r.Raw)
+
 }
 
 // A proof keeps its own time: a SIM-swap code proved 11 minutes ago does not become
@@ -58,7 +71,7 @@ func TestStepUpCodeCountsOnlyForItsPurpose(t *testing.T) {
 // the time of the newest).
 func TestOlderProofKeepsItsOwnTime(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
+	a := h.settledAccount() // past the credential-change window: see settledAccount
 	h.stepUp(a.tok, a.emailContact, backupEmail, "sim_swap")
 	h.clock.Advance(11 * time.Minute)
 	h.stepUp(a.tok, a.emailContact, backupEmail, "account_change")

@@ -50,7 +50,7 @@ func TestLearnsDeviceOnlyFromAnEstablishedSecondFactor(t *testing.T) {
 // sign-in teaches the profile his phone: the second is as new as the first.
 func TestAttackPasswordOnlySigninTeachesNoDevice(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+15550100002")
+	h.signup("ada@example.com", "+14155550102")
 	h.learnSignin("ada@example.com", harnessClient)
 	for i := range 2 {
 		r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword},
@@ -77,7 +77,7 @@ func TestPartnerPortOutWithPINIsLowRisk(t *testing.T) {
 	require.Equal(t, 200, r.Status, r.Raw)
 	pin := r.str("transfer_pin")
 
-	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+15550100002", "transfer_pin": pin},
+	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+14155550102", "transfer_pin": pin},
 		bearerH(testPartnerToken), "X-Test-Remote: 192.0.2.200", "User-Agent: Go-http-client/1.1")
 	require.Equal(t, 200, r.Status, r.Raw)
 	// A partner is told only whether its request was accepted: one scored Medium would be
@@ -94,13 +94,10 @@ func TestPartnerPortOutWithPINIsLowRisk(t *testing.T) {
 // signs in from his phone, adds his own email as a trusted contact, proves it with a
 // code to himself, and asks for a SIM swap. The contact.added event reaches risk by
 // itself (the server fills no account-change field), so the swap is High and not
-// carried out. It runs once server.go wraps the publisher with risk.Facts.
+// carried out: server.go wraps the publisher with risk.Facts.
 func TestAttackStolenPasswordContactThenSIMSwapRiskSeesTheChange(t *testing.T) {
 	h := newHarness(t)
-	if _, wired := h.srv.pub.(*risk.Facts); !wired {
-		t.Skip("server.go does not wrap its publisher with risk.Facts yet")
-	}
-	h.signup("ada@example.com", "+15550100002")
+	h.signup("ada@example.com", "+14155550102")
 	h.clock.Advance(60 * 24 * time.Hour) // an established account
 	thief := []string{deviceHeader + ": thief-phone", "X-Test-Remote: 198.51.100.66"}
 	r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword}, thief...)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -67,9 +66,20 @@ type Options struct {
 	Geo session.GeoLookup
 	// Password overrides the password policy (zero: the package default).
 	Password password.Policy
+	// Lockout overrides the failed sign-in limits (zero fields: the package defaults).
+	Lockout password.LockoutPolicy
 	// DeliveryPoll is how often the notification dispatcher looks for new messages.
 	// Zero means notify's default (1 s).
 	DeliveryPoll time.Duration
+	// HoldPoll is how often Run carries out held SIM changes and port-outs whose hold
+	// has ended (jobs.go). Zero means one minute.
+	HoldPoll time.Duration
+	// Policy decides protection requests. Nil means protection's default policy.
+	Policy *protection.Policy
+	// SMSBudgets caps the SMS codes the server sends (otp.SMSBudgets: a country
+	// allow-list, global, per-client and per-country budgets), for two-factor and line
+	// proofs alike. Without HomeRegions or AllowedRegions the home region is US.
+	SMSBudgets otp.SMSBudgets
 	// Logger receives structured logs. Nil discards.
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.
@@ -93,7 +103,6 @@ type Server struct {
 	status    *status.Service
 	protect   *protection.Service
 	risk      *risk.Service
-	agentRisk *risk.Service
 	questions *questions.Service
 	tf        *twofactor.Service
 	auths     *otp.Authenticators
@@ -105,6 +114,10 @@ type Server struct {
 	// noticeLimits paces the "someone tried to sign up with your address" notices per
 	// address, so repeated sign-ups cannot bomb a subscriber or pump SMS to their number.
 	noticeLimits *limiters
+	// cancelLimits paces cancel-link attempts per client (cancel.go).
+	cancelLimits *limiters
+	// unlockLimits paces account-recovery code requests per client (lift.go).
+	unlockLimits *limiters
 	cases        *agent.Cases
 	lines        *line.Service
 	proofs       *proofLedger
@@ -142,6 +155,8 @@ func New(opts Options) (*Server, error) {
 	s.ipLimits = newLimiters(defaultRate(opts.IPRate, 20), defaultBurst(opts.IPBurst, 40), s.now)
 	s.subLimits = newLimiters(defaultRate(opts.SubscriberRate, 10), defaultBurst(opts.SubscriberBurst, 20), s.now)
 	s.noticeLimits = newLimiters(1/signupNoticeEvery.Seconds(), 1, s.now)
+	s.cancelLimits = newLimiters(cancelLinkPerMinute/60.0, cancelLinkBurst, s.now)
+	s.unlockLimits = newLimiters(unlockPerMinute/60.0, unlockBurst, s.now)
 	mo := memory.Options{Now: s.now}
 	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus, s.wireAgents, s.wireLines} {
 		if err := wire(mo); err != nil {
@@ -156,7 +171,8 @@ func New(opts Options) (*Server, error) {
 // through it) and the dispatcher that delivers it.
 func (s *Server) wireNotify(mo memory.Options) error {
 	outbox := memory.NewNotify(mo)
-	templates, err := notify.NewTemplates(notify.TemplatesConfig{})
+	// Approved SIM-change notices link to the cancel page with their token (cancel.go).
+	templates, err := notify.NewTemplates(notify.TemplatesConfig{CancelURL: s.opts.BaseURL + cancelPath})
 	if err != nil {
 		return err
 	}
@@ -184,7 +200,7 @@ func (s *Server) wireNotify(mo memory.Options) error {
 // wireAccounts builds the password and protection services.
 func (s *Server) wireAccounts(mo memory.Options) error {
 	var err error
-	if s.passwords, err = password.New(password.Config{Policy: s.opts.Password, Now: s.now},
+	if s.passwords, err = password.New(password.Config{Policy: s.opts.Password, Lockout: s.opts.Lockout, Now: s.now},
 		memory.NewPassword(mo), memory.NewPasswordAttempts(mo), s.pub); err != nil {
 		return err
 	}
@@ -195,28 +211,28 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 		}
 	}
 	ps := memory.NewProtection(mo)
-	s.protect, err = protection.New(protection.Config{PINKey: pinKey, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
+	s.protect, err = protection.New(protection.Config{PINKey: pinKey, Policy: s.opts.Policy, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
 		protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, s.pub)
 	return err
 }
 
-// wireRisk builds the risk scorers and the session registry, which uses risk's
-// impossible-travel judgement when addresses can be located. It runs before the
-// services that change credentials, which publish through the registry.
+// wireRisk builds the risk scorer, the account facts it learns from events, and the
+// session registry, which uses risk's impossible-travel judgement when addresses can be
+// located. Agent and partner requests are scored by the same service: it picks the
+// signals that fit the channel. It runs before the services that change credentials,
+// which publish through the registry.
 func (s *Server) wireRisk(mo memory.Options) error {
 	var err error
 	profiles, global := memory.NewRiskProfiles(mo), memory.NewRiskGlobal(mo)
 	if s.risk, err = risk.New(risk.Config{Now: s.now}, profiles, global); err != nil {
 		return err
 	}
-	// Agent-assisted requests (phone, chat, store) have no client IP, device or user
-	// agent of the subscriber's: the agent's desk is not the subscriber's phone. They are
-	// scored on the same profiles without those signals; the account signals (velocity,
-	// recent credential or SIM changes, account age, unverified email) still count.
-	if s.agentRisk, err = risk.New(risk.Config{Now: s.now, Weights: map[string]float64{
-		risk.SignalNewDevice: 0, risk.SignalNewLocation: 0, risk.SignalHomeDistance: 0,
-		risk.SignalImpossibleTravel: 0, risk.SignalUntrustedIP: 0, risk.SignalModel: 0,
-	}}, profiles, global); err != nil {
+	// Every event reaches risk's account facts (contact, factor, password, email and flag
+	// changes), so a SIM swap or port-out soon after a credential change is scored as the
+	// risk it is. Facts wraps the outbox and the session registry publishes through it:
+	// the registry's own events and every event of the services wired after it pass both
+	// decorators (registry, then facts, then the outbox).
+	if s.pub, err = risk.NewFacts(s.pub, s.risk, s.log); err != nil {
 		return err
 	}
 	// A credential change forgets the step-up proofs the server keeps per session.
@@ -255,7 +271,7 @@ func (s *Server) wireFactors(mo memory.Options) error {
 	if err != nil {
 		return err
 	}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: codeKey, Now: s.now}, otpStore, otpStore, s.pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: codeKey, Budgets: s.smsBudgets(), Now: s.now}, otpStore, otpStore, s.pub)
 	if err != nil {
 		return err
 	}
@@ -312,10 +328,6 @@ func defaultBurst(v, d int) int {
 	}
 	return v
 }
-
-// Run delivers notifications from the outbox until ctx is done. Requests only enqueue
-// them, so a failing sender never fails a request: the dispatcher retries it.
-func (s *Server) Run(ctx context.Context) error { return s.dispatcher.Run(ctx) }
 
 // ServeHTTP makes the Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -446,6 +458,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/signin", s.public(s.handleSignin))
 	mux.HandleFunc("POST /v1/signin/challenge", s.public(s.handleSigninChallenge))
 	mux.HandleFunc("POST /v1/signin/complete", s.public(s.handleSigninComplete))
+	mux.HandleFunc("POST /v1/signin/unlock/send", s.public(s.handleUnlockSend))
+	mux.HandleFunc("POST /v1/signin/unlock", s.public(s.handleUnlock))
 	// Signed in.
 	mux.HandleFunc("GET /v1/me", s.authed(s.handleMe))
 	mux.HandleFunc("POST /v1/email/resend", s.authed(s.handleResendEmail))
@@ -468,6 +482,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/esim-transfer", s.authed(s.handleSIMChange(protection.ChangeESIMTransfer)))
 	mux.HandleFunc("POST /v1/port-out", s.authed(s.handleSIMChange(protection.ChangePortOut)))
 	mux.HandleFunc("POST /v1/transfer-pin", s.authed(s.handleTransferPIN))
+	mux.HandleFunc("POST /v1/sim-changes/{request}/cancel", s.authed(s.handleCancelSIMChange))
+	mux.HandleFunc("POST /v1/sim-changes/cancel", s.public(s.handleCancelLink))
+	mux.HandleFunc("GET /cancel", s.public(s.handleCancelPage))
 	// Partner port-out API (another carrier asking to port a number away).
 	mux.HandleFunc("POST /partner/v1/port-out", s.partner(s.handlePartnerPortOut))
 	// Two-factor authentication.
@@ -498,6 +515,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /agent/v1/cases/{case}/verify/questions", s.agent(s.handleCaseVerifyQuestion))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/sim-swap", s.agent(s.handleCaseSIMSwap))
 	mux.HandleFunc("POST /agent/v1/cases/{case}/port-out", s.agent(s.handleCasePortOut))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/sim-changes/{request}/cancel", s.agent(s.handleCaseCancel))
+	mux.HandleFunc("POST /agent/v1/cases/{case}/lift-sign-in-lock", s.agent(s.handleCaseLiftLock))
 	if s.mail != nil {
 		mux.HandleFunc("GET /dev/mailbox", s.public(s.handleMailbox))
 		mux.HandleFunc("DELETE /dev/mailbox", s.public(s.handleMailboxClear))

@@ -54,6 +54,9 @@ func (s *Server) twofactorError(err error) error {
 	var se *twofactor.SIMChangeError
 	var te *otp.ThrottleError
 	var de *protection.DecisionError
+	if berr := budgetError(err); berr != nil {
+		return berr // before ThrottleError: a spent budget is ErrThrottled too
+	}
 	switch {
 	case errors.As(err, &de):
 		// The account's protection (Account Lockdown, risk, probation) decided on a
