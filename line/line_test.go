@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	victimLine = "+15550100001"
-	otherLine  = "+15550100002"
+	victimLine = "+12015550001"
+	otherLine  = "+12015550002"
 )
 
 // phones records the SMS codes sent, by number: only the holder of a SIM reads its own.
@@ -60,7 +60,8 @@ func newFixture(t *testing.T) *fixture {
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	mo := memory.Options{Now: clock.Now}
 	o := memory.NewOTP(mo)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("line"), Now: clock.Now}, o, o, notify.PublisherFunc(func(context.Context, notify.Event) error { return nil }))
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("line"), Now: clock.Now,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, o, o, notify.PublisherFunc(func(context.Context, notify.Event) error { return nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestCheckProvisioning(t *testing.T) {
 		t.Fatalf("a provisioning failure bound the line: %v", err)
 	}
 	f.provE = nil
-	b, err := f.svc.Check(ctx, "victim", "+1 555 010 0001")
+	b, err := f.svc.Check(ctx, "victim", "+1 201 555 0001")
 	if err != nil || b.Subscriber != "victim" || b.Source != line.SourceProvisioning || b.Number != victimLine {
 		t.Fatalf("Check(victim) = %+v, %v", b, err)
 	}

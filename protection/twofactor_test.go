@@ -45,7 +45,7 @@ func newTFWorld(t *testing.T) *tfWorld {
 	require.NoError(t, err)
 	os := memory.NewOTP(memory.Options{Now: w.clk.Now})
 	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: w.clk.Now,
-		MinResendInterval: time.Second}, os, os, events)
+		MinResendInterval: time.Second, Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, os, os, events)
 	require.NoError(t, err)
 	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 	require.NoError(t, err)

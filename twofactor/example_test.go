@@ -39,7 +39,8 @@ func newDemo() *demo {
 	}
 
 	otpStore := memory.NewOTP(memory.Options{Now: clock})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key(), Now: clock}, otpStore, otpStore, d.events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key(), Now: clock,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, otpStore, otpStore, d.events)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestSenderFailureOnCancelledContextLeavesNothing(t *testing.T) {
 	_, phone := h.setUp("alice")
 	log := &challengeLog{OTP: h.otp}
 	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now,
-		MinResendInterval: time.Second, HourlyLimit: 60}, log, h.otp, h.events)
+		MinResendInterval: time.Second, HourlyLimit: 60, Budgets: gbHome}, log, h.otp, h.events)
 	require.NoError(t, err)
 	var sent []twofactor.Message
 	var cancel context.CancelFunc

@@ -398,7 +398,7 @@ func TestSendFailureRevokesTheChallenge(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	spy := &spyChallenges{ChallengeStore: h.otp}
 	var err error
-	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now, MinResendInterval: time.Second}, spy, h.otp, h.events)
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now, MinResendInterval: time.Second, Budgets: gbHome}, spy, h.otp, h.events)
 	require.NoError(t, err)
 	h.svc = h.serviceWith(h.deps())
 	_, phone := h.setUp("alice")
@@ -430,7 +430,7 @@ func TestSendFailureIsNotThrottled(t *testing.T) {
 	_, phone := h.setUp("alice")
 	// otp's defaults: 30 s between codes, 5 an hour, 10 an hour to one number.
 	var err error
-	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now}, h.otp, h.otp, h.events)
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now, Budgets: gbHome}, h.otp, h.otp, h.events)
 	require.NoError(t, err)
 	h.svc = h.serviceWith(h.deps())
 	begin := func() (twofactor.Challenge, error) {

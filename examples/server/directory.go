@@ -165,7 +165,8 @@ func (s *Server) wireLines(mo memory.Options) error {
 		return err
 	}
 	st := memory.NewOTP(mo)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Now: s.now}, st, st, s.pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Now: s.now,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, st, st, s.pub)
 	if err != nil {
 		return err
 	}

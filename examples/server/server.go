@@ -255,7 +255,8 @@ func (s *Server) wireFactors(mo memory.Options) error {
 	if err != nil {
 		return err
 	}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: codeKey, Now: s.now}, otpStore, otpStore, s.pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: codeKey, Now: s.now,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, otpStore, otpStore, s.pub)
 	if err != nil {
 		return err
 	}

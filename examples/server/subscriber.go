@@ -48,7 +48,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	}
 	phone, err := protection.NormalizeE164(req.Phone)
 	if err != nil {
-		return errorf(http.StatusBadRequest, codeInvalidField, "field \"phone\" must be an E.164 number such as +15550100001")
+		return errorf(http.StatusBadRequest, codeInvalidField, "field \"phone\" must be an E.164 number such as +12015550001")
 	}
 	name := strings.TrimSpace(req.Name)
 	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
