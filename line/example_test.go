@@ -52,7 +52,7 @@ func ExampleService_Complete() {
 		Sender:     line.SenderFunc(func(_ context.Context, m line.Message) error { sms = m; return nil }),
 		SIMChanges: noRecentSwap, Publisher: &notify.Recorder{}})
 
-	ch, _ := svc.Begin(ctx, "sub-ada", "+12015550002")
+	ch, _ := svc.Begin(ctx, line.BeginRequest{Subscriber: "sub-ada", Number: "+12015550002", ClientIP: "198.51.100.7"})
 	fmt.Println("code sent to", ch.Masked)
 	b, err := svc.Complete(ctx, line.CompleteRequest{Subscriber: "sub-ada", Number: "+12015550002",
 		ChallengeID: ch.ID, Code: sms.Code})

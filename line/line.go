@@ -170,13 +170,28 @@ type Challenge struct {
 	ExpiresAt time.Time
 }
 
-// Begin sends an SMS code to number, to prove it is subscriber's line. A number with a
-// SIM change or port within Config.SIMChangeWindow gets no code (ErrRecentSIMChange),
-// and Complete checks again. The code is sent
-// whether or not another subscriber has proved the number (Complete refuses it then), so
-// Begin does not tell who is a customer. otp's resend limits apply per subscriber and
-// per number; if the Sender fails the code is withdrawn and the error returned.
-func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challenge, error) {
+// BeginRequest asks for an SMS code to prove a number is the subscriber's line.
+type BeginRequest struct {
+	Subscriber string
+	// Number is the claimed number, as the subscriber typed it.
+	Number string
+	// ClientIP is the address of the client that asked, as otp's IssueRequest.ClientIP
+	// takes it: from the connection or a proxy you trust, never a header the client
+	// wrote. The code counts against otp's per-client SMS budgets under it, so one
+	// client cannot have codes sent to number after number (SMS pumping). Give it for
+	// every request a client makes; empty only for codes no client asked for.
+	ClientIP string
+}
+
+// Begin sends an SMS code to req.Number, to prove it is req.Subscriber's line. A number
+// with a SIM change or port within Config.SIMChangeWindow gets no code
+// (ErrRecentSIMChange), and Complete checks again. The code is sent whether or not
+// another subscriber has proved the number (Complete refuses it then), so Begin does
+// not tell who is a customer. otp's resend limits apply per subscriber and per number,
+// and its SMS budgets per client, per country and in all (a *otp.BudgetError); if the
+// Sender fails the code is withdrawn and the error returned.
+func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error) {
+	subscriber, number := req.Subscriber, req.Number
 	if s.deps.Codes == nil {
 		return Challenge{}, fmt.Errorf("%w: lines are proved by provisioning only here", ErrInvalidRequest)
 	}
@@ -188,7 +203,7 @@ func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challen
 		return Challenge{}, err
 	}
 	issued, err := s.deps.Codes.Issue(ctx, otp.IssueRequest{Subscriber: subscriber, Purpose: PurposeLineProof,
-		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: n}})
+		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: n}, ClientIP: req.ClientIP})
 	if err != nil {
 		return Challenge{}, err
 	}

@@ -126,6 +126,17 @@
 // *protection.Service answers from the carrier's own SIM-change history. Begin accepts
 // only otp's purposes and Config.Purposes, because otp's resend limits are per purpose.
 //
+// # SMS budgets
+//
+// SMS codes cost the carrier money, and a bot that asks for them to number after number
+// (SMS pumping) is stopped by otp's SMSBudgets: per client, per country calling code,
+// in all, and only to allowed countries. Every request that sends a code therefore
+// names the client that asked: [BeginRequest.ClientIP], [AddContactRequest.ClientIP]
+// and [ResendVerificationRequest.ClientIP], the address your server or its proxy
+// vouches for, never a header the client wrote. Leave it empty only for codes no client
+// asked for (a support agent's console); those count against the global and country
+// budgets alone. A refusal is a *otp.BudgetError naming the budget.
+//
 // # Recovery codes
 //
 // [Service.GenerateRecoveryCodes] makes 10 codes of 10 characters from an alphabet

@@ -153,7 +153,7 @@ func TestPendingContactFromBeforeEnableNeedsProof(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, h.svc.Enable(h.ctx, "alice", h.enableReauth("alice"), twofactor.Origin{}))
 	h.tick()
-	pc, err = h.svc.ResendVerification(h.ctx, "alice", pc.Contact.ID)
+	pc, err = h.svc.ResendVerification(h.ctx, twofactor.ResendVerificationRequest{Subscriber: "alice", ContactID: pc.Contact.ID})
 	require.NoError(t, err)
 	code := h.sender.last(t).Code
 
