@@ -86,7 +86,10 @@
 // per action) does not count ([ReasonFactorInProbation]); [Evidence.FactorAddedAt] says
 // when it was added (a contact's verification, an app's confirmation, a recovery-code
 // set's generation), and a zero time counts as new. A step-up then names the same
-// evidence kinds, which an established factor can give.
+// evidence kinds, which an established factor can give. Package twofactor enforces the
+// probation of adding a factor, turning 2FA on or off and removing a contact itself;
+// [FactorGate] reports this policy's probation for those to twofactor.New, which takes
+// it as twofactor's default and refuses a shorter one.
 //
 // # No instant SIM change on a new factor
 //

@@ -62,6 +62,11 @@
 // changes, port-outs or flag lifts. So a thief who got his own factor in cannot use it
 // to push the owner's out or move the number before the owner hears of it.
 //
+// The probation is set once, in protection's policy: a Gate that reports it
+// ([ProbationGate], as protection.FactorGate does) makes it the default of
+// Config.FactorProbation, and [New] refuses a FactorProbation shorter than it, so the
+// two packages cannot disagree about when a new factor starts to count.
+//
 // # Adding a factor
 //
 // AddContact, VerifyContact, EnrollAuthenticator, ConfirmAuthenticator,
