@@ -52,7 +52,7 @@ func ExampleService_Complete() {
 		Sender:     line.SenderFunc(func(_ context.Context, m line.Message) error { sms = m; return nil }),
 		SIMChanges: noRecentSwap, Publisher: &notify.Recorder{}})
 
-	ch, _ := svc.Begin(ctx, line.BeginRequest{Subscriber: "sub-ada", Number: "+12015550002", ClientIP: "198.51.100.7"})
+	ch, _ := svc.BeginFrom(ctx, "sub-ada", "+12015550002", "203.0.113.7") // the client's address, for the SMS budgets
 	fmt.Println("code sent to", ch.Masked)
 	b, err := svc.Complete(ctx, line.CompleteRequest{Subscriber: "sub-ada", Number: "+12015550002",
 		ChallengeID: ch.ID, Code: sms.Code})

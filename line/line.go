@@ -170,28 +170,28 @@ type Challenge struct {
 	ExpiresAt time.Time
 }
 
-// BeginRequest asks for an SMS code to prove a number is the subscriber's line.
-type BeginRequest struct {
-	Subscriber string
-	// Number is the claimed number, as the subscriber typed it.
-	Number string
-	// ClientIP is the address of the client that asked, as otp's IssueRequest.ClientIP
-	// takes it: from the connection or a proxy you trust, never a header the client
-	// wrote. The code counts against otp's per-client SMS budgets under it, so one
-	// client cannot have codes sent to number after number (SMS pumping). Give it for
-	// every request a client makes; empty only for codes no client asked for.
-	ClientIP string
+// Begin sends an SMS code to number, to prove it is subscriber's line. A number with a
+// SIM change or port within Config.SIMChangeWindow gets no code (ErrRecentSIMChange),
+// and Complete checks again. The code is sent
+// whether or not another subscriber has proved the number (Complete refuses it then), so
+// Begin does not tell who is a customer. otp's resend limits apply per subscriber and
+// per number; if the Sender fails the code is withdrawn and the error returned.
+//
+// Begin counts the code against otp's global and country SMS budgets only: it is for
+// codes no client asked for. A request from a client uses BeginFrom, which counts it
+// against the client's budget too.
+func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challenge, error) {
+	return s.BeginFrom(ctx, subscriber, number, "")
 }
 
-// Begin sends an SMS code to req.Number, to prove it is req.Subscriber's line. A number
-// with a SIM change or port within Config.SIMChangeWindow gets no code
-// (ErrRecentSIMChange), and Complete checks again. The code is sent whether or not
-// another subscriber has proved the number (Complete refuses it then), so Begin does
-// not tell who is a customer. otp's resend limits apply per subscriber and per number,
-// and its SMS budgets per client, per country and in all (a *otp.BudgetError); if the
-// Sender fails the code is withdrawn and the error returned.
-func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error) {
-	subscriber, number := req.Subscriber, req.Number
+// BeginFrom is Begin for a code a client asked for: clientIP is the client's address
+// as your server or its proxy vouches for it (http.Request.RemoteAddr form is fine),
+// never a header the client wrote. The code counts against otp's SMS budget for that
+// client (SMSBudgets.PerClient, and PerNetwork for an IPv6 /48), so that one client
+// signing up account after account cannot spend the budget every subscriber's codes
+// share (a *otp.BudgetError). An address that does not parse is an error, never "no
+// limit".
+func (s *Service) BeginFrom(ctx context.Context, subscriber, number, clientIP string) (Challenge, error) {
 	if s.deps.Codes == nil {
 		return Challenge{}, fmt.Errorf("%w: lines are proved by provisioning only here", ErrInvalidRequest)
 	}
@@ -203,7 +203,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error
 		return Challenge{}, err
 	}
 	issued, err := s.deps.Codes.Issue(ctx, otp.IssueRequest{Subscriber: subscriber, Purpose: PurposeLineProof,
-		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: n}, ClientIP: req.ClientIP})
+		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: n}, ClientIP: clientIP})
 	if err != nil {
 		return Challenge{}, err
 	}

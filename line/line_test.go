@@ -20,7 +20,6 @@ import (
 const (
 	victimLine = "+12015550001"
 	otherLine  = "+12015550002"
-	testClient = "198.51.100.7" // the client asking for the code
 )
 
 // phones records the SMS codes sent, by number: only the holder of a SIM reads its own.
@@ -67,8 +66,7 @@ func newFixtureWith(t *testing.T, budgets otp.SMSBudgets) *fixture {
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	mo := memory.Options{Now: clock.Now}
 	o := memory.NewOTP(mo)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("line"), Now: clock.Now,
-		Budgets: budgets}, o, o, notify.PublisherFunc(func(context.Context, notify.Event) error { return nil }))
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("line"), Now: clock.Now, Budgets: budgets}, o, o, notify.PublisherFunc(func(context.Context, notify.Event) error { return nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +122,7 @@ func TestCheckProvisioning(t *testing.T) {
 func TestProveBySMS(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	ch, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "alice", Number: otherLine, ClientIP: testClient})
+	ch, err := f.svc.Begin(ctx, "alice", otherLine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +182,7 @@ func TestAttackStrangerCannotProveVictimsLine(t *testing.T) {
 	if _, err := f.svc.Check(ctx, "victim", victimLine); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "stranger", Number: victimLine, ClientIP: testClient}) // the SMS goes to the victim's phone
+	ch, err := f.svc.Begin(ctx, "stranger", victimLine) // the SMS goes to the victim's phone
 	if err != nil {
 		t.Fatalf("Begin = %v (Begin must not reveal that the number is a customer's)", err)
 	}
@@ -215,7 +213,7 @@ func TestAttackSMSProofAfterSIMSwap(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.swapped[otherLine] = true
-	if _, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "thief", Number: otherLine, ClientIP: testClient}); !errors.Is(err, line.ErrRecentSIMChange) {
+	if _, err := f.svc.Begin(ctx, "thief", otherLine); !errors.Is(err, line.ErrRecentSIMChange) {
 		t.Fatalf("Begin after a SIM change = %v, want ErrRecentSIMChange", err)
 	}
 	if c := f.sms.code(otherLine); c != "" {
@@ -223,7 +221,7 @@ func TestAttackSMSProofAfterSIMSwap(t *testing.T) {
 	}
 	// Swapped between Begin and Complete.
 	f.swapped[otherLine] = false
-	ch, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "thief", Number: otherLine, ClientIP: testClient})
+	ch, err := f.svc.Begin(ctx, "thief", otherLine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +231,7 @@ func TestAttackSMSProofAfterSIMSwap(t *testing.T) {
 	}
 	f.swapped[otherLine] = false
 	f.simE = errors.New("history down")
-	if _, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "thief", Number: victimLine, ClientIP: testClient}); err == nil || errors.Is(err, line.ErrRecentSIMChange) {
+	if _, err := f.svc.Begin(ctx, "thief", victimLine); err == nil || errors.Is(err, line.ErrRecentSIMChange) {
 		t.Fatalf("Begin with the history down = %v, want its error", err)
 	}
 	if _, err := f.svc.Owner(ctx, otherLine); !errors.Is(err, line.ErrNotFound) {
@@ -244,12 +242,12 @@ func TestAttackSMSProofAfterSIMSwap(t *testing.T) {
 func TestBeginSenderFails(t *testing.T) {
 	f := newFixture(t)
 	f.sms.fail = true
-	if _, err := f.svc.Begin(context.Background(), line.BeginRequest{Subscriber: "alice", Number: otherLine, ClientIP: testClient}); err == nil || !strings.Contains(err.Error(), "gateway down") {
+	if _, err := f.svc.Begin(context.Background(), "alice", otherLine); err == nil || !strings.Contains(err.Error(), "gateway down") {
 		t.Fatalf("Begin = %v, want the sender's error", err)
 	}
 	f.sms.fail = false
 	// The withdrawn code does not count toward the resend interval.
-	if _, err := f.svc.Begin(context.Background(), line.BeginRequest{Subscriber: "alice", Number: otherLine, ClientIP: testClient}); err != nil {
+	if _, err := f.svc.Begin(context.Background(), "alice", otherLine); err != nil {
 		t.Fatalf("Begin after the gateway came back = %v", err)
 	}
 }
@@ -273,32 +271,33 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Begin(context.Background(), line.BeginRequest{Subscriber: "alice", Number: otherLine, ClientIP: testClient}); !errors.Is(err, line.ErrInvalidRequest) {
+	if _, err := svc.Begin(context.Background(), "alice", otherLine); !errors.Is(err, line.ErrInvalidRequest) {
 		t.Fatalf("Begin without codes = %v", err)
 	}
 }
 
-// A line proof is an SMS like any other: it spends the client's SMS budget, so one
-// client cannot have codes sent to number after number by claiming a line on each new
-// account (SMS pumping), while another client is not held up.
-func TestBeginSpendsTheClientsBudget(t *testing.T) {
+// A line proof a client asks for is an SMS like any other: BeginFrom spends the
+// client's SMS budget, so one client cannot have codes sent to number after number by
+// claiming a line on each new account (SMS pumping), while another client is not held
+// up; an address that does not parse is refused, never "no limit".
+func TestBeginFromSpendsTheClientsBudget(t *testing.T) {
 	f := newFixtureWith(t, otp.SMSBudgets{HomeRegions: []string{"US"}, PerClient: 2})
 	ctx := context.Background()
+	const pump = "198.51.100.7"
 	for i := range 2 {
-		req := line.BeginRequest{Subscriber: fmt.Sprint("pump-", i), Number: fmt.Sprintf("+1201555%04d", 100+i), ClientIP: testClient}
-		if _, err := f.svc.Begin(ctx, req); err != nil {
-			t.Fatalf("Begin %d: %v", i, err)
+		if _, err := f.svc.BeginFrom(ctx, fmt.Sprint("pump-", i), fmt.Sprintf("+1201555%04d", 100+i), pump); err != nil {
+			t.Fatalf("BeginFrom %d: %v", i, err)
 		}
 	}
-	_, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "pump-2", Number: "+12015550102", ClientIP: testClient + ":4711"})
+	_, err := f.svc.BeginFrom(ctx, "pump-2", "+12015550102", pump+":4711")
 	var be *otp.BudgetError
 	if !errors.As(err, &be) || be.Limit != otp.BudgetClient {
-		t.Fatalf("third Begin from one client = %v, want the client budget's refusal", err)
+		t.Fatalf("third BeginFrom from one client = %v, want the client budget's refusal", err)
 	}
-	if _, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "pump-2", Number: "+12015550102", ClientIP: "203.0.113.9"}); err != nil {
-		t.Fatalf("Begin from another client = %v", err)
+	if _, err := f.svc.BeginFrom(ctx, "pump-2", "+12015550102", "203.0.113.9"); err != nil {
+		t.Fatalf("BeginFrom another client = %v", err)
 	}
-	if _, err := f.svc.Begin(ctx, line.BeginRequest{Subscriber: "pump-3", Number: "+12015550103", ClientIP: "not an address"}); err == nil {
-		t.Fatal("Begin with a client address that does not parse succeeded")
+	if _, err := f.svc.BeginFrom(ctx, "pump-3", "+12015550103", "not an address"); err == nil {
+		t.Fatal("BeginFrom with a client address that does not parse succeeded")
 	}
 }

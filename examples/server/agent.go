@@ -402,7 +402,7 @@ const partnerID = "partner-api"
 var partnerRejected = []byte(`{"code":"denied","message":"The port-out is not authorised."}` + "\n")
 
 // handlePartnerPortOut is another carrier asking to port a number away:
-// POST /partner/v1/port-out {"number": "+1201555...", "transfer_pin": "..."}.
+// POST /partner/v1/port-out {"number": "+1415555...", "transfer_pin": "..."}.
 //
 // protection.PartnerPortOut decides it together with the PIN in one call: a partner
 // learns accepted (200 with a reference) or not (403 with partnerRejected), never

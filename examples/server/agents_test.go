@@ -47,7 +47,7 @@ func TestAgentActionsAudited(t *testing.T) {
 	trail := &auditTrail{}
 	h := newHarness(t, func(o *Options) { o.AgentAudit = trail })
 	a := h.secureAccount()
-	path := h.openCase("+12015550002", "chat")
+	path := h.openCase("+14155550102", "chat")
 	r := h.agent("POST", path+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
 	require.Equal(t, 200, r.Status, r.Raw)
 	code := h.code(backupEmail)
@@ -71,7 +71,7 @@ func TestAgentActionsAudited(t *testing.T) {
 		agent.AuditAccountViewed, agent.AuditChangeRequested}, actions)
 
 	trail.fail = true
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "chat"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "chat"})
 	assert.Equal(t, http.StatusInternalServerError, r.Status, r.Raw)
 	r = h.agent("POST", path+"/port-out", map[string]any{})
 	assert.Equal(t, http.StatusInternalServerError, r.Status, "no change is requested without an audit record: %s", r.Raw)
@@ -81,13 +81,13 @@ func TestAgentActionsAudited(t *testing.T) {
 func TestAgentCaseClose(t *testing.T) {
 	h := newHarness(t)
 	h.secureAccount()
-	path := h.openCase("+12015550002", "phone")
+	path := h.openCase("+14155550102", "phone")
 	assert.Equal(t, http.StatusNotFound, h.do("DELETE", path, nil, bearerH(testAgentTokens["other"])).Status)
 	assert.Equal(t, http.StatusNotFound, h.do("DELETE", path, nil, bearerH(testAgentTokens["store"])).Status, "agent-7's store token cannot use a phone case")
 	assert.Equal(t, http.StatusNoContent, h.agent("DELETE", path, nil).Status)
 	assert.Equal(t, http.StatusNotFound, h.agent("GET", path, nil).Status)
 	// Cases expire.
-	path = h.openCase("+12015550002", "phone")
+	path = h.openCase("+14155550102", "phone")
 	h.clock.Advance(agent.DefaultTTL)
 	assert.Equal(t, http.StatusNotFound, h.agent("GET", path, nil).Status)
 }
@@ -139,21 +139,21 @@ func TestLineProof(t *testing.T) {
 	h := newHarness(t)
 	// An unverified account sends no SMS (each is paid for, and the email gate slows
 	// sign-up farms pumping SMS).
-	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+12015550007"})
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+14155550107"})
 	require.Equal(t, http.StatusAccepted, r.Status)
 	bob := h.signin("bob@example.com", testPassword)
 	r = h.do("POST", "/v1/line/verify/send", nil, bearerH(bob))
 	assert.Equal(t, codeAccountUnverified, r.str("code"), r.Raw)
-	assert.Empty(t, h.srv.mail.list("+12015550007"))
+	assert.Empty(t, h.srv.mail.list("+14155550107"))
 
-	tok := h.signupUnproved("ada@example.com", "+12015550002")
+	tok := h.signupUnproved("ada@example.com", "+14155550102")
 	r = h.do("POST", "/v1/line/verify/send", nil, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
-	assert.Equal(t, "•••• 0002", r.str("sent_to"))
+	assert.Equal(t, "•••• 0102", r.str("sent_to"))
 	ch := r.str("challenge_id")
-	msg := h.mailTo("+12015550002", "security code")
+	msg := h.mailTo("+14155550102", "security code")
 	assert.Contains(t, msg.Body, "to prove this number is the line of your account")
-	code := h.code("+12015550002")
+	code := h.code("+14155550102")
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -163,7 +163,7 @@ func TestLineProof(t *testing.T) {
 	assert.Equal(t, false, h.do("GET", "/v1/me", nil, bearerH(tok)).Body["line_proved"])
 	r = h.do("POST", "/v1/line/verify", map[string]any{"challenge_id": ch, "code": code}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
-	assert.Equal(t, "+12015550002", r.str("line"))
+	assert.Equal(t, "+14155550102", r.str("line"))
 	assert.Equal(t, true, h.do("GET", "/v1/me", nil, bearerH(tok)).Body["line_proved"])
 	assert.Equal(t, http.StatusConflict, h.do("POST", "/v1/line/verify/send", nil, bearerH(tok)).Status)
 	// The subscriber hears of it by email.

@@ -29,18 +29,18 @@ func TestAttackSocialEngineeredAgentCannotSwapSIM(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(a.tok)).Status)
-	victim := []string{"ada@example.com", backupEmail, mobile, "+12015550002"}
+	victim := []string{"ada@example.com", backupEmail, mobile, "+14155550102"}
 	phone := bearerH(testAgentTokens["phone"])
 
 	t.Run("a phone token cannot declare a store case", func(t *testing.T) {
 		h := h.in(t)
-		r := h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "store"}, phone)
+		r := h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "store"}, phone)
 		assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 		assert.Empty(t, r.str("case_id"))
 	})
 
 	// The phone case the agent gets instead.
-	r := h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002"}, phone)
+	r := h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102"}, phone)
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 	caseID := r.str("case_id")
 	assert.Equal(t, "phone", r.str("channel"), "the case's channel is the token's")
@@ -75,7 +75,7 @@ func TestAttackSocialEngineeredAgentCannotSwapSIM(t *testing.T) {
 		h := h.in(t)
 		r := h.do("GET", path, nil, phone, "X-Agent-ID: store-manager")
 		assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
-		r = h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "store"}, "X-Agent-ID: store-manager")
+		r = h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "store"}, "X-Agent-ID: store-manager")
 		assert.Equal(t, http.StatusUnauthorized, r.Status, r.Raw)
 		// Another agent's ID with that agent's phone token does not reach agent-7's case.
 		r = h.do("GET", path, nil, bearerH(testAgentTokens["other"]), "X-Agent-ID: agent-7")
@@ -88,7 +88,7 @@ func TestAttackSocialEngineeredAgentCannotSwapSIM(t *testing.T) {
 		h := h.in(t)
 		h.clock.Advance(time.Minute) // codes are throttled per subscriber and purpose
 		store := bearerH(testAgentTokens["store"])
-		r := h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002"}, store)
+		r := h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102"}, store)
 		require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 		spath := "/agent/v1/cases/" + r.str("case_id")
 		require.Equal(t, 200, h.do("POST", spath+"/verify/id", map[string]any{"document": "passport"}, store).Status)
@@ -122,7 +122,7 @@ func TestAttackSocialEngineeredAgentCannotSwapSIM(t *testing.T) {
 // adds his own contact and asks for a SIM swap of "his" line.
 func TestAttackUnprovenLineCannotBeSwapped(t *testing.T) {
 	h := newHarness(t)
-	const victimLine = "+12015550003" // a carrier subscriber with no online account yet
+	const victimLine = "+14155550103" // a carrier subscriber with no online account yet
 	const eveBackup = "eve.backup@example.net"
 	tok := h.signupUnproved("eve@example.com", victimLine)
 	r := h.do("GET", "/v1/me", nil, bearerH(tok))

@@ -38,7 +38,7 @@ func (h *harness) verifiedContacts(tok string) []string {
 // request body.
 func TestVerifyContactIsBoundToItsContact(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	emailID, emailCh := h.pendingContact(tok, "email", backupEmail)
 	emailCode := h.code(backupEmail)
 	h.clock.Advance(31 * time.Second) // contact codes are throttled per subscriber
@@ -52,7 +52,7 @@ func TestVerifyContactIsBoundToItsContact(t *testing.T) {
 
 	// Another subscriber presents the challenge and code, at their own contact and at
 	// the first subscriber's.
-	other := h.signup("grace@example.com", "+12015550003")
+	other := h.signup("grace@example.com", "+14155550103")
 	otherID, _ := h.pendingContact(other, "email", "grace.backup@example.org")
 	for _, id := range []string{otherID, emailID} {
 		r = h.do("POST", "/v1/2fa/contacts/"+id+"/verify", map[string]any{"challenge_id": emailCh, "code": emailCode}, bearerH(other))
@@ -96,7 +96,7 @@ func TestChallengesAreBoundToTheirFlow(t *testing.T) {
 	}
 	openCase := func(h *harness) string {
 		h.t.Helper()
-		r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "phone"})
+		r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 		require.Equal(h.t, http.StatusCreated, r.Status, r.Raw)
 		return r.str("case_id")
 	}

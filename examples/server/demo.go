@@ -19,7 +19,7 @@ func demoPassword() string { return rand.Text() }
 
 // createDemo creates the demo subscriber with a verified email and a provisioned line.
 func (s *Server) createDemo(ctx context.Context) (demoAccount, error) {
-	a := account{ID: "sub_" + newID(), Email: "dana@example.com", Name: "Dana Demo", Phone: "+12015550001", Created: s.now()}
+	a := account{ID: "sub_" + newID(), Email: "dana@example.com", Name: "Dana Demo", Phone: "+14155550101", Created: s.now()}
 	if err := s.dir.create(a); err != nil {
 		return demoAccount{}, err
 	}

@@ -14,7 +14,7 @@ import (
 
 func TestDevMailboxEndpoints(t *testing.T) {
 	h := newHarness(t)
-	h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": testPassword, "name": "Ada", "phone": "+12015550002"})
+	h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": testPassword, "name": "Ada", "phone": "+14155550102"})
 	r := h.do("GET", "/dev/mailbox?to=ada@example.com", nil)
 	require.Equal(t, 200, r.Status)
 	assert.Contains(t, r.Raw, "Verify your email address")
@@ -67,7 +67,7 @@ func TestPanicIsAJSON500WithoutStack(t *testing.T) {
 // it with.
 func TestRemoveLastAuthenticatorRefused(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	r := h.do("POST", "/v1/2fa/authenticator", nil, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	uri, err := otp.ParseKeyURI(r.str("uri"))

@@ -47,9 +47,9 @@ var jsonEndpoints = []struct{ method, path, auth string }{
 // error is a JSON {code, message}.
 func FuzzJSONEndpoints(f *testing.F) {
 	for _, seed := range []string{
-		``, `{}`, `null`, `[]`, `"x"`, `{"email":"a@example.com","password":"correct horse battery staple zebra","name":"A","phone":"+12015550009"}`,
-		`{"email":1}`, `{"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`, `{"number":"+12015550002","transfer_pin":"123456"}`,
-		`{"phone":"+12015550002","channel":"phone"}`, `{"question_id":"poem-line","spoken":"x"}`, `{"choices":[{"question_id":"poem-line","answer":"a"}]}`,
+		``, `{}`, `null`, `[]`, `"x"`, `{"email":"a@example.com","password":"correct horse battery staple zebra","name":"A","phone":"+14155550109"}`,
+		`{"email":1}`, `{"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`, `{"number":"+14155550102","transfer_pin":"123456"}`,
+		`{"phone":"+14155550102","channel":"phone"}`, `{"question_id":"poem-line","spoken":"x"}`, `{"choices":[{"question_id":"poem-line","answer":"a"}]}`,
 		`{"keep_current":true}`, `{"kind":"email","value":"b@example.org"}`, `{"signin_id":"x","method":"recovery_code","code":"ABCDE-FGHJK"}`,
 		`{"challenge_id":"x","code":"123456"}`, `{"contact_id":"x","purpose":"sim_swap"}`, `{"current":"a","new":"b"}`, `{"request_id":"\u0000"}`, `{"a":` + strings.Repeat("[", 1000),
 		"\xff\xfe", `{"email":"a@example.com","password":"` + strings.Repeat("p", 2000) + `"}`,

@@ -25,7 +25,7 @@ var testGeo = session.GeoLookupFunc(func(a netip.Addr) (risk.Geo, error) {
 
 func TestGeoImpossibleTravelRevokesSession(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.Geo = testGeo })
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	require.Equal(t, 200, h.do("GET", "/v1/me", nil, bearerH(tok)).Status)
 	// The same token a minute later from the other side of the country: revoked.
 	h.clock.Advance(time.Minute)
@@ -37,7 +37,7 @@ func TestGeoImpossibleTravelRevokesSession(t *testing.T) {
 
 func TestGeoRiskSignals(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.Geo = testGeo })
-	h.signup("ada@example.com", "+12015550002")
+	h.signup("ada@example.com", "+14155550102")
 	h.learnSignin("ada@example.com", harnessClient) // a sign-in with a second factor, in Miami
 	// "Normally in Miami, now asking from California": the location signals fire.
 	h.clock.Advance(6 * time.Hour)

@@ -15,7 +15,7 @@ import (
 // protection's decision.
 func TestAttackUnverifiedAccountGetsNoTransferPIN(t *testing.T) {
 	h := newHarness(t)
-	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+12015550003"})
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+14155550103"})
 	require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
 	tok := h.signin("bob@example.com", testPassword)
 
@@ -38,9 +38,9 @@ func TestAttackUnverifiedAccountGetsNoTransferPIN(t *testing.T) {
 // console shows the verdict only.
 func TestAttackQuestionScoreNotShownToAgent(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	require.Equal(t, http.StatusOK, h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)).Status)
-	c := h.openCase("+12015550002", "phone")
+	c := h.openCase("+14155550102", "phone")
 	for _, guess := range []string{"no idea", "two roads", "two roads diverged in a wood"} {
 		r := h.agent("POST", c+"/verify/questions", map[string]any{"question_id": "poem-line", "spoken": guess})
 		require.Equal(t, http.StatusOK, r.Status, r.Raw)

@@ -114,7 +114,7 @@ type secured struct {
 
 func (h *harness) secureAccount() secured {
 	h.t.Helper()
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	a := secured{tok: tok}
 	a.emailContact = h.addContact(tok, "email", backupEmail)
 	h.clock.Advance(31 * time.Second) // contact codes are throttled per subscriber
@@ -131,7 +131,7 @@ func (h *harness) secureAccount() secured {
 // Journey: sign up → verify email → two contacts → 2FA on → three questions → 100%.
 func TestJourneyStatusTo100(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	st := h.do("GET", "/v1/status", nil, bearerH(tok))
 	assert.EqualValues(t, 50, st.Body["percent"])
 
@@ -251,7 +251,7 @@ func TestJourneyNeverSIMSwap(t *testing.T) {
 func TestJourneyAgentPhone(t *testing.T) {
 	h := newHarness(t)
 	a := h.secureAccount()
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 	id := r.str("case_id")
 	assert.Contains(t, r.Raw, `"masked"`) // contacts to send a code to, masked
@@ -288,7 +288,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	require.Len(t, pin, 6)
 
 	// The new carrier alone cannot port the number away, PIN or not; the PIN is not spent.
-	for _, body := range []map[string]any{{"number": "+12015550002"}, {"number": "+12015550002", "transfer_pin": pin}} {
+	for _, body := range []map[string]any{{"number": "+14155550102"}, {"number": "+14155550102", "transfer_pin": pin}} {
 		r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
 		require.Equal(t, 403, r.Status, r.Raw)
 		assert.Equal(t, "denied", r.str("code"), r.Raw)
@@ -300,7 +300,7 @@ func TestJourneyPortOutNoPortOut(t *testing.T) {
 	h.clock.Advance(2 * time.Hour)
 
 	// In chat, an agent verifies a code and a question: without the PIN it steps up.
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "chat"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "chat"})
 	id := r.str("case_id")
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/code/send", map[string]any{"contact_id": a.emailContact, "purpose": "port_out"})
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -439,7 +439,7 @@ func TestSIMSwapStepUpThenContinue(t *testing.T) {
 	id := r.str("request_id")
 	h.stepUp(a.tok, a.emailContact, backupEmail, "sim_swap")
 
-	other := h.signup("bob@example.com", "+12015550003")
+	other := h.signup("bob@example.com", "+14155550103")
 	r = h.do("POST", "/v1/sim-swap", map[string]any{"request_id": id}, bearerH(other))
 	assert.Equal(t, http.StatusBadRequest, r.Status, r.Raw)
 
@@ -475,11 +475,11 @@ func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 	a := h.secureAccount()
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(a.tok)).Status)
 
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 	r = h.agent("POST", "/agent/v1/cases/"+r.str("case_id")+"/verify/id", map[string]any{"document": "passport"})
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "store"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "store"})
 	id := r.str("case_id")
 	r = h.agent("POST", "/agent/v1/cases/"+id+"/verify/id", map[string]any{"document": "library_card"})
 	assert.Equal(t, codeInvalidField, r.str("code"), r.Raw)
@@ -500,7 +500,7 @@ func TestStoreSIMSwapUnderNeverSIMSwap(t *testing.T) {
 // refused without one, accepted once the session has stepped up.
 func TestVerifyContactAddedBeforeTwoFactorNeedsProof(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	emailContact := h.addContact(tok, "email", backupEmail)
 	// A week on (the email is established), in a new session that stepped up for
 	// adding a factor.

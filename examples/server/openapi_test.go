@@ -145,7 +145,7 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 
 	t.Run("reauth", func(t *testing.T) {
 		h := newHarness(t)
-		tok := h.signup("ada@example.com", "+12015550002")
+		tok := h.signup("ada@example.com", "+14155550102")
 		check(t, "POST", "/v1/reauth", http.StatusTooManyRequests, untilNot(t, 50, http.StatusForbidden, func() resp {
 			return h.do("POST", "/v1/reauth", map[string]any{"password": "not the password at all"}, bearerH(tok))
 		}))
@@ -153,7 +153,7 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 
 	t.Run("contacts", func(t *testing.T) {
 		h := newHarness(t)
-		tok := h.signup("ada@example.com", "+12015550002")
+		tok := h.signup("ada@example.com", "+14155550102")
 		r := h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": backupEmail}, bearerH(tok))
 		require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 		id, ch := r.str("contact", "id"), r.str("challenge_id")
@@ -169,7 +169,7 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 	t.Run("agent code", func(t *testing.T) {
 		h := newHarness(t)
 		a := h.secureAccount()
-		base := h.openCase("+12015550002", "phone")
+		base := h.openCase("+14155550102", "phone")
 		r := h.agent("POST", base+"/verify/code/send", map[string]any{"contact_id": a.emailContact})
 		require.Equal(t, 200, r.Status, r.Raw)
 		ch := r.str("challenge_id")
@@ -187,11 +187,11 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 	t.Run("code sender down", func(t *testing.T) {
 		h := newHarness(t)
 		a := h.secureAccount()
-		caseBase := h.openCase("+12015550002", "phone")
+		caseBase := h.openCase("+14155550102", "phone")
 		r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword})
 		require.Equal(t, http.StatusOK, r.Status, r.Raw)
 		sid := r.str("signin_id")
-		fresh := h.signup("bob@example.com", "+12015550003")
+		fresh := h.signup("bob@example.com", "+14155550103")
 		h.clock.Advance(time.Minute)
 		gateway := func(err error) {
 			h.srv.mail.mu.Lock()
@@ -231,7 +231,7 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 
 	t.Run("authenticator", func(t *testing.T) {
 		h := newHarness(t)
-		tok := h.signup("ada@example.com", "+12015550002")
+		tok := h.signup("ada@example.com", "+14155550102")
 		key := h.enrollApp(tok)
 		require.Equal(t, 200, h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok)).Status)
 		check(t, "POST", "/v1/2fa/authenticator", http.StatusConflict, h.do("POST", "/v1/2fa/authenticator", nil, bearerH(tok)))
@@ -243,7 +243,7 @@ func TestOpenAPIListsReturnedStatuses(t *testing.T) {
 
 	t.Run("questions", func(t *testing.T) {
 		h := newHarness(t)
-		tok := h.signup("ada@example.com", "+12015550002")
+		tok := h.signup("ada@example.com", "+14155550102")
 		h.clock.Advance(passwordFreshness() + time.Second)
 		r := h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
 		check(t, "PUT", "/v1/questions", http.StatusForbidden, r)

@@ -34,15 +34,15 @@ func (h *harness) inbox(addrs ...string) int {
 // subscriber.
 func TestAttackPartnerPortOutProbeLearnsNothing(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+12015550002")
-	bobTok := h.signup("bob@example.com", "+12015550003")
+	h.signup("ada@example.com", "+14155550102")
+	bobTok := h.signup("bob@example.com", "+14155550103")
 	for _, flag := range []string{"no_port_out", "account_lockdown"} {
 		require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/"+flag, nil, bearerH(bobTok)).Status)
 	}
-	before := h.inbox("ada@example.com", "+12015550002", "bob@example.com", "+12015550003")
+	before := h.inbox("ada@example.com", "+14155550102", "bob@example.com", "+14155550103")
 
 	probes := []partnerProbe{}
-	for _, num := range []string{"+12015550002", "+12015550003", "+12015559999"} {
+	for _, num := range []string{"+14155550102", "+14155550103", "+14155550188"} {
 		probes = append(probes,
 			partnerProbe{num + " without a PIN", map[string]any{"number": num}},
 			partnerProbe{num + " with an empty PIN", map[string]any{"number": num, "transfer_pin": ""}},
@@ -69,35 +69,35 @@ func TestAttackPartnerPortOutProbeLearnsNothing(t *testing.T) {
 	for _, p := range probes {
 		t.Run(p.name, func(t *testing.T) { check(t, p) })
 	}
-	assert.Equal(t, before, h.inbox("ada@example.com", "+12015550002", "bob@example.com", "+12015550003"),
+	assert.Equal(t, before, h.inbox("ada@example.com", "+14155550102", "bob@example.com", "+14155550103"),
 		"a probe without a PIN notifies no one")
 
 	// A wrong PIN gets the same answer, and notifies no one either (until it locks a PIN).
-	for _, num := range []string{"+12015550002", "+12015550003", "+12015559999"} {
+	for _, num := range []string{"+14155550102", "+14155550103", "+14155550188"} {
 		t.Run(num+" with a wrong PIN", func(t *testing.T) {
 			check(t, partnerProbe{body: map[string]any{"number": num, "transfer_pin": "000000"}})
 		})
 	}
-	assert.Equal(t, before, h.inbox("ada@example.com", "+12015550002", "bob@example.com", "+12015550003"))
+	assert.Equal(t, before, h.inbox("ada@example.com", "+14155550102", "bob@example.com", "+14155550103"))
 }
 
 // Probes are limited per partner: the 31st rejected request in an hour gets 429 with
 // Retry-After, whatever number it names; an hour later the partner may probe again.
 func TestPartnerPortOutRateLimited(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+12015550002")
+	h.signup("ada@example.com", "+14155550102")
 	for i := range 30 {
-		r := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+12015559999"}, bearerH(testPartnerToken))
+		r := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+14155550188"}, bearerH(testPartnerToken))
 		require.Equal(t, http.StatusForbidden, r.Status, "probe %d: %s", i, r.Raw)
 	}
-	for _, num := range []string{"+12015559999", "+12015550002"} {
+	for _, num := range []string{"+14155550188", "+14155550102"} {
 		r := h.do("POST", "/partner/v1/port-out", map[string]any{"number": num}, bearerH(testPartnerToken))
 		require.Equal(t, http.StatusTooManyRequests, r.Status, r.Raw)
 		assert.Equal(t, "rate_limited", r.str("code"))
 		assert.NotEmpty(t, r.Header.Get("Retry-After"))
 	}
 	h.clock.Advance(time.Hour + time.Minute)
-	r := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+12015550002"}, bearerH(testPartnerToken))
+	r := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+14155550102"}, bearerH(testPartnerToken))
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 }
 
@@ -109,7 +109,7 @@ func TestPartnerPortOutAcceptedSpendsPIN(t *testing.T) {
 	h.stepUp(a.tok, a.emailContact, backupEmail, "port_out")
 	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(a.tok))
 	require.Equal(t, 200, r.Status, r.Raw)
-	body := map[string]any{"number": "+12015550002", "transfer_pin": r.str("transfer_pin")}
+	body := map[string]any{"number": "+14155550102", "transfer_pin": r.str("transfer_pin")}
 
 	r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
@@ -118,7 +118,7 @@ func TestPartnerPortOutAcceptedSpendsPIN(t *testing.T) {
 	h.eventTo("ada@example.com", "port_out.completed")
 
 	again := h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
-	unknown := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+12015559999"}, bearerH(testPartnerToken))
+	unknown := h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+14155550188"}, bearerH(testPartnerToken))
 	assert.Equal(t, http.StatusForbidden, again.Status)
 	assert.Equal(t, unknown.Raw, again.Raw, "a spent PIN is rejected like anything else")
 }

@@ -27,7 +27,7 @@ func TestQuestions(t *testing.T) {
 	require.Equal(t, 200, r.Status)
 	assert.Contains(t, r.Raw, "poem-line")
 
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	assert.Equal(t, 404, h.do("GET", "/v1/questions", nil, bearerH(tok)).Status)
 	// Rules: exactly three; an answer that is a personal fact is refused, by choice.
 	r = h.do("PUT", "/v1/questions", map[string]any{"choices": []map[string]any{{"question_id": "poem-line", "answer": "x"}}}, bearerH(tok))
@@ -58,9 +58,9 @@ func TestQuestions(t *testing.T) {
 
 func TestAgentVerifiesQuestions(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	require.Equal(t, 200, h.do("PUT", "/v1/questions", threeQuestions, bearerH(tok)).Status)
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "phone"})
 	require.Equal(t, http.StatusCreated, r.Status)
 	id := r.str("case_id")
 	assert.Contains(t, r.Raw, "questions_to_ask")
@@ -88,7 +88,7 @@ func TestAgentVerifiesQuestions(t *testing.T) {
 
 func TestRiskFromClient(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	h.learnSignin("ada@example.com", harnessClient) // a sign-in with a second factor
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -115,7 +115,7 @@ func (p refuseSetEvents) Publish(ctx context.Context, e notify.Event) error {
 // the subscriber is told to try again (503), not that it worked.
 func TestQuestionsNotAnnouncedAreNotSet(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	secret, err := keyring.GenerateKey()
 	require.NoError(t, err)
 	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: secret}}, Primary: 1})

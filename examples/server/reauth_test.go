@@ -152,7 +152,7 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name+"/fresh sign-in", func(t *testing.T) {
 			h := newHarness(t)
-			tok := h.signup("ada@example.com", "+12015550002")
+			tok := h.signup("ada@example.com", "+14155550102")
 			a := tc.prepare(h, tok)
 			r := a.call()
 			require.Equal(t, tc.ok, r.Status, r.Raw)
@@ -160,7 +160,7 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 		})
 		t.Run(tc.name+"/stale session", func(t *testing.T) {
 			h := newHarness(t)
-			tok := h.signup("ada@example.com", "+12015550002")
+			tok := h.signup("ada@example.com", "+14155550102")
 			signedIn := h.clock.Now()
 			a := tc.prepare(h, tok)
 			h.clock.Advance(signedIn.Add(passwordFreshness() + time.Second).Sub(h.clock.Now()))
@@ -180,7 +180,7 @@ func TestSetupWhileOffNeedsFreshPassword(t *testing.T) {
 // without the fresh second factor that enrolling one would need then.
 func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	contact := h.addContact(tok, "email", backupEmail)
 	// A week on, in a new session stepped up for adding a factor: the app is enrolled
 	// while 2FA is off, and 2FA goes on.
@@ -216,7 +216,7 @@ func TestConfirmAuthenticatorAfterTwoFactorOnNeedsProof(t *testing.T) {
 // enrollment is pending.
 func TestEnrollAuthenticatorWhenConfirmedIsConflict(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	key := h.enrollApp(tok)
 	r := h.do("POST", "/v1/2fa/authenticator/confirm", map[string]any{"code": key.TOTP(h.clock.Now())}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -239,7 +239,7 @@ func TestEnrollAuthenticatorWhenConfirmedIsConflict(t *testing.T) {
 // thief knows and then pass an agent's verbal check with them.
 func TestSetQuestionsWhileOnNeedsProof(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	contact := h.addContact(tok, "email", backupEmail)
 	tok = h.enableLater("ada@example.com", contact)
 
@@ -259,7 +259,7 @@ func TestSetQuestionsWhileOnNeedsProof(t *testing.T) {
 // password freshness.
 func TestEnableNeedsAnEstablishedFactorAndAFreshPassword(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	contact := h.addContact(tok, "email", backupEmail)
 	h.stepUp(tok, contact, backupEmail, "add_factor")
 	r := h.do("POST", "/v1/2fa/enable", nil, bearerH(tok))

@@ -50,7 +50,7 @@ func TestLearnsDeviceOnlyFromAnEstablishedSecondFactor(t *testing.T) {
 // sign-in teaches the profile his phone: the second is as new as the first.
 func TestAttackPasswordOnlySigninTeachesNoDevice(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+12015550002")
+	h.signup("ada@example.com", "+14155550102")
 	h.learnSignin("ada@example.com", harnessClient)
 	for i := range 2 {
 		r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword},
@@ -77,7 +77,7 @@ func TestPartnerPortOutWithPINIsLowRisk(t *testing.T) {
 	require.Equal(t, 200, r.Status, r.Raw)
 	pin := r.str("transfer_pin")
 
-	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+12015550002", "transfer_pin": pin},
+	r = h.do("POST", "/partner/v1/port-out", map[string]any{"number": "+14155550102", "transfer_pin": pin},
 		bearerH(testPartnerToken), "X-Test-Remote: 192.0.2.200", "User-Agent: Go-http-client/1.1")
 	require.Equal(t, 200, r.Status, r.Raw)
 	// A partner is told only whether its request was accepted: one scored Medium would be
@@ -100,7 +100,7 @@ func TestAttackStolenPasswordContactThenSIMSwapRiskSeesTheChange(t *testing.T) {
 	if _, wired := h.srv.pub.(*risk.Facts); !wired {
 		t.Skip("server.go does not wrap its publisher with risk.Facts yet")
 	}
-	h.signup("ada@example.com", "+12015550002")
+	h.signup("ada@example.com", "+14155550102")
 	h.clock.Advance(60 * 24 * time.Hour) // an established account
 	thief := []string{deviceHeader + ": thief-phone", "X-Test-Remote: 198.51.100.66"}
 	r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword}, thief...)

@@ -84,7 +84,7 @@ func TestRateLimits(t *testing.T) {
 	})
 	t.Run("per subscriber", func(t *testing.T) {
 		h := newHarness(t, func(o *Options) { o.SubscriberRate, o.SubscriberBurst = 1, 2 })
-		tok := h.signupUnproved("ada@example.com", "+12015550002")
+		tok := h.signupUnproved("ada@example.com", "+14155550102")
 		for range 2 {
 			require.Equal(t, 200, h.do("GET", "/v1/me", nil, bearerH(tok)).Status)
 		}
@@ -105,17 +105,17 @@ func TestNoMailboxOutsideDemo(t *testing.T) {
 func TestSignupAndVerify(t *testing.T) {
 	h := newHarness(t)
 	// A weak password lists every reason.
-	r := h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": "password", "name": "Ada", "phone": "+12015550002"})
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": "password", "name": "Ada", "phone": "+14155550102"})
 	require.Equal(t, 422, r.Status, r.Raw)
 	assert.Equal(t, codePasswordRejected, r.str("code"))
 	assert.Contains(t, r.Raw, "too_short")
 	// Bad email and phone.
-	r = h.do("POST", "/v1/signup", map[string]any{"email": "nope", "password": testPassword, "name": "Ada", "phone": "+12015550002"})
+	r = h.do("POST", "/v1/signup", map[string]any{"email": "nope", "password": testPassword, "name": "Ada", "phone": "+14155550102"})
 	assert.Equal(t, codeInvalidField, r.str("code"))
 	r = h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": testPassword, "name": "Ada", "phone": "12"})
 	assert.Equal(t, codeInvalidField, r.str("code"))
 
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	st := h.do("GET", "/v1/status", nil, bearerH(tok))
 	require.Equal(t, 200, st.Status, st.Raw)
 	assert.EqualValues(t, 50, st.Body["percent"]) // verified + password
@@ -131,13 +131,13 @@ func TestSignupAndVerify(t *testing.T) {
 	// Signing up again with the same address or number looks the same but mails the
 	// owner (once the pacing that started with the account allows a notice).
 	h.clock.Advance(signupNoticeEvery)
-	r = h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": testPassword, "name": "Eve", "phone": "+12015550099"})
+	r = h.do("POST", "/v1/signup", map[string]any{"email": "ada@example.com", "password": testPassword, "name": "Eve", "phone": "+14155550199"})
 	assert.Equal(t, http.StatusAccepted, r.Status)
 	h.mailTo("ada@example.com", "Someone tried to sign up with your address")
-	r = h.do("POST", "/v1/signup", map[string]any{"email": "eve@example.com", "password": testPassword, "name": "Eve", "phone": "+12015550002"})
+	r = h.do("POST", "/v1/signup", map[string]any{"email": "eve@example.com", "password": testPassword, "name": "Eve", "phone": "+14155550102"})
 	assert.Equal(t, http.StatusAccepted, r.Status)
 	h.mailTo("ada@example.com", "Someone tried to sign up with your number")
-	for _, m := range h.srv.mail.list("+12015550002") {
+	for _, m := range h.srv.mail.list("+14155550102") {
 		assert.NotContains(t, m.Subject+m.Body, "sign up", "no sign-up notice by SMS to a number given at sign-up")
 	}
 	assert.Empty(t, h.srv.mail.list("eve@example.com"), "no account, no verification link")
@@ -145,7 +145,7 @@ func TestSignupAndVerify(t *testing.T) {
 
 func TestUnverifiedAccountCannotSwap(t *testing.T) {
 	h := newHarness(t)
-	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+12015550003"})
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+14155550103"})
 	require.Equal(t, http.StatusAccepted, r.Status)
 	tok := h.signin("bob@example.com", testPassword)
 	r = h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
@@ -166,7 +166,7 @@ func TestUnverifiedAccountCannotSwap(t *testing.T) {
 // hourly limit, is a 429 with the real wait in Retry-After, and sends nothing.
 func TestResendEmailThrottled(t *testing.T) {
 	h := newHarness(t)
-	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+12015550003"})
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+14155550103"})
 	require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
 	tok := h.signin("bob@example.com", testPassword)
 	links := func() int {
@@ -206,7 +206,7 @@ func TestResendEmailThrottled(t *testing.T) {
 // otp's resend throttle answers through the same 429 path, with its real wait.
 func TestContactCodeThrottleRetryAfter(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	r := h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "ada.backup@example.org"}, bearerH(tok))
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 	h.clock.Advance(10 * time.Second)
@@ -218,7 +218,7 @@ func TestContactCodeThrottleRetryAfter(t *testing.T) {
 
 func TestSignin(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+12015550002")
+	h.signup("ada@example.com", "+14155550102")
 	for _, body := range []map[string]any{
 		{"email": "ada@example.com", "password": "wrong password entirely"},
 		{"email": "nobody@example.com", "password": testPassword},
@@ -244,7 +244,7 @@ func TestSignin(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	h := newHarness(t)
-	tok1 := h.signup("ada@example.com", "+12015550002")
+	tok1 := h.signup("ada@example.com", "+14155550102")
 	tok2 := h.signin("ada@example.com", testPassword)
 	tok3 := h.signin("ada@example.com", testPassword)
 
@@ -289,7 +289,7 @@ func TestSessions(t *testing.T) {
 
 func TestSignOutEverywhereIncludingCurrent(t *testing.T) {
 	h := newHarness(t)
-	tok1 := h.signup("ada@example.com", "+12015550002")
+	tok1 := h.signup("ada@example.com", "+14155550102")
 	tok2 := h.signin("ada@example.com", testPassword)
 	r := h.do("POST", "/v1/sessions/revoke-all", map[string]any{"keep_current": false}, bearerH(tok1))
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -301,7 +301,7 @@ func TestSignOutEverywhereIncludingCurrent(t *testing.T) {
 
 func TestReauthAndRotation(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	r := h.do("POST", "/v1/reauth", map[string]any{"password": "wrong password entirely"}, bearerH(tok))
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	assert.Equal(t, codeInvalidCreds, r.str("code"))
@@ -315,7 +315,7 @@ func TestReauthAndRotation(t *testing.T) {
 
 func TestProtectionFlags(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	assert.Equal(t, 404, h.do("PUT", "/v1/protection/flags/free_lunch", nil, bearerH(tok)).Status)
 	r := h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -333,7 +333,7 @@ func TestProtectionFlags(t *testing.T) {
 
 func TestSelfServiceSIMSwapUnderNeverSIMSwap(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/never_sim_swap", nil, bearerH(tok)).Status)
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
@@ -342,9 +342,9 @@ func TestSelfServiceSIMSwapUnderNeverSIMSwap(t *testing.T) {
 	assert.Contains(t, r.Raw, "flag_never_sim_swap")
 	assert.NotEmpty(t, r.str("request_id"))
 	h.eventTo("ada@example.com", "sim_swap.requested")
-	h.eventTo("+12015550002", "sim_swap.denied")
+	h.eventTo("+14155550102", "sim_swap.denied")
 	// Someone else's number is refused outright.
-	r = h.do("POST", "/v1/sim-swap", map[string]any{"number": "+12015559999"}, bearerH(tok))
+	r = h.do("POST", "/v1/sim-swap", map[string]any{"number": "+14155550188"}, bearerH(tok))
 	assert.Equal(t, http.StatusForbidden, r.Status)
 	r = h.do("POST", "/v1/esim-transfer", map[string]any{"transfer_pin": "123456"}, bearerH(tok))
 	assert.Equal(t, codeInvalidField, r.str("code"))
@@ -354,7 +354,7 @@ func TestSelfServiceSIMSwapUnderNeverSIMSwap(t *testing.T) {
 
 func TestSIMSwapWithoutFlagNeedsContactCode(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "step_up", r.str("status"))
@@ -363,21 +363,21 @@ func TestSIMSwapWithoutFlagNeedsContactCode(t *testing.T) {
 
 func TestAgentConsole(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	_ = tok
-	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 201 555 9999", "channel": "phone"})
+	r := h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 415 555 0188", "channel": "phone"})
 	assert.Equal(t, 404, r.Status)
 	// The channel is the token's: a phone token cannot open a store case.
-	r = h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+12015550002", "channel": "store"}, bearerH(testAgentToken))
+	r = h.do("POST", "/agent/v1/cases", map[string]any{"phone": "+14155550102", "channel": "store"}, bearerH(testAgentToken))
 	assert.Equal(t, codeForbidden, r.str("code"), r.Raw)
-	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 (201) 555-0002", "channel": "phone"})
+	r = h.agent("POST", "/agent/v1/cases", map[string]any{"phone": "+1 (415) 555-0102", "channel": "phone"})
 	require.Equal(t, http.StatusCreated, r.Status, r.Raw)
 	caseID := r.str("case_id")
 	// Nothing about the account before verification.
 	assert.Equal(t, false, r.Body["verified"])
 	assert.NotContains(t, r.Raw, "Ada")
 	assert.NotContains(t, r.Raw, "example.com")
-	assert.NotContains(t, r.Raw, "5550002")
+	assert.NotContains(t, r.Raw, "5550102")
 	// Another agent cannot use the case.
 	r2 := h.do("GET", "/agent/v1/cases/"+caseID, nil, bearerH(testAgentTokens["other"]))
 	assert.Equal(t, 404, r2.Status)
@@ -394,14 +394,14 @@ func TestAgentConsole(t *testing.T) {
 
 func TestPortOut(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	require.Equal(t, 200, h.do("PUT", "/v1/protection/flags/no_port_out", nil, bearerH(tok)).Status)
 	// Self-service port-out is never allowed in the app.
 	r := h.do("POST", "/v1/port-out", map[string]any{}, bearerH(tok))
 	assert.Equal(t, "deny", r.str("decision", "outcome"), r.Raw)
 	// Partner without a PIN, with a PIN that could not make the request pass (it is not
 	// spent), or for a number that is no customer's: one answer, without the flag.
-	for _, body := range []map[string]any{{"number": "+12015550002"}, {"number": "+12015550002", "transfer_pin": "000000"}, {"number": "+12015559999"}} {
+	for _, body := range []map[string]any{{"number": "+14155550102"}, {"number": "+14155550102", "transfer_pin": "000000"}, {"number": "+14155550188"}} {
 		r = h.do("POST", "/partner/v1/port-out", body, bearerH(testPartnerToken))
 		require.Equal(t, 403, r.Status, r.Raw)
 		assert.Equal(t, "denied", r.str("code"))
@@ -411,7 +411,7 @@ func TestPortOut(t *testing.T) {
 
 func TestTransferPINNeedsSecondFactor(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	r := h.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
 	require.Equal(t, 200, r.Status, r.Raw)
 	assert.Equal(t, "step_up", r.str("decision", "outcome"))
@@ -420,7 +420,7 @@ func TestTransferPINNeedsSecondFactor(t *testing.T) {
 
 func TestPasswordChangeNeedsSecondFactor(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	r := h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "another long passphrase for ada"}, bearerH(tok))
 	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
 	assert.Equal(t, "step_up_required", r.str("code"))
@@ -429,7 +429,7 @@ func TestPasswordChangeNeedsSecondFactor(t *testing.T) {
 func TestLogsCarryNoSecrets(t *testing.T) {
 	var buf strings.Builder
 	h := newHarness(t, func(o *Options) { o.Logger = newTestLogger(&buf) })
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	h.do("POST", "/v1/reauth", map[string]any{"password": testPassword}, bearerH(tok))
 	logs := buf.String()
 	assert.Contains(t, logs, `"route":"POST /v1/signin"`)
@@ -483,7 +483,7 @@ func TestLogCourierLogsNoBodyOrFullAddress(t *testing.T) {
 
 func TestFailingSenderDoesNotFailTheRequest(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+12015550002")
+	tok := h.signup("ada@example.com", "+14155550102")
 	h.flush()
 	h.srv.mail.mu.Lock()
 	h.srv.mail.fail = errors.New("gateway down")
@@ -505,7 +505,7 @@ func TestFailingSenderDoesNotFailTheRequest(t *testing.T) {
 // subscriber can act on (change the address), not a server fault.
 func TestResendEmailOtherAddressVerified(t *testing.T) {
 	h := newHarness(t)
-	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+12015550003"})
+	r := h.do("POST", "/v1/signup", map[string]any{"email": "bob@example.com", "password": testPassword, "name": "Bob", "phone": "+14155550103"})
 	require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
 	a, ok := h.srv.dir.byEmailAddr("bob@example.com")
 	require.True(t, ok)
@@ -553,7 +553,7 @@ func TestTwoFactorLockoutRetryAfter(t *testing.T) {
 // moment ago and one registered long ago answer a second sign-up alike.
 func TestSignupNoticesArePaced(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+12015550002")
+	h.signup("ada@example.com", "+14155550102")
 	count := func(subject string) int {
 		h.flush()
 		n := 0
@@ -569,8 +569,8 @@ func TestSignupNoticesArePaced(t *testing.T) {
 		tries++
 		n := strconv.Itoa(tries)
 		for _, body := range []map[string]any{
-			{"email": "ada@example.com", "password": testPassword, "name": "Eve", "phone": "+120155509" + fmt.Sprintf("%02d", tries)},
-			{"email": "eve" + n + "@example.com", "password": testPassword, "name": "Eve", "phone": "+12015550002"},
+			{"email": "ada@example.com", "password": testPassword, "name": "Eve", "phone": "+141555509" + fmt.Sprintf("%02d", tries)},
+			{"email": "eve" + n + "@example.com", "password": testPassword, "name": "Eve", "phone": "+14155550102"},
 		} {
 			r := h.do("POST", "/v1/signup", body)
 			require.Equal(t, http.StatusAccepted, r.Status, r.Raw)
@@ -598,7 +598,7 @@ func TestSignupNoticesArePaced(t *testing.T) {
 	try()
 	assert.Equal(t, 2, count(addr))
 	assert.Equal(t, 2, count(number))
-	for _, m := range h.srv.mail.list("+12015550002") {
+	for _, m := range h.srv.mail.list("+14155550102") {
 		assert.NotContains(t, m.Subject+m.Body, "sign up", "no sign-up notice by SMS")
 	}
 }

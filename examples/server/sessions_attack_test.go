@@ -18,7 +18,7 @@ const thiefAddr = "X-Test-Remote: 198.51.100.66"
 // password no longer signs in.
 func TestAttackPasswordChangeKillsOtherSessions(t *testing.T) {
 	h := newHarness(t)
-	owner := h.signup("ada@example.com", "+12015550002")
+	owner := h.signup("ada@example.com", "+14155550102")
 	contact := h.addContact(owner, "email", backupEmail) // 2FA stays off: the password signs in
 	r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword}, thiefDevice, thiefAddr)
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
@@ -86,7 +86,7 @@ func TestAttackStaleStepUpProofAfterTwoFactorOff(t *testing.T) {
 // is refused after its own cap, uncounted, so the owner's sign-in is never hard-locked.
 func TestAttackStrangerCannotHardLockSignIn(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+12015550002")
+	h.signup("ada@example.com", "+14155550102")
 	clients := []func(i int) string{
 		func(int) string { return "X-Test-Remote: 198.51.100.7" },
 		func(int) string { return "X-Test-Remote: 203.0.113.99" },

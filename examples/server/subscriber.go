@@ -48,7 +48,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	}
 	phone, err := protection.NormalizeE164(req.Phone)
 	if err != nil {
-		return errorf(http.StatusBadRequest, codeInvalidField, "field \"phone\" must be an E.164 number such as +12015550001")
+		return errorf(http.StatusBadRequest, codeInvalidField, "field \"phone\" must be an E.164 number such as +14155550101")
 	}
 	name := strings.TrimSpace(req.Name)
 	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
@@ -333,8 +333,7 @@ func (s *Server) handleLineSend(w http.ResponseWriter, r *http.Request, c *calle
 		}
 		return err
 	}
-	ch, err := s.lines.Begin(r.Context(), line.BeginRequest{Subscriber: c.account.ID, Number: c.account.Phone,
-		ClientIP: clientIP(r).String()})
+	ch, err := s.lines.BeginFrom(r.Context(), c.account.ID, c.account.Phone, clientIP(r).String())
 	if err != nil {
 		return s.lineError(err)
 	}
