@@ -82,7 +82,7 @@
 // ActionAddFirstFactor and ActionEnableTwoFactor, so Account Lockdown and risk apply),
 // and the change is announced to every contact on file before it takes effect
 // (TrustedContactAdded, TrustedContactVerified, RecoveryCodesGenerated,
-// TwoFactorEnabled; otp announces a confirmed app itself).
+// TwoFactorEnabled; otp announces a confirmed app itself, also before it counts).
 //
 // A brand-new account with no factor adds its first contact or app with the password
 // alone (FactorChange.First): there is nothing else on file to ask. That factor is new
