@@ -26,7 +26,7 @@
 //		Sender: line.SenderFunc(sms), Provisioning: crm, Publisher: outbox})
 //
 //	// sign-up: the number is only claimed; prove it
-//	ch, err := svc.Begin(ctx, subscriberID, claimedNumber)
+//	ch, err := svc.BeginFrom(ctx, subscriberID, claimedNumber, clientIP) // the address your server vouches for
 //	b, err := svc.Complete(ctx, line.CompleteRequest{Subscriber: subscriberID,
 //		Number: claimedNumber, ChallengeID: ch.ID, Code: typed})
 //

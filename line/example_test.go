@@ -19,13 +19,13 @@ import (
 func ExampleService_Check() {
 	ctx := context.Background()
 	crm := line.ProvisioningFunc(func(_ context.Context, subscriber, number string) (bool, error) {
-		return subscriber == "sub-dana" && number == "+15550100001", nil
+		return subscriber == "sub-dana" && number == "+12015550001", nil
 	})
 	svc, _ := line.New(line.Config{}, line.Deps{Store: memory.NewLines(memory.Options{}), Provisioning: crm, Publisher: &notify.Recorder{}})
 
-	_, err := svc.Check(ctx, "sub-stranger", "+15550100001") // registered the number under his own email
+	_, err := svc.Check(ctx, "sub-stranger", "+12015550001") // registered the number under his own email
 	fmt.Println(errors.Is(err, line.ErrUnproved))
-	b, err := svc.Check(ctx, "sub-dana", "+15550100001")
+	b, err := svc.Check(ctx, "sub-dana", "+12015550001")
 	fmt.Println(b.Subscriber, b.Source, err)
 	// Output:
 	// true
@@ -41,7 +41,8 @@ func ExampleService_Complete() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hashKey}, st, st, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hashKey,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, st, st, &notify.Recorder{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,12 +52,12 @@ func ExampleService_Complete() {
 		Sender:     line.SenderFunc(func(_ context.Context, m line.Message) error { sms = m; return nil }),
 		SIMChanges: noRecentSwap, Publisher: &notify.Recorder{}})
 
-	ch, _ := svc.Begin(ctx, "sub-ada", "+15550100002")
+	ch, _ := svc.BeginFrom(ctx, "sub-ada", "+12015550002", "203.0.113.7") // the client's address, for the SMS budgets
 	fmt.Println("code sent to", ch.Masked)
-	b, err := svc.Complete(ctx, line.CompleteRequest{Subscriber: "sub-ada", Number: "+15550100002",
+	b, err := svc.Complete(ctx, line.CompleteRequest{Subscriber: "sub-ada", Number: "+12015550002",
 		ChallengeID: ch.ID, Code: sms.Code})
 	fmt.Println(b.Subscriber, b.Source, err)
-	_, err = svc.Check(ctx, "sub-ada", "+15550100002")
+	_, err = svc.Check(ctx, "sub-ada", "+12015550002")
 	fmt.Println("proved:", err == nil)
 	// Output:
 	// code sent to •••• 0002

@@ -178,7 +178,22 @@ type Challenge struct {
 // per number; if the Sender fails the code is withdrawn (refunded to those limits and to
 // otp's SMS budgets) and the error returned, unless ctx was cancelled meanwhile: a send
 // the caller abandoned may have gone out, and stays counted.
+//
+// Begin counts the code against otp's global and country SMS budgets only: it is for
+// codes no client asked for. A request from a client uses BeginFrom, which counts it
+// against the client's budget too.
 func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challenge, error) {
+	return s.BeginFrom(ctx, subscriber, number, "")
+}
+
+// BeginFrom is Begin for a code a client asked for: clientIP is the client's address
+// as your server or its proxy vouches for it (http.Request.RemoteAddr form is fine),
+// never a header the client wrote. The code counts against otp's SMS budget for that
+// client (SMSBudgets.PerClient, and PerNetwork for an IPv6 /48), so that one client
+// signing up account after account cannot spend the budget every subscriber's codes
+// share (a *otp.BudgetError). An address that does not parse is an error, never "no
+// limit".
+func (s *Service) BeginFrom(ctx context.Context, subscriber, number, clientIP string) (Challenge, error) {
 	if s.deps.Codes == nil {
 		return Challenge{}, fmt.Errorf("%w: lines are proved by provisioning only here", ErrInvalidRequest)
 	}
@@ -190,7 +205,7 @@ func (s *Service) Begin(ctx context.Context, subscriber, number string) (Challen
 		return Challenge{}, err
 	}
 	issued, err := s.deps.Codes.Issue(ctx, otp.IssueRequest{Subscriber: subscriber, Purpose: PurposeLineProof,
-		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: n}})
+		Destination: otp.Destination{Channel: otp.ChannelSMS, Address: n}, ClientIP: clientIP})
 	if err != nil {
 		return Challenge{}, err
 	}

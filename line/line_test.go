@@ -3,6 +3,7 @@ package line_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -17,8 +18,8 @@ import (
 )
 
 const (
-	victimLine = "+15550100001"
-	otherLine  = "+15550100002"
+	victimLine = "+12015550001"
+	otherLine  = "+12015550002"
 )
 
 // phones records the SMS codes sent, by number: only the holder of a SIM reads its own.
@@ -64,10 +65,15 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, otp.SMSBudgets{HomeRegions: []string{"US"}})
+}
+
+func newFixtureWith(t *testing.T, budgets otp.SMSBudgets) *fixture {
+	t.Helper()
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	mo := memory.Options{Now: clock.Now}
 	o := memory.NewOTP(mo)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("line"), Now: clock.Now}, o, o, notify.PublisherFunc(func(context.Context, notify.Event) error { return nil }))
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("line"), Now: clock.Now, Budgets: budgets}, o, o, notify.PublisherFunc(func(context.Context, notify.Event) error { return nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +109,7 @@ func TestCheckProvisioning(t *testing.T) {
 		t.Fatalf("a provisioning failure bound the line: %v", err)
 	}
 	f.provE = nil
-	b, err := f.svc.Check(ctx, "victim", "+1 555 010 0001")
+	b, err := f.svc.Check(ctx, "victim", "+1 201 555 0001")
 	if err != nil || b.Subscriber != "victim" || b.Source != line.SourceProvisioning || b.Number != victimLine {
 		t.Fatalf("Check(victim) = %+v, %v", b, err)
 	}
@@ -300,5 +306,31 @@ func TestAttackHangUpDoesNotRefundASentCode(t *testing.T) {
 	}
 	if f.sms.sent != 1 {
 		t.Fatalf("%d codes sent, want 1", f.sms.sent)
+	}
+}
+
+// A line proof a client asks for is an SMS like any other: BeginFrom spends the
+// client's SMS budget, so one client cannot have codes sent to number after number by
+// claiming a line on each new account (SMS pumping), while another client is not held
+// up; an address that does not parse is refused, never "no limit".
+func TestBeginFromSpendsTheClientsBudget(t *testing.T) {
+	f := newFixtureWith(t, otp.SMSBudgets{HomeRegions: []string{"US"}, PerClient: 2})
+	ctx := context.Background()
+	const pump = "198.51.100.7"
+	for i := range 2 {
+		if _, err := f.svc.BeginFrom(ctx, fmt.Sprint("pump-", i), fmt.Sprintf("+1201555%04d", 100+i), pump); err != nil {
+			t.Fatalf("BeginFrom %d: %v", i, err)
+		}
+	}
+	_, err := f.svc.BeginFrom(ctx, "pump-2", "+12015550102", pump+":4711")
+	var be *otp.BudgetError
+	if !errors.As(err, &be) || be.Limit != otp.BudgetClient {
+		t.Fatalf("third BeginFrom from one client = %v, want the client budget's refusal", err)
+	}
+	if _, err := f.svc.BeginFrom(ctx, "pump-2", "+12015550102", "203.0.113.9"); err != nil {
+		t.Fatalf("BeginFrom another client = %v", err)
+	}
+	if _, err := f.svc.BeginFrom(ctx, "pump-3", "+12015550103", "not an address"); err == nil {
+		t.Fatal("BeginFrom with a client address that does not parse succeeded")
 	}
 }

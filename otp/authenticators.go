@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -223,10 +224,18 @@ type ConfirmRequest struct {
 	Channel string
 }
 
-// Confirm activates a pending enrollment with a valid code and publishes
-// notify.AuthenticatorEnrolled. ErrNotEnrolled if nothing is pending (or the subscriber
-// is already confirmed, also by a racing Confirm: only one succeeds and publishes),
-// ErrExpired if the enrollment lapsed; code errors as for Verify.
+// Confirm activates a pending enrollment with a valid code. ErrNotEnrolled if nothing is
+// pending (or the subscriber is already confirmed, also by a racing Confirm: only one
+// succeeds), ErrExpired if the enrollment lapsed; code errors as for Verify.
+//
+// notify.AuthenticatorEnrolled is published once the code has checked out and before
+// the enrollment is confirmed, like every other factor change: whoever subscribes
+// hears of the new app before it counts as a factor. If publishing fails nothing is
+// confirmed and the code is not used up. If the confirmation then fails (a racing
+// Confirm won, or the store failed) the announcement stands: it errs toward telling.
+// The event's ID is derived from the enrollment, so every Confirm of one enrollment
+// announces the same event, which a notify.Outbox keeps once: racing Confirms, or a
+// retry after a store failure, do not tell the subscriber twice.
 func (a *Authenticators) Confirm(ctx context.Context, req ConfirmRequest) (Match, error) {
 	rec, err := a.get(ctx, req.Subscriber)
 	if err != nil {
@@ -239,19 +248,28 @@ func (a *Authenticators) Confirm(ctx context.Context, req ConfirmRequest) (Match
 	if !now.Before(rec.CreatedAt.Add(a.cfg.PendingTTL)) {
 		return Match{}, ErrExpired
 	}
-	m, err := a.check(ctx, rec, req.Code, now, now)
+	step, err := a.match(ctx, rec, req.Code, now)
 	if err != nil {
 		return Match{}, err
 	}
+	// Told first: the app is a factor only once the subscriber's channels have it.
 	err = a.pub.Publish(ctx, notify.Event{
-		ID: notify.NewID(), Type: notify.AuthenticatorEnrolled, Subscriber: rec.Subscriber, Time: now,
+		ID: enrolledEventID(rec.ID), Type: notify.AuthenticatorEnrolled, Subscriber: rec.Subscriber, Time: now,
 		Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: cmp.Or(req.Channel, "app"),
 		Attributes: map[string]string{"method": string(rec.Kind)},
 	})
 	if err != nil {
 		return Match{}, fmt.Errorf("otp: confirm: publish: %w", err)
 	}
-	return m, nil
+	return a.advance(ctx, rec, step, now)
+}
+
+// enrolledEventID is the ID of the notify.AuthenticatorEnrolled event of enrollment id:
+// the same for every Confirm of it (see Confirm), and like notify.NewID in form. The
+// enrollment ID is random and not secret.
+func enrolledEventID(id string) string {
+	sum := sha256.Sum256([]byte("carrierguard/otp/authenticator-enrolled/v1\x00" + id))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Verify checks a code from the subscriber's confirmed authenticator. TOTP codes are
@@ -379,22 +397,24 @@ func (a *Authenticators) key(ctx context.Context, rec Authenticator) (*Key, erro
 
 // check verifies code against rec and records the matched step atomically.
 func (a *Authenticators) check(ctx context.Context, rec Authenticator, code string, now, confirmAt time.Time) (Match, error) {
-	k, err := a.key(ctx, rec)
-	if err != nil {
-		return Match{}, err
-	}
-	var step int64
-	if rec.Kind == HOTP {
-		var c uint64
-		c, err = k.VerifyHOTP(code, uint64(rec.LastStep+1), a.cfg.LookAhead)
-		step = int64(c)
-	} else {
-		step, err = k.VerifyTOTP(code, now, a.cfg.Skew, rec.LastStep)
-	}
+	step, err := a.match(ctx, rec, code, now)
 	if err != nil {
 		return Match{}, err
 	}
 	return a.advance(ctx, rec, step, confirmAt)
+}
+
+// match returns the step code matches in rec, after LastStep, recording nothing.
+func (a *Authenticators) match(ctx context.Context, rec Authenticator, code string, now time.Time) (int64, error) {
+	k, err := a.key(ctx, rec)
+	if err != nil {
+		return 0, err
+	}
+	if rec.Kind == HOTP {
+		c, err := k.VerifyHOTP(code, uint64(rec.LastStep+1), a.cfg.LookAhead)
+		return int64(c), err
+	}
+	return k.VerifyTOTP(code, now, a.cfg.Skew, rec.LastStep)
 }
 
 func (a *Authenticators) advance(ctx context.Context, rec Authenticator, step int64, confirmAt time.Time) (Match, error) {

@@ -412,10 +412,15 @@ func TestAuthenticatorsStoreFailClosed(t *testing.T) {
 			code := a.totp(e.clk.Now())
 			_, err := e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
 			assert.ErrorIs(t, err, errStore)
-			unchanged(t, e, before, 0)
+			announced := 0
+			if op == "advance" {
+				announced = 1 // told first; the announcement stands
+			}
+			unchanged(t, e, before, announced)
 			fs.fail = ""
 			_, err = e.auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
 			assert.NoError(t, err, "the code was not used up")
+			assert.Len(t, eventIDs(e.rec.Events()), 1, "the retry announces the same event, kept once by an outbox")
 		})
 		t.Run("verify/"+op, func(t *testing.T) {
 			fs, e, a := newFailing(t, otp.TOTP, true)
@@ -505,7 +510,7 @@ func TestConfirmOnlyOnce(t *testing.T) {
 		require.NoError(t, err)
 		_, err = late.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: a.totp(e.clk.Now())})
 		assert.ErrorIs(t, err, otp.ErrNotEnrolled, "the enrollment was confirmed meanwhile")
-		assert.Len(t, e.rec.Events(), 1, "one AuthenticatorEnrolled")
+		assert.Len(t, eventIDs(e.rec.Events()), 1, "one AuthenticatorEnrolled event, announced by each")
 		rec, err := e.store.GetAuthenticator(ctx, "alice")
 		require.NoError(t, err)
 		assert.Equal(t, a.key.Step(e.clk.Now())-1, rec.LastStep, "the losing confirmation changed nothing")
@@ -525,6 +530,76 @@ func TestConfirmOnlyOnce(t *testing.T) {
 				t.Errorf("losing Confirm: %v", err)
 			}
 		}
-		assert.Len(t, e.rec.Events(), 1, "one AuthenticatorEnrolled")
+		assert.Len(t, eventIDs(e.rec.Events()), 1, "one AuthenticatorEnrolled event, however many announced it")
 	})
+}
+
+// eventIDs returns the distinct IDs of events: what a notify.Outbox, which keeps an ID
+// once, would deliver.
+func eventIDs(events []notify.Event) map[string]bool {
+	ids := map[string]bool{}
+	for _, e := range events {
+		ids[e.ID] = true
+	}
+	return ids
+}
+
+// pendingAtPublish is a publisher that, when an event comes, records whether the
+// subscriber's authenticator already counts; it fails if fail is set.
+type pendingAtPublish struct {
+	store     *memory.OTP
+	fail      bool
+	confirmed []bool
+}
+
+func (p *pendingAtPublish) Publish(ctx context.Context, e notify.Event) error {
+	rec, err := p.store.GetAuthenticator(ctx, e.Subscriber)
+	if err != nil {
+		return err
+	}
+	p.confirmed = append(p.confirmed, rec.Confirmed())
+	if p.fail {
+		return errors.New("publisher down")
+	}
+	return nil
+}
+
+// Confirm announces the new app before it counts, as every factor change does: a
+// subscriber (risk's facts, the outbox) hears of it while it is still pending, and if
+// the announcement fails the app never counts and its code is not used up.
+func TestConfirmAnnouncesFirst(t *testing.T) {
+	ctx := context.Background()
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("publish fails %v", fail), func(t *testing.T) {
+			e := newAuth(t, otp.AuthenticatorConfig{})
+			_, a := e.enroll(t, "alice", otp.TOTP)
+			pub := &pendingAtPublish{store: e.store, fail: fail}
+			kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
+			require.NoError(t, err)
+			auth, err := otp.NewAuthenticators(otp.AuthenticatorConfig{Issuer: "Acme Mobile", Now: e.clk.Now}, e.store, kr, pub)
+			require.NoError(t, err)
+
+			_, err = auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: wrong(a.totp(e.clk.Now()))})
+			assert.ErrorIs(t, err, otp.ErrInvalidCode)
+			assert.Empty(t, pub.confirmed, "a wrong code announces nothing")
+
+			code := a.totp(e.clk.Now())
+			_, err = auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			assert.Equal(t, []bool{false}, pub.confirmed, "announced while still pending")
+			st, serr := auth.Status(ctx, "alice")
+			require.NoError(t, serr)
+			if !fail {
+				require.NoError(t, err)
+				assert.True(t, st.Confirmed)
+				return
+			}
+			assert.ErrorContains(t, err, "publisher down")
+			assert.False(t, st.Confirmed, "an unannounced app does not count")
+			_, err = auth.Verify(ctx, "alice", code)
+			assert.ErrorIs(t, err, otp.ErrNotEnrolled)
+			pub.fail = false
+			_, err = auth.Confirm(ctx, otp.ConfirmRequest{Subscriber: "alice", Code: code})
+			assert.NoError(t, err, "the code was not used up")
+		})
+	}
 }

@@ -39,15 +39,22 @@ type SMSBudgets struct {
 	// ErrCountryNotAllowed before anything is counted. Numbers in the home regions are
 	// bounded by Global, not by PerCountry.
 	//
-	// Set it. When both lists are empty there is no allow-list (every country, each
-	// capped by PerCountry): that is the zero value only so that existing configurations
-	// keep working, and it is what lets pumping reach premium ranges abroad.
+	// Required: NewCodes refuses a configuration without it, unless AnyCountry is set.
+	// The issue that asked for budgets names the default, the carrier's home country,
+	// and only the integrator knows which that is, so it is asked for rather than
+	// guessed.
 	HomeRegions []string
 	// AllowedRegions are further regions codes may go to (for example where many
 	// subscribers keep a local number), each of their calling codes capped by
 	// PerCountry. Regions are matched by the number, not only by the calling code:
 	// with HomeRegions "US", a Jamaican number (+1 876) is not a home number.
 	AllowedRegions []string
+	// AnyCountry turns the allow-list off: codes go to every country, each calling code
+	// capped by PerCountry, and to numbers whose country cannot be told. UNSAFE: it is
+	// what lets SMS pumping reach premium ranges abroad. It exists for a carrier that
+	// truly serves subscribers worldwide, and for tests; it cannot be combined with
+	// HomeRegions or AllowedRegions.
+	AnyCountry bool
 	// Window is how long a sent code counts against the budgets. Default 1 hour.
 	Window time.Duration `validate:"omitempty,min=1m,max=24h"`
 	// Global is how many SMS and voice codes the service sends per Window in all.
@@ -66,7 +73,7 @@ type SMSBudgets struct {
 	// Default 100.
 	PerNetwork int `validate:"omitempty,min=1,max=10000000"`
 	// PerCountry is how many codes may go per Window to one country calling code
-	// outside HomeRegions (to every calling code, when HomeRegions is empty). Default 100.
+	// outside HomeRegions (to every calling code, with AnyCountry). Default 100.
 	PerCountry int `validate:"omitempty,min=1,max=100000000"`
 }
 
@@ -183,7 +190,13 @@ func newBudgetPolicy(b SMSBudgets) (budgetPolicy, error) {
 			}
 		}
 	}
-	p.listed = len(p.allow) > 0
+	switch {
+	case b.AnyCountry && len(p.allow) > 0:
+		return budgetPolicy{}, validate.Errorf("otp", "CodeConfig.Budgets.AnyCountry turns the allow-list off: leave HomeRegions and AllowedRegions empty with it, or drop it")
+	case !b.AnyCountry && len(b.HomeRegions) == 0:
+		return budgetPolicy{}, validate.Errorf("otp", "CodeConfig.Budgets.HomeRegions is required: the carrier's home countries, such as []string{\"US\"}, so that SMS codes go only there (and to AllowedRegions); Budgets.AnyCountry sends them worldwide instead, which is unsafe (SMS pumping)")
+	}
+	p.listed = !b.AnyCountry
 	p.countryKeys = map[int]string{0: "country/0"}
 	for cc := range phonenumbers.GetSupportedCallingCodes() {
 		p.countryKeys[cc] = "country/" + strconv.Itoa(cc)

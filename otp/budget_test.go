@@ -258,7 +258,7 @@ func TestBudgetStoreSeesNoAddresses(t *testing.T) {
 	clientKeys := map[string]bool{}
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	for _, hk := range [][]byte{testkey.New("budget-1"), testkey.New("budget-2")} {
-		codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hk, Now: func() time.Time { return at }}, spy.OTP, spy, &notify.Recorder{})
+		codes, err := otp.NewCodes(otp.CodeConfig{Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}, AllowedRegions: []string{"GB"}}, HashKey: hk, Now: func() time.Time { return at }}, spy.OTP, spy, &notify.Recorder{})
 		require.NoError(t, err)
 		_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: fmt.Sprint("sub", hk[0]), Purpose: otp.PurposeSignIn,
 			Destination: gbNumber(1), ClientIP: "2001:db8:77:1::5"})
@@ -292,7 +292,7 @@ func TestBudgetStoreFailureFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	mem := memory.NewOTP(memory.Options{})
 	fs := &budgetFailing{OTP: mem, fail: true}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("budget")}, mem, fs, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: testkey.New("budget")}, mem, fs, &notify.Recorder{})
 	require.NoError(t, err)
 	iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: usNumber(1)})
 	assert.ErrorIs(t, err, errStore)
@@ -329,6 +329,11 @@ func TestBudgetConfig(t *testing.T) {
 		{otp.SMSBudgets{PerClient: -1}, "Budgets.PerClient"},
 		{otp.SMSBudgets{PerNetwork: -1}, "Budgets.PerNetwork"},
 		{otp.SMSBudgets{PerCountry: -1}, "Budgets.PerCountry"},
+		// No allow-list unless asked for by name.
+		{otp.SMSBudgets{}, "Budgets.HomeRegions is required"},
+		{otp.SMSBudgets{AllowedRegions: []string{"GB"}}, "Budgets.HomeRegions is required"},
+		{otp.SMSBudgets{AnyCountry: true, HomeRegions: []string{"US"}}, "Budgets.AnyCountry"},
+		{otp.SMSBudgets{AnyCountry: true, AllowedRegions: []string{"GB"}}, "Budgets.AnyCountry"},
 	} {
 		_, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("budget"), Budgets: tt.b}, store, store, &notify.Recorder{})
 		require.ErrorIs(t, err, validate.ErrInvalidConfig, tt.want)
@@ -360,4 +365,31 @@ func TestBudgetErrorMessages(t *testing.T) {
 		assert.False(t, strings.Contains(tt.err.Error(), "+"), "no number in the message")
 	}
 	assert.True(t, errors.Is(otp.ErrBudgetExceeded, otp.ErrThrottled))
+}
+
+// Codes go only to the home country unless the configuration says, by name, that they
+// go anywhere: a CodeConfig without Budgets is refused, and AnyCountry (the unsafe
+// opt-out) sends to premium ranges abroad and to numbers of no known country, each
+// calling code capped by PerCountry.
+func TestBudgetAllowListByDefault(t *testing.T) {
+	store := memory.NewOTP(memory.Options{})
+	_, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("budget")}, store, store, &notify.Recorder{})
+	require.ErrorIs(t, err, validate.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "AnyCountry")
+
+	premium := otp.Destination{Channel: otp.ChannelSMS, Address: "+18762100001"}
+	unknown := otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"}
+	home := budgetEnv(t, otp.SMSBudgets{HomeRegions: []string{"US"}})
+	for _, d := range []otp.Destination{premium, unknown} {
+		_, err := home.ask("a", d, "198.51.100.7")
+		wantBudget(t, err, otp.BudgetCountryNotAllowed, d.Address)
+	}
+
+	anywhere := budgetEnv(t, otp.SMSBudgets{AnyCountry: true, PerCountry: 2})
+	for i, d := range []otp.Destination{premium, unknown} {
+		_, err := anywhere.ask(fmt.Sprint("s", i), d, "198.51.100.7")
+		require.NoError(t, err, "AnyCountry: %s", d.Address)
+	}
+	_, err = anywhere.ask("s3", usNumber(1), "198.51.100.7")
+	wantBudget(t, err, otp.BudgetCountry, "+1 is capped by PerCountry like every calling code")
 }

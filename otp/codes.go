@@ -59,7 +59,8 @@ type CodeConfig struct {
 	FailureCooldown time.Duration `validate:"omitempty,min=1m,max=24h"`
 	// Budgets caps SMS and voice codes across subscribers: a global cap, caps per client
 	// IP and per destination calling code, and the countries codes may go to. See
-	// SMSBudgets for each field's default; set Budgets.HomeRegions.
+	// SMSBudgets for each field's default. Budgets.HomeRegions is required (or the
+	// unsafe Budgets.AnyCountry): NewCodes refuses a configuration with neither.
 	Budgets SMSBudgets
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time

@@ -38,7 +38,7 @@ func storedHash(t *testing.T, key []byte, seed uint64) (otp.Issued, []byte) {
 	t.Helper()
 	clk := storetest.NewClock()
 	store := memory.NewOTP(memory.Options{Now: clk.Now})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Now: clk.Now, Rand: rand.NewChaCha8([32]byte{byte(seed)})}, store, store, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: key, Now: clk.Now, Rand: rand.NewChaCha8([32]byte{byte(seed)})}, store, store, &notify.Recorder{})
 	require.NoError(t, err)
 	iss, err := codes.Issue(context.Background(), otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSIMSwap, Destination: phone})
 	require.NoError(t, err)

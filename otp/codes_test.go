@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	phone = otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"}
+	phone = otp.Destination{Channel: otp.ChannelSMS, Address: "+12015550123"}
 	email = otp.Destination{Channel: otp.ChannelEmail, Address: "alice@example.com"}
 )
 
@@ -41,6 +41,9 @@ func newCodes(t *testing.T, cfg otp.CodeConfig) codesEnv {
 		cfg.HashKey = testkey.New("otp")
 	}
 	cfg.Now = clk.Now
+	if len(cfg.Budgets.HomeRegions) == 0 && !cfg.Budgets.AnyCountry {
+		cfg.Budgets.HomeRegions = []string{"US"} // the test numbers are American
+	}
 	codes, err := otp.NewCodes(cfg, store, store, rec)
 	require.NoError(t, err)
 	return codesEnv{clk, store, rec, codes}
@@ -97,7 +100,7 @@ func TestCodesBinding(t *testing.T) {
 			return verifyReq(iss, "alice", otp.PurposeSIMSwap, phone, iss.Code)
 		}},
 		{"other destination", func(iss otp.Issued) otp.VerifyRequest {
-			return verifyReq(iss, "alice", otp.PurposeSignIn, otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550199"}, iss.Code)
+			return verifyReq(iss, "alice", otp.PurposeSignIn, otp.Destination{Channel: otp.ChannelSMS, Address: "+12015550199"}, iss.Code)
 		}},
 		{"other channel, same address", func(iss otp.Issued) otp.VerifyRequest {
 			return verifyReq(iss, "alice", otp.PurposeSignIn, otp.Destination{Channel: otp.ChannelVoice, Address: phone.Address}, iss.Code)
@@ -431,7 +434,7 @@ func TestCodesDestinationLimit(t *testing.T) {
 		}
 		refusedForDestination(t, issue(e, "attacker10", phone))
 		refusedForDestination(t, issue(e, "attacker0", otp.Destination{Channel: otp.ChannelVoice, Address: phone.Address}))
-		require.NoError(t, issue(e, "attacker10", otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550124"}), "another number")
+		require.NoError(t, issue(e, "attacker10", otp.Destination{Channel: otp.ChannelSMS, Address: "+12015550124"}), "another number")
 		require.NoError(t, issue(e, "attacker11", email), "an email address")
 		// The window slides: the first code leaves the hour 50 minutes from now.
 		e.clk.Advance(50 * time.Minute)
@@ -453,7 +456,7 @@ func TestCodesDestinationLimit(t *testing.T) {
 		spy := &rateSpy{OTP: memory.NewOTP(memory.Options{})}
 		keys := map[string]bool{}
 		for _, hk := range [][]byte{testkey.New("otp 1"), testkey.New("otp 2")} {
-			codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hk}, spy.OTP, spy, &notify.Recorder{})
+			codes, err := otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: hk}, spy.OTP, spy, &notify.Recorder{})
 			require.NoError(t, err)
 			_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: fmt.Sprint("sub", hk[0]), Purpose: otp.PurposeSignIn, Destination: phone})
 			require.NoError(t, err)
@@ -550,9 +553,9 @@ func TestNewCodesConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.field)
 		})
 	}
-	_, err := otp.NewCodes(otp.CodeConfig{HashKey: key}, nil, store, &notify.Recorder{})
+	_, err := otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: key}, nil, store, &notify.Recorder{})
 	assert.ErrorIs(t, err, validate.ErrInvalidConfig)
-	_, err = otp.NewCodes(otp.CodeConfig{HashKey: key}, store, store, nil)
+	_, err = otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: key}, store, store, nil)
 	assert.ErrorIs(t, err, validate.ErrInvalidConfig)
 }
 
@@ -619,7 +622,7 @@ func TestCodesFailClosed(t *testing.T) {
 		for _, right := range []bool{true, false} {
 			mem := memory.NewOTP(memory.Options{})
 			fs := failingStore{OTP: mem}
-			codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, &fs, &fs, &notify.Recorder{})
+			codes, err := otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: testkey.New("otp")}, &fs, &fs, &notify.Recorder{})
 			require.NoError(t, err)
 			iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone})
 			require.NoError(t, err)
@@ -638,7 +641,7 @@ func TestCodesFailClosed(t *testing.T) {
 	for _, op := range []string{"reserve", "create"} {
 		mem := memory.NewOTP(memory.Options{})
 		fs := failingStore{OTP: mem, fail: op}
-		codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, &fs, &fs, &notify.Recorder{})
+		codes, err := otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: testkey.New("otp")}, &fs, &fs, &notify.Recorder{})
 		require.NoError(t, err)
 		req := otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone}
 		iss, err := codes.Issue(ctx, req)
@@ -650,14 +653,14 @@ func TestCodesFailClosed(t *testing.T) {
 	}
 	// A failed create whose reservation cannot be released either reports both.
 	fs := failingStore{OTP: memory.NewOTP(memory.Options{}), fail: "create"}
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, fs, failingStore{OTP: fs.OTP, fail: "release"}, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: testkey.New("otp")}, fs, failingStore{OTP: fs.OTP, fail: "release"}, &notify.Recorder{})
 	require.NoError(t, err)
 	_, err = codes.Issue(ctx, otp.IssueRequest{Subscriber: "alice", Purpose: otp.PurposeSignIn, Destination: phone})
 	assert.ErrorIs(t, err, errStore)
 	assert.ErrorContains(t, err, "releasing the reservation")
 	// Undelivered reports a rate store failure.
 	mem := memory.NewOTP(memory.Options{})
-	codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp")}, mem, failingStore{OTP: mem, fail: "release"}, &notify.Recorder{})
+	codes, err = otp.NewCodes(otp.CodeConfig{Budgets: usHome, HashKey: testkey.New("otp")}, mem, failingStore{OTP: mem, fail: "release"}, &notify.Recorder{})
 	require.NoError(t, err)
 	iss, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "bob", Purpose: otp.PurposeSignIn, Destination: email})
 	require.NoError(t, err)
@@ -679,3 +682,6 @@ func TestThrottleErrorMessage(t *testing.T) {
 	assert.ErrorIs(t, err, otp.ErrThrottled)
 	assert.NotErrorIs(t, err, otp.ErrInvalidCode)
 }
+
+// usHome is the budgets of a carrier in the United States, where the test numbers are.
+var usHome = otp.SMSBudgets{HomeRegions: []string{"US"}}

@@ -68,7 +68,8 @@
 //     numbers abroad whose operator shares the fee. A refusal is a [BudgetError] naming
 //     the budget. The store counts clients under a keyed hash of their prefix, and the
 //     refusal always says to wait the whole window, so it tells nothing of when other
-//     people's codes went out. Set HomeRegions: without it, codes go to any country.
+//     people's codes went out. HomeRegions is required: NewCodes refuses a
+//     configuration without it unless the unsafe AnyCountry says codes go worldwide.
 //   - A code the sender refused is withdrawn with [Codes.Undelivered]: the challenge is
 //     deleted and its issue no longer counts toward the interval, either hourly limit or
 //     the budgets, so a gateway outage does not throttle subscribers for codes they

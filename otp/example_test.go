@@ -22,12 +22,13 @@ func Example_smsCode() {
 	store := memory.NewOTP(memory.Options{})
 	hashKey := make([]byte, 32) // in production: from configuration, e.g. keyring.GenerateKey
 	_, _ = rand.Read(hashKey)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hashKey}, store, store, &notify.Recorder{})
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: hashKey,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, store, store, &notify.Recorder{})
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	phone := otp.Destination{Channel: otp.ChannelSMS, Address: "+15555550123"}
+	phone := otp.Destination{Channel: otp.ChannelSMS, Address: "+12015550123"}
 	issued, err := codes.Issue(ctx, otp.IssueRequest{Subscriber: "sub-42", Purpose: otp.PurposeSignIn, Destination: phone})
 	if err != nil {
 		log.Fatal(err)

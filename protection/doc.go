@@ -86,7 +86,10 @@
 // per action) does not count ([ReasonFactorInProbation]); [Evidence.FactorAddedAt] says
 // when it was added (a contact's verification, an app's confirmation, a recovery-code
 // set's generation), and a zero time counts as new. A step-up then names the same
-// evidence kinds, which an established factor can give.
+// evidence kinds, which an established factor can give. Package twofactor enforces the
+// probation of adding a factor, turning 2FA on or off and removing a contact itself;
+// [FactorGate] reports this policy's probation for those to twofactor.New, which takes
+// it as twofactor's default and refuses a shorter one.
 //
 // # No instant SIM change on a new factor
 //
@@ -94,8 +97,12 @@
 // second factor is in probation (an account whose first contact is a week old or less,
 // or one whose owner's factors were replaced) is not carried out at once but held for
 // [PolicyConfig].ProbationHold (24 hours by default; [ReasonProbationHold]), during
-// which every contact on file is told and the subscriber can cancel. Elsewhere such a
-// request steps up. [NewPolicy] refuses a policy without a probation for these actions
+// which every contact on file is told and the subscriber can cancel. When the hold
+// comes due it is re-decided ([Service.ApplyDueHolds], [Service.CompleteSIMChange])
+// with the evidence judged as of the decision: the factor was new then and the hold is
+// the remedy, so the request completes, whether or not the factor is established by
+// now, unless something else changed meanwhile: a flag turned on, a higher risk, a
+// contact number's SIM changed. Elsewhere such a request steps up. [NewPolicy] refuses a policy without a probation for these actions
 // or with a hold shorter than an hour.
 //
 // # Adding a way to sign in

@@ -30,7 +30,8 @@ func ExampleFactorGate() {
 		log.Fatal(err)
 	}
 	otpStore := memory.NewOTP(opts)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey(), Now: clock}, otpStore, otpStore, events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey(), Now: clock,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, otpStore, otpStore, events)
 	if err != nil {
 		log.Fatal(err)
 	}

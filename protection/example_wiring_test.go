@@ -51,7 +51,8 @@ func Example_wiring() {
 		log.Fatal(err)
 	}
 	otpStore := memory.NewOTP(opts)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey(), Now: clock}, otpStore, otpStore, events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey(), Now: clock,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, otpStore, otpStore, events)
 	if err != nil {
 		log.Fatal(err)
 	}

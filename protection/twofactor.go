@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/carrierguard/carrierguard/twofactor"
 )
@@ -107,11 +108,35 @@ func (e *DecisionError) Error() string {
 // Anything but Allow refuses the change with an error wrapping
 // twofactor.ErrChangeRefused and a *DecisionError; a fault refuses it too.
 //
+// The gate is a twofactor.ProbationGate: it reports the policy's probation for the
+// changes twofactor checks itself (FactorProbation), so that twofactor.New takes it as
+// the default of twofactor.Config.FactorProbation and refuses a shorter one. The two
+// packages then agree on when a new factor starts to count.
+//
 //	protect, _ := protection.New(cfg, stores, outbox)
 //	tf, _ := twofactor.New(tfCfg, twofactor.Deps{..., Gate: protection.FactorGate(protect)})
-func FactorGate(svc *Service) twofactor.Gate { return factorGate{svc} }
+func FactorGate(svc *Service) twofactor.ProbationGate { return factorGate{svc} }
 
 type factorGate struct{ svc *Service }
+
+// factorProbationActions are the actions whose probation twofactor enforces itself,
+// with twofactor.Config.FactorProbation: it takes the proof for them only from an
+// established factor.
+var factorProbationActions = [...]Action{ActionAddFactor, ActionEnableTwoFactor, ActionDisableTwoFactor, ActionRemoveTrustedContact}
+
+// FactorProbation returns the longest probation the policy gives the actions twofactor
+// enforces with its own FactorProbation: adding a factor, turning 2FA on or off, and
+// removing a trusted contact (taking a factor away).
+func (g factorGate) FactorProbation() time.Duration {
+	if g.svc == nil {
+		return 0
+	}
+	var longest time.Duration
+	for _, a := range factorProbationActions {
+		longest = max(longest, g.svc.policy.Probation(a))
+	}
+	return longest
+}
 
 func (g factorGate) AllowFactorChange(ctx context.Context, c twofactor.FactorChange) error {
 	if g.svc == nil {

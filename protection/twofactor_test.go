@@ -45,7 +45,7 @@ func newTFWorld(t *testing.T) *tfWorld {
 	require.NoError(t, err)
 	os := memory.NewOTP(memory.Options{Now: w.clk.Now})
 	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: w.clk.Now,
-		MinResendInterval: time.Second}, os, os, events)
+		MinResendInterval: time.Second, Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, os, os, events)
 	require.NoError(t, err)
 	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 	require.NoError(t, err)
@@ -455,4 +455,42 @@ func TestFactorGateAppliesLockdown(t *testing.T) {
 	_, err = w.tf.AddContact(w.ctx, twofactor.AddContactRequest{Subscriber: "carol", Kind: twofactor.KindEmail, Value: "c@example.com",
 		Reauth: w.reauth(twofactor.Proof{}), Origin: twofactor.Origin{Channel: "fax"}})
 	assert.ErrorIs(t, err, twofactor.ErrChangeRefused)
+}
+
+// FactorGate reports the policy's probation for the changes twofactor checks itself, so
+// twofactor takes it by default and refuses a shorter one: the two cannot disagree on
+// when a thief's new factor starts to count for turning 2FA off or removing a contact.
+func TestFactorGateProbationBindsTwoFactor(t *testing.T) {
+	const day = 24 * time.Hour
+	w := newTFWorld(t)
+	assert.Equal(t, 7*day, protection.FactorGate(w.prot).FactorProbation(), "the default policy")
+
+	ps := memory.NewProtection(memory.Options{Now: w.clk.Now})
+	policy, err := protection.NewPolicy(protection.PolicyConfig{Now: w.clk.Now,
+		Probation: map[protection.Action]time.Duration{protection.ActionDisableTwoFactor: 14 * day}})
+	require.NoError(t, err)
+	strict, err := protection.New(protection.Config{PINKey: pinKey, Now: w.clk.Now, Policy: policy},
+		protection.Stores{Flags: ps, History: ps, PINs: ps}, w.events)
+	require.NoError(t, err)
+	gate := protection.FactorGate(strict)
+	assert.Equal(t, 14*day, gate.FactorProbation())
+
+	os := memory.NewOTP(memory.Options{Now: w.clk.Now})
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: w.clk.Now, Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, os, os, w.events)
+	require.NoError(t, err)
+	ts := memory.NewTwoFactor(memory.Options{Now: w.clk.Now})
+	deps := twofactor.Deps{Codes: codes, Contacts: ts, Recovery: ts, Failures: ts, SIMChanges: strict, Publisher: w.events, Gate: gate,
+		Sender: twofactor.SenderFunc(func(context.Context, twofactor.Message) error { return nil })}
+	cfg := twofactor.Config{HashKey: testkey.New("twofactor"), Now: w.clk.Now}
+
+	cfg.FactorProbation = 7 * day // twofactor's old default, now shorter than the policy's
+	_, err = twofactor.New(cfg, deps)
+	assert.ErrorContains(t, err, "Config.FactorProbation (168h0m0s) is shorter than the probation of new factors in the Gate's policy (336h0m0s)")
+
+	cfg.FactorProbation = 0
+	tf, err := twofactor.New(cfg, deps)
+	require.NoError(t, err)
+	now := w.clk.Now()
+	assert.False(t, tf.Established(now.Add(-10*day)), "ten days is new under a 14-day policy")
+	assert.True(t, tf.Established(now.Add(-14*day)))
 }

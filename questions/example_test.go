@@ -40,7 +40,8 @@ func newExampleServices(events notify.Publisher) (*questions.Service, *exampleTw
 		log.Fatal(err)
 	}
 	otpStore, tfStore := memory.NewOTP(memory.Options{}), memory.NewTwoFactor(memory.Options{})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey()}, otpStore, otpStore, events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey(),
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, otpStore, otpStore, events)
 	if err != nil {
 		log.Fatal(err)
 	}

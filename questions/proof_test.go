@@ -35,7 +35,8 @@ func newSecondFactor(t testing.TB, clock *fakeclock.Clock, hashKey byte) *second
 	opts := memory.Options{Now: clock.Now}
 	events := &notify.Recorder{}
 	otpStore := memory.NewOTP(opts)
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: clock.Now, MinResendInterval: time.Second},
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: clock.Now, MinResendInterval: time.Second,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}},
 		otpStore, otpStore, events)
 	require.NoError(t, err)
 	store := memory.NewTwoFactor(opts)

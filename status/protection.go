@@ -11,6 +11,10 @@ import "github.com/carrierguard/carrierguard/protection"
 //     the number out): CapabilityPortOut
 //   - protection.ActionChangeEmail, ActionChangePhoneContact and
 //     ActionRemoveTrustedContact: CapabilityContactChange
+//   - protection.ActionAddFactor, ActionAddFirstFactor and ActionEnableTwoFactor:
+//     CapabilityContactChange too. A new way to sign in, or 2FA turned on over one, is
+//     the thief's step before the swap (his own contact, then the owner locked out), and
+//     an account whose email was never verified has nobody reliable to tell of it.
 //
 // Every other action is its own capability, named by the action's stable string
 // ("change_payment_method", "view_account"...), which Config.Restricted may list. Call
@@ -24,7 +28,8 @@ func CapabilityOf(a protection.Action) Capability {
 		return CapabilityESIM
 	case protection.ActionPortOut, protection.ActionIssueTransferPIN:
 		return CapabilityPortOut
-	case protection.ActionChangeEmail, protection.ActionChangePhoneContact, protection.ActionRemoveTrustedContact:
+	case protection.ActionChangeEmail, protection.ActionChangePhoneContact, protection.ActionRemoveTrustedContact,
+		protection.ActionAddFactor, protection.ActionAddFirstFactor, protection.ActionEnableTwoFactor:
 		return CapabilityContactChange
 	}
 	return Capability(a.String())

@@ -22,6 +22,7 @@ func TestCapabilityOfGatesProtectionActions(t *testing.T) {
 		protection.ActionSIMSwap, protection.ActionESIMTransfer, protection.ActionPortOut,
 		protection.ActionIssueTransferPIN, protection.ActionChangeEmail,
 		protection.ActionChangePhoneContact, protection.ActionRemoveTrustedContact,
+		protection.ActionAddFactor, protection.ActionAddFirstFactor, protection.ActionEnableTwoFactor,
 	}
 	covered := map[status.Capability]bool{}
 	for _, a := range protection.Actions() {
@@ -48,4 +49,38 @@ func TestCapabilityOfGatesProtectionActions(t *testing.T) {
 	// A custom list can name any other action by its protection name.
 	g := newFixture(t, status.Config{Restricted: []status.Capability{status.CapabilityOf(protection.ActionChangePaymentMethod)}})
 	assert.ErrorIs(t, g.svc.Allow(ctx, "bob", "change_payment_method"), status.ErrUnverified)
+}
+
+// Every protection action has a deliberate capability: a new action must be added here
+// (and to CapabilityOf, if it belongs to a restricted capability) or this test fails,
+// so no action falls through the trust gate by being forgotten.
+func TestCapabilityOfMapsEveryAction(t *testing.T) {
+	want := map[protection.Action]status.Capability{
+		protection.ActionSIMSwap:                 status.CapabilitySIMSwap,
+		protection.ActionESIMTransfer:            status.CapabilityESIM,
+		protection.ActionPortOut:                 status.CapabilityPortOut,
+		protection.ActionIssueTransferPIN:        status.CapabilityPortOut,
+		protection.ActionChangeEmail:             status.CapabilityContactChange,
+		protection.ActionChangePhoneContact:      status.CapabilityContactChange,
+		protection.ActionRemoveTrustedContact:    status.CapabilityContactChange,
+		protection.ActionAddFactor:               status.CapabilityContactChange,
+		protection.ActionAddFirstFactor:          status.CapabilityContactChange,
+		protection.ActionEnableTwoFactor:         status.CapabilityContactChange,
+		protection.ActionChangePassword:          "change_password",
+		protection.ActionChangeShippingAddress:   "change_shipping_address",
+		protection.ActionChangePaymentMethod:     "change_payment_method",
+		protection.ActionChangeLines:             "change_lines",
+		protection.ActionDisableTwoFactor:        "disable_two_factor",
+		protection.ActionChangeSecurityQuestions: "change_security_questions",
+		protection.ActionDisableFlag:             "disable_flag",
+		protection.ActionViewAccount:             "view_account",
+	}
+	for _, a := range protection.Actions() {
+		c, ok := want[a]
+		if !assert.True(t, ok, "protection action %s has no decided capability: add it here and, if it is a takeover move, to CapabilityOf", a) {
+			continue
+		}
+		assert.Equal(t, c, status.CapabilityOf(a), "%s", a)
+	}
+	assert.Len(t, want, len(protection.Actions()), "the table names only protection actions")
 }

@@ -22,7 +22,7 @@ func BenchmarkSignInChallenge(b *testing.B) {
 	st := memory.NewTwoFactor(memory.Options{Now: clk.Now})
 	os := memory.NewOTP(memory.Options{Now: clk.Now})
 	pub := notify.PublisherFunc(func(context.Context, notify.Event) error { return nil })
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: clk.Now}, os, os, pub)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: clk.Now, Budgets: gbHome}, os, os, pub)
 	if err != nil {
 		b.Fatal(err)
 	}

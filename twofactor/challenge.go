@@ -183,6 +183,15 @@ type BeginRequest struct {
 	// server-side (ChallengeStore) and Complete accepts the code only in the same flow,
 	// so a code asked for in one place proves nothing in another.
 	Flow string
+	// ClientIP is the address of the client that asked for the code, as otp's
+	// IssueRequest.ClientIP takes it: from the connection or a proxy you trust, never a
+	// header the client wrote. SMS codes count against otp's per-client and per-network
+	// budgets (SMSBudgets.PerClient, PerNetwork) under it, which is what stops one
+	// client from pumping codes to number after number. Give it for every request a
+	// client makes; leave it empty only for codes no client asked for (a support agent's
+	// console, a job of your own), which count against the global and country budgets
+	// alone. An address that does not parse is an error.
+	ClientIP string
 }
 
 // maxFlow bounds BeginRequest.Flow and CompleteRequest.Flow.
@@ -217,7 +226,9 @@ type Challenge struct {
 //
 // A locked-out subscriber gets the *LockedError and no code. Resends are throttled by
 // otp (otp.ErrThrottled, with RetryAfter), per subscriber and purpose and per
-// destination. If the Sender fails, the code is withdrawn (otp.Codes.Undelivered) and the
+// destination, and SMS codes spend otp's SMS budgets (a *otp.BudgetError naming the
+// budget: per client, from req.ClientIP; per country; global; or a number outside the
+// allowed countries, otp.ErrCountryNotAllowed). If the Sender fails, the code is withdrawn (otp.Codes.Undelivered) and the
 // error returned: nothing is left behind, nothing counts toward the lockout, and the
 // attempt does not count toward otp's resend limits, so a gateway outage does not keep
 // the subscriber waiting once it is over. A Sender should therefore fail only when the
@@ -256,7 +267,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (Challenge, error
 	if err := s.checkSIM(ctx, st, c); err != nil {
 		return Challenge{}, err
 	}
-	issued, err := s.send(ctx, c, purpose)
+	issued, err := s.send(ctx, c, purpose, req.ClientIP)
 	if err != nil {
 		return Challenge{}, err
 	}
@@ -310,11 +321,11 @@ func destination(c Contact) otp.Destination {
 	return otp.Destination{Channel: otp.ChannelEmail, Address: c.Value}
 }
 
-// send issues a code for the contact and hands it to the Sender; if that fails the code
-// is withdrawn, its issue no longer counting toward otp's resend limits, and the
-// sender's error returned.
-func (s *Service) send(ctx context.Context, c Contact, purpose otp.Purpose) (otp.Issued, error) {
-	issued, err := s.codes.Issue(ctx, otp.IssueRequest{Subscriber: c.Subscriber, Purpose: purpose, Destination: destination(c)})
+// send issues a code for the contact, asked for by clientIP (see BeginRequest.ClientIP),
+// and hands it to the Sender; if that fails the code is withdrawn, its issue no longer
+// counting toward otp's resend limits or budgets, and the sender's error returned.
+func (s *Service) send(ctx context.Context, c Contact, purpose otp.Purpose, clientIP string) (otp.Issued, error) {
+	issued, err := s.codes.Issue(ctx, otp.IssueRequest{Subscriber: c.Subscriber, Purpose: purpose, Destination: destination(c), ClientIP: clientIP})
 	if err != nil {
 		return otp.Issued{}, err
 	}

@@ -62,6 +62,11 @@
 // changes, port-outs or flag lifts. So a thief who got his own factor in cannot use it
 // to push the owner's out or move the number before the owner hears of it.
 //
+// The probation is set once, in protection's policy: a Gate that reports it
+// ([ProbationGate], as protection.FactorGate does) makes it the default of
+// Config.FactorProbation, and [New] refuses a FactorProbation shorter than it, so the
+// two packages cannot disagree about when a new factor starts to count.
+//
 // # Adding a factor
 //
 // AddContact, VerifyContact, EnrollAuthenticator, ConfirmAuthenticator,
@@ -77,7 +82,7 @@
 // ActionAddFirstFactor and ActionEnableTwoFactor, so Account Lockdown and risk apply),
 // and the change is announced to every contact on file before it takes effect
 // (TrustedContactAdded, TrustedContactVerified, RecoveryCodesGenerated,
-// TwoFactorEnabled; otp announces a confirmed app itself).
+// TwoFactorEnabled; otp announces a confirmed app itself, also before it counts).
 //
 // A brand-new account with no factor adds its first contact or app with the password
 // alone (FactorChange.First): there is nothing else on file to ask. That factor is new
@@ -125,6 +130,17 @@
 // held while the phone was off reaches whichever SIM has the number when it comes back.
 // *protection.Service answers from the carrier's own SIM-change history. Begin accepts
 // only otp's purposes and Config.Purposes, because otp's resend limits are per purpose.
+//
+// # SMS budgets
+//
+// SMS codes cost the carrier money, and a bot that asks for them to number after number
+// (SMS pumping) is stopped by otp's SMSBudgets: per client, per country calling code,
+// in all, and only to allowed countries. Every request that sends a code therefore
+// names the client that asked: [BeginRequest.ClientIP], [AddContactRequest.ClientIP]
+// and [ResendVerificationRequest.ClientIP], the address your server or its proxy
+// vouches for, never a header the client wrote. Leave it empty only for codes no client
+// asked for (a support agent's console); those count against the global and country
+// budgets alone. A refusal is a *otp.BudgetError naming the budget.
 //
 // # Recovery codes
 //

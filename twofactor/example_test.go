@@ -39,7 +39,8 @@ func newDemo() *demo {
 	}
 
 	otpStore := memory.NewOTP(memory.Options{Now: clock})
-	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key(), Now: clock}, otpStore, otpStore, d.events)
+	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key(), Now: clock,
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, otpStore, otpStore, d.events)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func (d *demo) session() twofactor.Reauth {
 // step-up screen does.
 func (d *demo) prove(ctx context.Context, c twofactor.Contact, purpose otp.Purpose, flow string) twofactor.Proof {
 	d.wait()
-	ch, err := d.svc.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: c.ID, Purpose: purpose, Flow: flow})
+	ch, err := d.svc.Begin(ctx, twofactor.BeginRequest{ClientIP: clientIP, Subscriber: "sub-42", ContactID: c.ID, Purpose: purpose, Flow: flow})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func Example_setUp() {
 	const flow = "session:s-1" // the signed-in session's step-ups
 
 	add := func(kind twofactor.Kind, typed string, re twofactor.Reauth) twofactor.Contact {
-		pending, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: kind, Value: typed, Reauth: re})
+		pending, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{ClientIP: clientIP, Subscriber: "sub-42", Kind: kind, Value: typed, Reauth: re})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -146,15 +147,15 @@ func Example_setUp() {
 	// The second: a code to the email, sent for adding a factor, and the password.
 	re := d.session()
 	re.Proof = d.prove(ctx, email, otp.PurposeAddFactor, flow)
-	_, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindPhone,
+	_, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{ClientIP: clientIP, Subscriber: "sub-42", Kind: twofactor.KindPhone,
 		Value: "07400 123456", Reauth: d.session()})
 	fmt.Println("without a code from the email:", err)
 	add(twofactor.KindPhone, "07400 123456", re) // national format: Config.Phone.DefaultRegion
 
 	// A third contact is refused, and so is bad input, with the reason.
-	_, err = d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindPhone, Value: "07400 654321", Reauth: re})
+	_, err = d.svc.AddContact(ctx, twofactor.AddContactRequest{ClientIP: clientIP, Subscriber: "sub-42", Kind: twofactor.KindPhone, Value: "07400 654321", Reauth: re})
 	fmt.Println(err)
-	_, err = d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: twofactor.KindPhone, Value: "020 7946 0000", Reauth: re})
+	_, err = d.svc.AddContact(ctx, twofactor.AddContactRequest{ClientIP: clientIP, Subscriber: "sub-42", Kind: twofactor.KindPhone, Value: "020 7946 0000", Reauth: re})
 	fmt.Println(err)
 
 	// Recovery codes are a factor too: shown once, stored only as keyed hashes.
@@ -226,7 +227,7 @@ func Example_signIn() {
 	// After the password: "Where should we send your code?" The challenge is bound to
 	// this pending sign-in.
 	const signin = "signin:p-7"
-	ch, err := d.svc.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: phone.ID,
+	ch, err := d.svc.Begin(ctx, twofactor.BeginRequest{ClientIP: clientIP, Subscriber: "sub-42", ContactID: phone.ID,
 		Purpose: otp.PurposeSignIn, Flow: signin})
 	if err != nil {
 		log.Fatal(err)
@@ -252,7 +253,7 @@ func Example_signIn() {
 	// The number is swapped to a new SIM. Its SMS codes are no longer trusted.
 	d.swapped[phone.Value] = true
 	d.wait()
-	_, err = d.svc.Begin(ctx, twofactor.BeginRequest{Subscriber: "sub-42", ContactID: phone.ID,
+	_, err = d.svc.Begin(ctx, twofactor.BeginRequest{ClientIP: clientIP, Subscriber: "sub-42", ContactID: phone.ID,
 		Purpose: otp.PurposeDisableTwoFactor, Flow: session})
 	var sim *twofactor.SIMChangeError
 	if !errors.As(err, &sim) {
@@ -284,7 +285,7 @@ func (d *demo) setUp(ctx context.Context) (email, phone twofactor.Contact) {
 	defer func() { d.quiet = false }()
 	add := func(kind twofactor.Kind, v string, re twofactor.Reauth) twofactor.Contact {
 		d.wait()
-		p, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{Subscriber: "sub-42", Kind: kind, Value: v, Reauth: re})
+		p, err := d.svc.AddContact(ctx, twofactor.AddContactRequest{ClientIP: clientIP, Subscriber: "sub-42", Kind: kind, Value: v, Reauth: re})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -354,3 +355,8 @@ func Example_authenticator() {
 	// confirmed: true
 	// twofactor: a fresh second-factor proof is required: the factor that gave it was added too recently to authorise this; use one on file for longer
 }
+
+// clientIP is the address of the subscriber's device as the examples' server sees it:
+// from the connection (or a proxy you trust), never a header the client wrote. Every
+// code a client asks for passes it, for otp's SMS budgets.
+const clientIP = "198.51.100.7"

@@ -65,6 +65,19 @@ type Gate interface {
 	AllowFactorChange(ctx context.Context, c FactorChange) error
 }
 
+// ProbationGate is a Gate that also says how long its policy holds a factor to be new
+// for the changes this package checks itself: turning 2FA on or off, taking a factor
+// away, and adding one while 2FA is on. protection.FactorGate implements it from the
+// policy's Probation. New compares it with Config.FactorProbation, so that the two
+// packages cannot disagree about when a thief's new factor starts to count (see
+// Config.FactorProbation).
+type ProbationGate interface {
+	Gate
+	// FactorProbation returns the longest such probation of the gate's policy; zero
+	// if it has none.
+	FactorProbation() time.Duration
+}
+
 // GateFunc adapts a function to Gate.
 type GateFunc func(ctx context.Context, c FactorChange) error
 

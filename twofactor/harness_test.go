@@ -120,7 +120,7 @@ func newHarness(t *testing.T, cfg twofactor.Config) *harness {
 	h.otp = memory.NewOTP(memory.Options{Now: h.clk.Now})
 	var err error
 	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now,
-		MinResendInterval: time.Second, HourlyLimit: 60}, h.otp, h.otp, h.events)
+		MinResendInterval: time.Second, HourlyLimit: 60, Budgets: gbHome}, h.otp, h.otp, h.events)
 	require.NoError(t, err)
 	kr, err := keyring.NewLocal(keyring.Config{Keys: []keyring.Key{{ID: 1, Secret: testkey.New("keyring")}}})
 	require.NoError(t, err)
@@ -318,3 +318,7 @@ func noSecrets(t *testing.T, events []notify.Event, secrets ...string) {
 }
 
 var errGateway = errors.New("gateway down")
+
+// gbHome is the SMS budgets of a carrier in the United Kingdom, where the test numbers
+// are (Config.Phone.DefaultRegion "GB").
+var gbHome = otp.SMSBudgets{HomeRegions: []string{"GB"}}

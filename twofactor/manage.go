@@ -17,6 +17,10 @@ type AddContactRequest struct {
 	Kind       Kind
 	// Value is the email address or phone number as the subscriber typed it.
 	Value string
+	// ClientIP is the address of the client that asked, for otp's SMS budgets: the
+	// verification code to a phone number is an SMS like any other. See
+	// BeginRequest.ClientIP.
+	ClientIP string
 	// Reauth is what the subscriber re-proved (ASVS: full re-authentication before
 	// changing authentication factors); see Reauth and Service.AddContact.
 	Reauth
@@ -46,7 +50,9 @@ type PendingContact struct {
 // ErrProofRequired, ErrFactorInProbation, ErrChangeRefused; a *LockedError while the
 // subscriber is locked out; otp.ErrThrottled (codes for contact verification are
 // throttled per subscriber, so a second contact added within otp's resend interval must
-// wait RetryAfter). notify.TrustedContactAdded is published first, so the subscriber's
+// wait RetryAfter); a *otp.BudgetError if an SMS budget refuses the code to a phone
+// number (req.ClientIP is counted, and the number's country must be allowed).
+// notify.TrustedContactAdded is published first, so the subscriber's
 // existing contacts hear of it before it exists; if that fails nothing is added. If the
 // code cannot be issued or sent, the contact is removed again and the error returned:
 // nothing half-made is left.
@@ -104,7 +110,7 @@ func (s *Service) AddContact(ctx context.Context, req AddContactRequest) (Pendin
 		}
 		return PendingContact{}, cause
 	}
-	issued, err := s.send(ctx, c, otp.PurposeContactVerification)
+	issued, err := s.send(ctx, c, otp.PurposeContactVerification, req.ClientIP)
 	if err != nil {
 		return undo(err)
 	}
@@ -118,9 +124,19 @@ func contactAttrs(c Contact) map[string]string {
 	return map[string]string{"contact": c.Masked(), "kind": string(c.Kind), "verified": strconv.FormatBool(c.Verified())}
 }
 
+// ResendVerificationRequest asks for a new code to a pending contact.
+type ResendVerificationRequest struct {
+	Subscriber string
+	ContactID  string
+	// ClientIP is the address of the client that asked, for otp's SMS budgets; see
+	// BeginRequest.ClientIP.
+	ClientIP string
+}
+
 // ResendVerification sends a new verification code to a pending contact (subject to
-// otp's resend limits). The previous code stays valid until it expires.
-func (s *Service) ResendVerification(ctx context.Context, subscriber, contactID string) (PendingContact, error) {
+// otp's resend limits and SMS budgets). The previous code stays valid until it expires.
+func (s *Service) ResendVerification(ctx context.Context, req ResendVerificationRequest) (PendingContact, error) {
+	subscriber, contactID := req.Subscriber, req.ContactID
 	if err := checkSubscriber(subscriber); err != nil {
 		return PendingContact{}, err
 	}
@@ -138,7 +154,7 @@ func (s *Service) ResendVerification(ctx context.Context, subscriber, contactID 
 	if err := s.checkLock(ctx, subscriber); err != nil {
 		return PendingContact{}, err
 	}
-	issued, err := s.send(ctx, c, otp.PurposeContactVerification)
+	issued, err := s.send(ctx, c, otp.PurposeContactVerification, req.ClientIP)
 	if err != nil {
 		return PendingContact{}, err
 	}

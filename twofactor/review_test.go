@@ -66,7 +66,7 @@ func TestSenderFailureOnCancelledContextLeavesNothing(t *testing.T) {
 	_, phone := h.setUp("alice")
 	log := &challengeLog{OTP: h.otp}
 	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now,
-		MinResendInterval: time.Second, HourlyLimit: 60}, log, h.otp, h.events)
+		MinResendInterval: time.Second, HourlyLimit: 60, Budgets: gbHome}, log, h.otp, h.events)
 	require.NoError(t, err)
 	var sent []twofactor.Message
 	var cancel context.CancelFunc
@@ -153,7 +153,7 @@ func TestPendingContactFromBeforeEnableNeedsProof(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, h.svc.Enable(h.ctx, "alice", h.enableReauth("alice"), twofactor.Origin{}))
 	h.tick()
-	pc, err = h.svc.ResendVerification(h.ctx, "alice", pc.Contact.ID)
+	pc, err = h.svc.ResendVerification(h.ctx, twofactor.ResendVerificationRequest{Subscriber: "alice", ContactID: pc.Contact.ID})
 	require.NoError(t, err)
 	code := h.sender.last(t).Code
 

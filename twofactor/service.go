@@ -42,8 +42,15 @@ type Config struct {
 	// contact's verification, an app's confirmation, a recovery-code set's generation).
 	// A proof from a new factor does not take a factor away (Disable, RemoveContact,
 	// RemoveAuthenticator), add one while 2FA is on, or turn 2FA on: a thief who got
-	// his own factor in cannot use it to push the owner's out. Default 7 days, the same
-	// as package protection's default probation; keep the two equal.
+	// his own factor in cannot use it to push the owner's out.
+	//
+	// Package protection's policy has a probation of its own (PolicyConfig.Probation) for
+	// the same changes, and the two must agree: were this one shorter, this package
+	// would take a proof from a factor the policy still holds to be new. So when
+	// Deps.Gate reports its probation (a ProbationGate, as protection.FactorGate is),
+	// zero here means the gate's, and New refuses a FactorProbation shorter than it.
+	// Otherwise zero means 7 days, protection's default. A longer one than the policy's
+	// is allowed: it is only stricter.
 	FactorProbation time.Duration `validate:"omitempty,min=1h,max=2400h"`
 	// PasswordMaxAge is how recently the password must have been entered (Reauth's
 	// PasswordAt) to add a factor or turn 2FA on while 2FA is off. Default 15 minutes,
@@ -181,6 +188,28 @@ var builtinPurposes = [...]otp.Purpose{otp.PurposeSignIn, otp.PurposeSIMSwap, ot
 	otp.PurposeAccountChange, otp.PurposeAccountRecovery, otp.PurposeDisableTwoFactor, otp.PurposeAddFactor,
 	otp.PurposeSupportIdentity}
 
+// factorProbation returns Config.FactorProbation with its default: the gate's, if it
+// reports one (ProbationGate), else 7 days. A configured one shorter than the gate's is
+// refused.
+func factorProbation(configured time.Duration, g Gate) (time.Duration, error) {
+	pg, ok := g.(ProbationGate)
+	if !ok {
+		return cmp.Or(configured, 7*24*time.Hour), nil
+	}
+	policy := pg.FactorProbation()
+	switch {
+	case configured == 0 && policy == 0:
+		return 7 * 24 * time.Hour, nil
+	case configured == 0 && (policy < time.Hour || policy > 2400*time.Hour):
+		return 0, validate.Errorf("twofactor", "the Gate's probation of new factors is %s; Config.FactorProbation must be 1h to 2400h, so set it (at least as long as the gate's)", policy)
+	case configured == 0:
+		return policy, nil
+	case configured < policy:
+		return 0, validate.Errorf("twofactor", "Config.FactorProbation (%s) is shorter than the probation of new factors in the Gate's policy (%s): a factor would count here while the policy still holds it new; set it to at least %s, or leave it zero to take the gate's", configured, policy, policy)
+	}
+	return configured, nil
+}
+
 // New validates cfg and deps and returns the service.
 func New(cfg Config, deps Deps) (*Service, error) {
 	if err := validate.Struct("twofactor", cfg); err != nil {
@@ -241,7 +270,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	cfg.Lockout = p
 	cfg.SIMChangeWindow = cmp.Or(cfg.SIMChangeWindow, 7*24*time.Hour)
 	cfg.ProofMaxAge = cmp.Or(cfg.ProofMaxAge, 5*time.Minute)
-	cfg.FactorProbation = cmp.Or(cfg.FactorProbation, 7*24*time.Hour)
+	probation, err := factorProbation(cfg.FactorProbation, deps.Gate)
+	if err != nil {
+		return nil, err
+	}
+	cfg.FactorProbation = probation
 	cfg.PasswordMaxAge = cmp.Or(cfg.PasswordMaxAge, 15*time.Minute)
 	if cfg.Now == nil {
 		cfg.Now = time.Now

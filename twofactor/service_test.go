@@ -229,7 +229,7 @@ func TestAddContactInput(t *testing.T) {
 
 	// A contact-verification code is no sign-in proof, and a sign-in handle does not verify a contact.
 	h.tick()
-	pc, err := h.svc.ResendVerification(h.ctx, "alice", cs[0].ID)
+	pc, err := h.svc.ResendVerification(h.ctx, twofactor.ResendVerificationRequest{Subscriber: "alice", ContactID: cs[0].ID})
 	require.NoError(t, err)
 	code := h.sender.last(t).Code
 	_, err = h.svc.Complete(h.ctx, twofactor.CompleteRequest{Purpose: otp.PurposeSignIn, Flow: flow, Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code})
@@ -239,7 +239,7 @@ func TestAddContactInput(t *testing.T) {
 	c, err := h.svc.VerifyContact(h.ctx, twofactor.VerifyContactRequest{Subscriber: "alice", ChallengeID: pc.ChallengeID, Code: code, Reauth: h.reauthFor("alice")})
 	require.NoError(t, err)
 	assert.True(t, c.Verified())
-	_, err = h.svc.ResendVerification(h.ctx, "alice", c.ID)
+	_, err = h.svc.ResendVerification(h.ctx, twofactor.ResendVerificationRequest{Subscriber: "alice", ContactID: c.ID})
 	assert.ErrorIs(t, err, twofactor.ErrInvalidRequest)
 }
 
@@ -398,7 +398,7 @@ func TestSendFailureRevokesTheChallenge(t *testing.T) {
 	h := newHarness(t, twofactor.Config{})
 	spy := &spyChallenges{ChallengeStore: h.otp}
 	var err error
-	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now, MinResendInterval: time.Second}, spy, h.otp, h.events)
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now, MinResendInterval: time.Second, Budgets: gbHome}, spy, h.otp, h.events)
 	require.NoError(t, err)
 	h.svc = h.serviceWith(h.deps())
 	_, phone := h.setUp("alice")
@@ -430,7 +430,7 @@ func TestSendFailureIsNotThrottled(t *testing.T) {
 	_, phone := h.setUp("alice")
 	// otp's defaults: 30 s between codes, 5 an hour, 10 an hour to one number.
 	var err error
-	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now}, h.otp, h.otp, h.events)
+	h.codes, err = otp.NewCodes(otp.CodeConfig{HashKey: testkey.New("otp"), Now: h.clk.Now, Budgets: gbHome}, h.otp, h.otp, h.events)
 	require.NoError(t, err)
 	h.svc = h.serviceWith(h.deps())
 	begin := func() (twofactor.Challenge, error) {

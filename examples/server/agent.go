@@ -277,7 +277,7 @@ func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agen
 		return err
 	}
 	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.Subscriber, ContactID: req.ContactID, Purpose: purpose,
-		Flow: caseScope(c.ID)})
+		Flow: caseScope(c.ID)}) // no ClientIP: the agent's console, not a client, asks for it
 	if err != nil {
 		return s.twofactorError(err)
 	}

@@ -16,7 +16,9 @@ var defaultSMSRegions = []string{"US"}
 // what stops SMS pumping to premium ranges abroad, so the server never runs without one.
 func (s *Server) smsBudgets() otp.SMSBudgets {
 	b := s.opts.SMSBudgets
-	if len(b.HomeRegions) == 0 && len(b.AllowedRegions) == 0 {
+	if len(b.HomeRegions) == 0 && !b.AnyCountry {
+		// otp refuses budgets without a home region (AllowedRegions are extra
+		// destinations beyond it) unless AnyCountry opts out explicitly.
 		b.HomeRegions = defaultSMSRegions
 	}
 	return b

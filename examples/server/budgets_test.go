@@ -51,6 +51,11 @@ func TestSMSBudgetSpentAnswers429(t *testing.T) {
 func TestSMSBudgetsDefaultToHomeRegionUS(t *testing.T) {
 	h := newHarness(t)
 	assert.Equal(t, []string{"US"}, h.srv.smsBudgets().HomeRegions)
+	// Allowed regions are destinations beyond the home region, which stays US.
 	h = newHarness(t, func(o *Options) { o.SMSBudgets.AllowedRegions = []string{"CA"} })
-	assert.Empty(t, h.srv.smsBudgets().HomeRegions, "an explicit allow-list is kept as it is")
+	assert.Equal(t, []string{"US"}, h.srv.smsBudgets().HomeRegions)
+	assert.Equal(t, []string{"CA"}, h.srv.smsBudgets().AllowedRegions)
+	// An explicit home region is kept as it is.
+	h = newHarness(t, func(o *Options) { o.SMSBudgets.HomeRegions = []string{"CA"} })
+	assert.Equal(t, []string{"CA"}, h.srv.smsBudgets().HomeRegions)
 }

@@ -62,7 +62,7 @@ func (s *Server) handleUnlockSend(w http.ResponseWriter, r *http.Request) error 
 	id := notify.NewID() + "." + notify.NewID()[:16] + "." + string(otp.PurposeAccountRecovery)
 	if email, err := status.NormalizeEmail(req.Email); err == nil {
 		if a, ok := s.dir.byEmailAddr(email); ok {
-			if ch, ok := s.sendUnlockCode(r.Context(), a.ID); ok {
+			if ch, ok := s.sendUnlockCode(r.Context(), a.ID, clientIP(r).String()); ok {
 				id = ch
 			}
 		}
@@ -74,7 +74,7 @@ func (s *Server) handleUnlockSend(w http.ResponseWriter, r *http.Request) error 
 
 // sendUnlockCode sends the recovery code and returns its challenge ID. Failures are
 // logged (never the code) and answered like success.
-func (s *Server) sendUnlockCode(ctx context.Context, sub string) (string, bool) {
+func (s *Server) sendUnlockCode(ctx context.Context, sub, client string) (string, bool) {
 	cs, err := s.tf.Contacts(ctx, sub)
 	if err != nil {
 		s.log.WarnContext(ctx, "unlock: listing contacts", "error", err.Error())
@@ -84,9 +84,9 @@ func (s *Server) sendUnlockCode(ctx context.Context, sub string) (string, bool) 
 		if !c.Verified() {
 			continue
 		}
-		// TODO(budgets): pass the client IP once twofactor.BeginRequest has a field for it.
+		// The code counts against the asking client's SMS budget.
 		ch, err := s.tf.Begin(ctx, twofactor.BeginRequest{Subscriber: sub, ContactID: c.ID, Purpose: otp.PurposeAccountRecovery,
-			Flow: unlockScope(sub)})
+			Flow: unlockScope(sub), ClientIP: client})
 		var se *twofactor.SIMChangeError
 		if errors.As(err, &se) {
 			continue // an SMS to a number whose SIM just changed proves nothing: try the next

@@ -333,7 +333,7 @@ func (s *Server) handleLineSend(w http.ResponseWriter, r *http.Request, c *calle
 		}
 		return err
 	}
-	ch, err := s.lines.Begin(r.Context(), c.account.ID, c.account.Phone)
+	ch, err := s.lines.BeginFrom(r.Context(), c.account.ID, c.account.Phone, clientIP(r).String())
 	if err != nil {
 		return s.lineError(err)
 	}

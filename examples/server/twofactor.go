@@ -241,7 +241,7 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 		}
 	}
 	pc, err := s.tf.AddContact(r.Context(), twofactor.AddContactRequest{Subscriber: c.account.ID, Kind: kind, Value: req.Value,
-		Reauth: s.reauth(c), Origin: origin()})
+		ClientIP: clientIP(r).String(), Reauth: s.reauth(c), Origin: origin()})
 	if err != nil {
 		return s.twofactorError(err)
 	}
@@ -392,7 +392,7 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, c *call
 		return errorf(http.StatusBadRequest, codeInvalidField, "field \"purpose\" must be account_change, sim_swap, port_out, disable_two_factor or add_factor")
 	}
 	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: c.account.ID, ContactID: req.ContactID, Purpose: purpose,
-		Flow: sessionScope(c.sess.ID)})
+		Flow: sessionScope(c.sess.ID), ClientIP: clientIP(r).String()})
 	if err != nil {
 		return s.twofactorError(err)
 	}
@@ -693,7 +693,7 @@ func (s *Server) handleSigninChallenge(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: p.subscriber, ContactID: req.ContactID, Purpose: otp.PurposeSignIn,
-		Flow: signinScope(req.SigninID)})
+		Flow: signinScope(req.SigninID), ClientIP: clientIP(r).String()})
 	if err != nil {
 		return s.twofactorError(err)
 	}
