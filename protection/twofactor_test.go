@@ -2,6 +2,7 @@ package protection_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -455,4 +456,34 @@ func TestFactorGateAppliesLockdown(t *testing.T) {
 	_, err = w.tf.AddContact(w.ctx, twofactor.AddContactRequest{Subscriber: "carol", Kind: twofactor.KindEmail, Value: "c@example.com",
 		Reauth: w.reauth(twofactor.Proof{}), Origin: twofactor.Origin{Channel: "fax"}})
 	assert.ErrorIs(t, err, twofactor.ErrChangeRefused)
+}
+
+// FactorGateRisk decides a factor change at the risk its assessor gives: a change the
+// plain gate allows at low risk is refused from a high-risk client, and an assessor
+// that fails refuses it too.
+func TestFactorGateRiskAppliesTheCallersRisk(t *testing.T) {
+	w := newTFWorld(t)
+	change := twofactor.FactorChange{Subscriber: "dave", Action: twofactor.FactorAddContact, First: true,
+		Reauth: twofactor.Reauth{SignedInAt: w.clk.Now(), PasswordAt: w.clk.Now()}, Origin: twofactor.Origin{Channel: "app"}}
+	level := func(l protection.RiskLevel, err error) protection.RiskAssessor {
+		return protection.RiskAssessorFunc(func(_ context.Context, sub string, req protection.Request) (protection.RiskLevel, error) {
+			assert.Equal(t, "dave", sub)
+			assert.Equal(t, protection.ActionAddFirstFactor, req.Action)
+			return l, err
+		})
+	}
+	require.NoError(t, protection.FactorGate(w.prot).AllowFactorChange(w.ctx, change))
+	require.NoError(t, protection.FactorGateRisk(w.prot, level(protection.RiskLow, nil)).AllowFactorChange(w.ctx, change))
+
+	err := protection.FactorGateRisk(w.prot, level(protection.RiskHigh, nil)).AllowFactorChange(w.ctx, change)
+	require.ErrorIs(t, err, twofactor.ErrChangeRefused)
+	var de *protection.DecisionError
+	require.ErrorAs(t, err, &de)
+	assert.True(t, de.Decision.Reasons.Has(protection.ReasonRiskHigh), "the decision is taken at the assessed risk: %s", de.Decision.Reasons)
+
+	errScorer := errors.New("scorer down")
+	err = protection.FactorGateRisk(w.prot, level(0, errScorer)).AllowFactorChange(w.ctx, change)
+	assert.ErrorIs(t, err, errScorer, "a scorer failure refuses the change")
+	err = protection.FactorGateRisk(w.prot, level(0, nil)).AllowFactorChange(w.ctx, change)
+	assert.ErrorIs(t, err, protection.ErrRiskUnassessed, "an unassessed level is not low")
 }

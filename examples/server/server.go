@@ -284,8 +284,9 @@ func (s *Server) wireFactors(mo memory.Options) error {
 	s.tf, err = twofactor.New(twofactor.Config{HashKey: tfKey, Phone: contactPhones, Now: s.now, Logger: s.log}, twofactor.Deps{
 		Codes: codes, Authenticators: s.auths, Contacts: tfStore, Recovery: tfStore, Failures: tfStore,
 		Sender: twofactor.SenderFunc(s.sendCode), SIMChanges: s.protect, Publisher: s.pub,
-		// Adding a factor or turning 2FA on is decided by protection too (Lockdown).
-		Gate: protection.FactorGate(s.protect),
+		// Adding a factor or turning 2FA on is decided by protection, the one judge of it
+		// (Lockdown, probation, and the risk of the caller's session: factorRisk).
+		Gate: protection.FactorGateRisk(s.protect, protection.RiskFromScorer(s.risk, s.factorRisk)),
 	})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/password"
 	"github.com/carrierguard/carrierguard/protection"
+	"github.com/carrierguard/carrierguard/risk"
 	"github.com/carrierguard/carrierguard/session"
 	"github.com/carrierguard/carrierguard/status"
 	"github.com/carrierguard/carrierguard/twofactor"
@@ -220,8 +221,9 @@ type addContactRequest struct {
 }
 
 // handleAddContact adds a trusted contact and sends it a code: POST /v1/2fa/contacts.
-// Once 2FA is on, adding a contact is a contact change: protection decides it and a
-// fresh second-factor proof is needed. While 2FA is off, a fresh password is.
+// Adding a factor is decided by protection through twofactor's gate
+// (protection.FactorGateRisk, with the caller's risk); once 2FA is on, a fresh
+// add-factor proof is needed too. While 2FA is off, a fresh password is.
 func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req addContactRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -241,14 +243,10 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 	if _, err := twofactor.ParseContact(kind, req.Value, contactPhones); err != nil {
 		return s.twofactorError(err)
 	}
-	on, err := s.reauthWhileOff(r.Context(), c)
-	if err != nil {
+	// While 2FA is on, twofactor asks protection's factor gate (Lockdown, risk,
+	// probation) and needs a fresh add-factor proof; the server does not decide it too.
+	if _, err := s.reauthWhileOff(r.Context(), c); err != nil {
 		return err
-	}
-	if on {
-		if _, err := s.decide(r.Context(), c, protection.ActionAddFactor); err != nil {
-			return err
-		}
 	}
 	pc, err := s.tf.AddContact(r.Context(), twofactor.AddContactRequest{Subscriber: c.account.ID, Kind: kind, Value: req.Value,
 		Reauth: s.reauth(c), Origin: origin()})
@@ -521,6 +519,19 @@ func (s *Server) setupGate(ctx context.Context, c *caller, purpose otp.Purpose) 
 		return s.twofactorError(twofactor.ErrProofRequired)
 	}
 	return nil
+}
+
+// factorRisk is the risk request of a factor change that twofactor's gate assesses
+// (protection.RiskFromScorer): the client of the session making it, which
+// session.NewContext put on the context, scored like the server's own decisions. A
+// change without a session on its context (none today) is scored without a client,
+// which risk reads as a missing address: more risk, never less.
+func (s *Server) factorRisk(ctx context.Context, sub string, req protection.Request) (risk.Request, error) {
+	var in riskInput
+	if sess, ok := session.FromContext(ctx); ok && sess.Subscriber == sub {
+		in = riskInput{IP: sess.LastIP, UserAgent: sess.UserAgent, Device: sess.Device}
+	}
+	return s.riskRequest(ctx, sub, protection.RiskAction(req.Action), protection.RiskChannel(req.Channel), in), nil
 }
 
 // reauth is what the signed-in caller presents for a factor change, from the session
