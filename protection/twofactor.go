@@ -119,7 +119,9 @@ func FactorGate(svc *Service) twofactor.Gate { return factorGate{svc: svc} }
 // The level r gives is the change's risk (never below low); an error from r refuses the
 // change, as a fault. With it, the gate is the one judge of a factor change: the caller
 // need not decide ActionAddFactor itself as well.
-func FactorGateRisk(svc *Service, r RiskAssessor) twofactor.Gate { return factorGate{svc: svc, risk: r} }
+func FactorGateRisk(svc *Service, r RiskAssessor) twofactor.Gate {
+	return factorGate{svc: svc, risk: r}
+}
 
 type factorGate struct {
 	svc  *Service
