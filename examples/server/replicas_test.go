@@ -1,0 +1,95 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// replicas returns two harnesses over two Servers that share their Stores, keys and
+// clock, as two replicas behind a load balancer on one database. Each replica has its
+// own dev mailbox: a code is read from the mailbox of the replica that sent it.
+func replicas(t *testing.T) (a, b *harness) {
+	t.Helper()
+	key := func() []byte {
+		k, err := keyring.GenerateKey()
+		require.NoError(t, err)
+		return k
+	}
+	keys := []keyring.Key{{ID: 1, Secret: key()}}
+	tfKey, codeKey, pinKey := key(), key(), key()
+	shared := func(o *Options) { o.Keys, o.TwoFactorKey, o.CodeKey, o.PINKey = keys, tfKey, codeKey, pinKey }
+	a = newHarness(t, shared)
+	opts := a.srv.opts
+	opts.Stores = a.srv.stores
+	srv, err := New(opts)
+	require.NoError(t, err)
+	b = &harness{t: t, srv: srv, clock: a.clock, caseChannel: a.caseChannel, addrs: a.addrs}
+	return a, b
+}
+
+// Two replicas on one set of stores behave as one service: nothing that decides what a
+// proof counts for lives in either replica's memory. A sign-in begun on A is finished
+// on B, once; a challenge sent by A is completed on B; a step-up proved on A counts on
+// B, for its purpose only; and a credential change on A ends sessions, proofs and
+// pending sign-ins on B.
+func TestTwoReplicasShareSecurityState(t *testing.T) {
+	hA, hB := replicas(t)
+	acct := hA.secureAccount()
+
+	// A sign-in begun on A (password, then a code sent by A) is completed on B.
+	r := hA.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword})
+	require.Equal(t, "second_factor_required", r.str("status"), r.Raw)
+	sid := r.str("signin_id")
+	r = hA.do("POST", "/v1/signin/challenge", map[string]any{"signin_id": sid, "contact_id": acct.emailContact})
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	ch, code := r.str("challenge_id"), hA.code(backupEmail)
+	r = hB.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": ch, "code": code})
+	require.Equal(t, http.StatusOK, r.Status, "a sign-in begun on A completes on B: %s", r.Raw)
+	tok := r.str("token")
+	// Once: A does not finish it again.
+	r = hA.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": ch, "code": code})
+	assert.Equal(t, http.StatusUnauthorized, r.Status, r.Raw)
+	require.Equal(t, http.StatusOK, hA.do("GET", "/v1/me", nil, bearerH(tok)).Status, "B's session is valid on A")
+
+	// A step-up proved on A counts on B, for its own purpose.
+	r = hB.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(t, "step_up_required", r.str("code"), r.Raw)
+	hA.clock.Advance(31 * time.Second)
+	hA.stepUp(tok, acct.emailContact, backupEmail, "account_change")
+	r = hB.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, "a proof given on A counts on B: %s", r.Raw)
+	r = hB.do("POST", "/v1/2fa/disable", nil, bearerH(tok))
+	assert.Equal(t, "step_up_required", r.str("code"), "an account-change proof from A turned 2FA off on B: %s", r.Raw)
+
+	// A challenge sent by A is completed on B, and the proof is used on A.
+	hA.clock.Advance(31 * time.Second)
+	r = hA.do("POST", "/v1/2fa/challenge", map[string]any{"contact_id": acct.emailContact, "purpose": "port_out"}, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	r = hB.do("POST", "/v1/2fa/verify", map[string]any{"challenge_id": r.str("challenge_id"), "code": hA.code(backupEmail)}, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, "a challenge sent by A completes on B: %s", r.Raw)
+	r = hA.do("POST", "/v1/transfer-pin", nil, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	assert.NotEmpty(t, r.str("transfer_pin"), "the port-out proof given on B counts on A: %s", r.Raw)
+
+	// A thief with the password begins a sign-in on B...
+	r = hB.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword}, deviceHeader+": thief-phone")
+	require.Equal(t, "second_factor_required", r.str("status"), r.Raw)
+	thiefSid := r.str("signin_id")
+	// ...and the owner changes the password on A (with a fresh account-change proof).
+	hA.clock.Advance(31 * time.Second)
+	hA.stepUp(tok, acct.emailContact, backupEmail, "account_change")
+	r = hA.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "another long passphrase for ada"}, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	// On B: the other session is gone, the acting one has no proof left, and the
+	// thief's pending sign-in is gone.
+	assert.Equal(t, http.StatusUnauthorized, hB.do("GET", "/v1/me", nil, bearerH(acct.tok)).Status, "a session revoked on A lives on B")
+	r = hB.do("PUT", "/v1/questions", threeQuestions, bearerH(tok))
+	assert.Equal(t, "step_up_required", r.str("code"), "a proof revoked on A still counts on B: %s", r.Raw)
+	r = hB.do("POST", "/v1/signin/challenge", map[string]any{"signin_id": thiefSid, "contact_id": acct.emailContact}, deviceHeader+": thief-phone")
+	assert.Equal(t, http.StatusUnauthorized, r.Status, "a sign-in begun with the old password lives on: %s", r.Raw)
+}
