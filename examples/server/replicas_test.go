@@ -93,3 +93,24 @@ func TestTwoReplicasShareSecurityState(t *testing.T) {
 	r = hB.do("POST", "/v1/signin/challenge", map[string]any{"signin_id": thiefSid, "contact_id": acct.emailContact}, deviceHeader+": thief-phone")
 	assert.Equal(t, http.StatusUnauthorized, r.Status, "a sign-in begun with the old password lives on: %s", r.Raw)
 }
+
+// Adding a factor is decided once, by protection through twofactor's gate, at the risk
+// of the session asking: right after a SIM swap, a code to a contact on file is not
+// enough to add another factor (the handler has no decision of its own to get wrong).
+func TestAttackAddFactorRightAfterSIMSwapNeedsMore(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", "+15550100002")
+	contact := h.addContact(tok, "email", backupEmail)
+	tok = h.enableLater("ada@example.com", contact)
+	h.stepUp(tok, contact, backupEmail, "sim_swap")
+	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, "completed", r.str("status"), r.Raw)
+
+	h.clock.Advance(31 * time.Second)
+	h.stepUp(tok, contact, backupEmail, "add_factor")
+	r = h.do("POST", "/v1/2fa/contacts", map[string]any{"kind": "email", "value": "thief@example.net"}, bearerH(tok))
+	assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+	assert.Equal(t, "step_up_required", r.str("code"), r.Raw)
+	assert.Contains(t, r.Raw, `"risk_medium"`, "the gate decided at the session's risk")
+	assert.Len(t, h.verifiedContacts(tok), 1)
+}
