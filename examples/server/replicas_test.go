@@ -114,3 +114,40 @@ func TestAttackAddFactorRightAfterSIMSwapNeedsMore(t *testing.T) {
 	assert.Contains(t, r.Raw, `"risk_medium"`, "the gate decided at the session's risk")
 	assert.Len(t, h.verifiedContacts(tok), 1)
 }
+
+// The thief has the password and waits, in a pending sign-in, for a code he will phish;
+// the owner changes the password meanwhile. The pending sign-in went with the old
+// password: the phished code no longer signs him in.
+func TestAttackPendingSigninDiesWithPasswordChange(t *testing.T) {
+	h := newHarness(t)
+	acct := h.secureAccount()
+	r := h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword}, deviceHeader+": thief-phone")
+	require.Equal(t, "second_factor_required", r.str("status"), r.Raw)
+	sid := r.str("signin_id")
+	r = h.do("POST", "/v1/signin/challenge", map[string]any{"signin_id": sid, "contact_id": acct.emailContact}, deviceHeader+": thief-phone")
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	ch, phished := r.str("challenge_id"), h.code(backupEmail)
+
+	h.clock.Advance(31 * time.Second)
+	h.stepUp(acct.tok, acct.emailContact, backupEmail, "account_change")
+	r = h.do("POST", "/v1/password/change", map[string]any{"current": testPassword, "new": "another long passphrase for ada"}, bearerH(acct.tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+
+	r = h.do("POST", "/v1/signin/complete", map[string]any{"signin_id": sid, "challenge_id": ch, "code": phished}, deviceHeader+": thief-phone")
+	assert.Equal(t, http.StatusUnauthorized, r.Status, r.Raw)
+	assert.Empty(t, r.str("token"))
+}
+
+// A step-up proof belongs to the session it was given in: the owner's fresh SIM-swap
+// code does not vouch for the thief's session of the same account.
+func TestAttackStepUpProofStaysInItsSession(t *testing.T) {
+	h := newHarness(t)
+	acct := h.secureAccount()
+	thief := h.signin2FA("ada@example.com", acct.emailContact, backupEmail) // a phished sign-in code
+	h.clock.Advance(31 * time.Second)
+	h.stepUp(acct.tok, acct.emailContact, backupEmail, "sim_swap")
+	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(thief))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	assert.Equal(t, "step_up", r.str("status"), "the owner's proof counted in the thief's session: %s", r.Raw)
+	h.noSIMSwapCompleted(t, "ada@example.com")
+}
