@@ -14,7 +14,8 @@
 //	protection   Never SIM Swap, No Port Out, Account Lockdown; the allow/step-up/deny decision
 //	risk         pluggable request scoring: device, location, velocity, a Freeman model
 //	status       Account Security Status (four steps, 0-100%) and email verification
-//	session      session registry, sign out everywhere, step-up freshness
+//	session      session registry, sign out everywhere, step-up freshness, pending sign-ins
+//	stepup       each session's step-up proofs, handed out only for their own purpose
 //	agent        support agents: identities and per-channel tokens, cases in a store, audited
 //	line         which numbers are an account's lines: proved by SMS code or provisioning
 //	store/memory     in-memory adapters for every store interface
@@ -33,7 +34,8 @@
 // keyring, twofactor on otp; session reads risk (impossible travel); protection reads
 // risk results, session freshness and twofactor proofs; questions checks twofactor
 // proofs; status reads password, questions and protection; agent reads protection's
-// vocabulary and otp's purposes; line builds on otp. Nothing imports status or the examples.
+// vocabulary and otp's purposes; line builds on otp; stepup keeps twofactor proofs per
+// session. Nothing imports status or the examples.
 //
 // Services are structs built by New(cfg Config, deps...) (*Service, error). A zero Config
 // field means the documented default, and New validates the whole Config once, returning

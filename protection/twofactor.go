@@ -115,9 +115,24 @@ func (e *DecisionError) Error() string {
 //
 //	protect, _ := protection.New(cfg, stores, outbox)
 //	tf, _ := twofactor.New(tfCfg, twofactor.Deps{..., Gate: protection.FactorGate(protect)})
-func FactorGate(svc *Service) twofactor.ProbationGate { return factorGate{svc} }
+func FactorGate(svc *Service) twofactor.ProbationGate { return factorGate{svc: svc} }
 
-type factorGate struct{ svc *Service }
+// FactorGateRisk is FactorGate with the risk of each factor change assessed by r, for a
+// service whose Config.Risk is unset because its caller scores its own requests (with
+// the client's address and device, which the caller has and the gate does not): r is
+// typically RiskFromScorer over the caller's scorer, with a build that reads the client
+// from ctx (for example from the session.Session that session.NewContext put there).
+// The level r gives is the change's risk (never below low); an error from r refuses the
+// change, as a fault. With it, the gate is the one judge of a factor change: the caller
+// need not decide ActionAddFactor itself as well.
+func FactorGateRisk(svc *Service, r RiskAssessor) twofactor.ProbationGate {
+	return factorGate{svc: svc, risk: r}
+}
+
+type factorGate struct {
+	svc  *Service
+	risk RiskAssessor
+}
 
 // factorProbationActions are the actions whose probation twofactor enforces itself,
 // with twofactor.Config.FactorProbation: it takes the proof for them only from an
@@ -171,6 +186,16 @@ func (g factorGate) AllowFactorChange(ctx context.Context, c twofactor.FactorCha
 			return fmt.Errorf("%w: %w", twofactor.ErrChangeRefused, err)
 		}
 		req.Evidence = append(req.Evidence, e)
+	}
+	if g.risk != nil {
+		lvl, err := g.risk.Assess(ctx, c.Subscriber, req)
+		if err != nil {
+			return fmt.Errorf("protection: assessing the risk of %s: %w", req.Action, err)
+		}
+		if !lvl.Valid() {
+			return fmt.Errorf("protection: assessing the risk of %s: %w", req.Action, ErrRiskUnassessed)
+		}
+		req.Risk = max(req.Risk, lvl)
 	}
 	d, err := g.svc.Decide(ctx, c.Subscriber, req)
 	if err != nil {

@@ -2,6 +2,7 @@ package protection_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -493,4 +494,34 @@ func TestFactorGateProbationBindsTwoFactor(t *testing.T) {
 	now := w.clk.Now()
 	assert.False(t, tf.Established(now.Add(-10*day)), "ten days is new under a 14-day policy")
 	assert.True(t, tf.Established(now.Add(-14*day)))
+}
+
+// FactorGateRisk decides a factor change at the risk its assessor gives: a change the
+// plain gate allows at low risk is refused from a high-risk client, and an assessor
+// that fails refuses it too.
+func TestFactorGateRiskAppliesTheCallersRisk(t *testing.T) {
+	w := newTFWorld(t)
+	change := twofactor.FactorChange{Subscriber: "dave", Action: twofactor.FactorAddContact, First: true,
+		Reauth: twofactor.Reauth{SignedInAt: w.clk.Now(), PasswordAt: w.clk.Now()}, Origin: twofactor.Origin{Channel: "app"}}
+	level := func(l protection.RiskLevel, err error) protection.RiskAssessor {
+		return protection.RiskAssessorFunc(func(_ context.Context, sub string, req protection.Request) (protection.RiskLevel, error) {
+			assert.Equal(t, "dave", sub)
+			assert.Equal(t, protection.ActionAddFirstFactor, req.Action)
+			return l, err
+		})
+	}
+	require.NoError(t, protection.FactorGate(w.prot).AllowFactorChange(w.ctx, change))
+	require.NoError(t, protection.FactorGateRisk(w.prot, level(protection.RiskLow, nil)).AllowFactorChange(w.ctx, change))
+
+	err := protection.FactorGateRisk(w.prot, level(protection.RiskHigh, nil)).AllowFactorChange(w.ctx, change)
+	require.ErrorIs(t, err, twofactor.ErrChangeRefused)
+	var de *protection.DecisionError
+	require.ErrorAs(t, err, &de)
+	assert.True(t, de.Decision.Reasons.Has(protection.ReasonRiskHigh), "the decision is taken at the assessed risk: %s", de.Decision.Reasons)
+
+	errScorer := errors.New("scorer down")
+	err = protection.FactorGateRisk(w.prot, level(0, errScorer)).AllowFactorChange(w.ctx, change)
+	assert.ErrorIs(t, err, errScorer, "a scorer failure refuses the change")
+	err = protection.FactorGateRisk(w.prot, level(0, nil)).AllowFactorChange(w.ctx, change)
+	assert.ErrorIs(t, err, protection.ErrRiskUnassessed, "an unassessed level is not low")
 }

@@ -103,11 +103,28 @@
 //     minutes later is revoked with a notify.SuspiciousActivity event (reason
 //     "impossible_travel"). An address without coordinates cannot be judged and passes
 //     (device binding still holds); a lookup error refuses the request without revoking.
+//
 //   - Step-up evidence, for package protection: protection.SessionEvidence turns a
 //     validated Session into protection.Evidence (the session from CreatedAt, a
 //     re-entered password from PasswordAt, the second factor from SecondFactorAt), so the
 //     times the policy's freshness windows judge come from this registry, never from the
 //     client.
+//
+//   - Kept step-up proofs, from package stepup: a *stepup.Service is the Config.Proofs
+//     that forgets the twofactor proofs a server keeps per session when a credential
+//     changes.
+//
+// # Pending sign-ins
+//
+// A sign-in with 2FA on takes two requests: the password, then the code. BeginSignin
+// records the first step in the store (a [Pending]: subscriber, device, when the
+// password was verified, when it expires, by default after 10 minutes);
+// PendingSignin finds it again for the device that began it; TakeSignin ends it once,
+// atomically, before Create starts the session. Because the pending sign-in is in the
+// store, not in a handler's memory, the replica that checks the code need not be the one
+// that checked the password. A credential change (RevokeOthers) deletes the subscriber's
+// pending sign-ins: a sign-in begun with a password that has since been changed cannot
+// be finished with a phished code.
 //
 // Imports point one way: this package imports notify and risk (for RiskTravel's types); risk
 // imports neither session nor protection; protection imports session and risk.
@@ -117,5 +134,7 @@
 // Store is two small interfaces: Tokens (Create, Get, Touch) for the per-request path
 // and Registry (List, Revoke, RevokeAll, ClearProofs) for management. store/memory.Session implements
 // both; store/storetest.TestSessionStore is the contract any other adapter must pass,
-// including atomic RevokeAll and single-winner Revoke under concurrency.
+// including atomic RevokeAll and single-winner Revoke under concurrency. Pending
+// sign-ins are an optional capability of the store, [PendingStore] (memory.Session has
+// it); store/storetest.TestSessionPending is its contract.
 package session

@@ -120,7 +120,8 @@ func (p revokingPublisher) Publish(ctx context.Context, e notify.Event) error {
 // kept session's step-up proofs are cleared (SecondFactorAt and PasswordAt become zero),
 // and Config.Proofs, if set, forgets every proof of the subscriber given until now, so a
 // proof from before the change cannot be presented after it: the subscriber proves a
-// factor again for the next sensitive change. It publishes notify.SessionsRevoked
+// factor again for the next sensitive change. The subscriber's pending sign-ins (BeginSignin) are
+// deleted too, so a sign-in begun with the old password cannot be finished with a code. It publishes notify.SessionsRevoked
 // (scope credential_change, with the reason and the kept session's ID) when it ended a
 // session, and returns how many it ended.
 //
@@ -147,6 +148,11 @@ func (s *Service) RevokeOthers(ctx context.Context, subscriber, keep, reason str
 	if s.proofs != nil {
 		if err := s.proofs.RevokeProofs(ctx, subscriber, now); err != nil {
 			return n, fmt.Errorf("session: revoking step-up proofs: %w", err)
+		}
+	}
+	if s.pending != nil {
+		if _, err := s.pending.DeletePending(ctx, subscriber, now); err != nil {
+			return n, fmt.Errorf("session: deleting pending sign-ins: %w", err)
 		}
 	}
 	if n == 0 {

@@ -184,6 +184,9 @@ type Config struct {
 	// Nil means there are none: the registry's own SecondFactorAt and PasswordAt are
 	// the only proofs, and RevokeOthers clears those itself.
 	Proofs ProofRevoker
+	// SigninTimeout is how long a pending sign-in (BeginSignin) waits for its second
+	// factor. Zero means DefaultSigninTimeout (10 min).
+	SigninTimeout time.Duration `validate:"gte=0"`
 }
 
 // Service is the session registry. It is safe for concurrent use.
@@ -198,6 +201,9 @@ type Service struct {
 	pub       notify.Publisher
 	revokeOn  RevokeRule
 	proofs    ProofRevoker
+	// pending is the store's PendingStore capability, if it has one.
+	pending       PendingStore
+	signinTimeout time.Duration
 }
 
 // New returns a Service keeping sessions in store and publishing events to pub.
@@ -214,7 +220,11 @@ func New(cfg Config, store Store, pub notify.Publisher) (*Service, error) {
 	s := &Service{
 		idle: cfg.IdleTimeout, max: cfg.MaxLifetime, match: cfg.DeviceMatch, travel: cfg.Travel,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger, store: store, pub: pub,
-		revokeOn: cfg.RevokeOn, proofs: cfg.Proofs,
+		revokeOn: cfg.RevokeOn, proofs: cfg.Proofs, signinTimeout: cfg.SigninTimeout,
+	}
+	s.pending, _ = store.(PendingStore)
+	if s.signinTimeout == 0 {
+		s.signinTimeout = DefaultSigninTimeout
 	}
 	if s.revokeOn == nil {
 		s.revokeOn = RevokeOnCredentialChange

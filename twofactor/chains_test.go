@@ -262,3 +262,42 @@ func TestAddContactWithoutBindingLeavesNothing(t *testing.T) {
 	assert.Empty(t, cs)
 	assert.Equal(t, "contact:c-1", twofactor.ContactFlow("c-1"))
 }
+
+// ChallengePurpose tells a step-up screen the purpose a challenge of its own flow was
+// sent for, and nothing about any other flow's challenge; Complete, given that purpose,
+// gives a proof for it alone.
+func TestChallengePurposeOnlyInItsFlow(t *testing.T) {
+	h := newHarness(t, twofactor.Config{})
+	email, _ := h.setUp("alice")
+	h.setUp("bob")
+	h.tick()
+	ch, err := h.svc.Begin(h.ctx, twofactor.BeginRequest{Subscriber: "alice", ContactID: email.ID,
+		Purpose: otp.PurposeAccountChange, Flow: "session:victim"})
+	require.NoError(t, err)
+	code := h.sender.last(t).Code
+
+	for name, tc := range map[string]struct{ sub, flow, id string }{
+		"another flow":        {"alice", "signin:thief", ch.ID},
+		"another subscriber":  {"bob", "session:victim", ch.ID},
+		"no flow":             {"alice", "", ch.ID},
+		"purpose edited":      {"alice", "session:victim", ch.ID[:len(ch.ID)-len(otp.PurposeAccountChange)] + string(otp.PurposeSIMSwap)},
+		"not a challenge":     {"alice", "session:victim", "nonsense"},
+		"contact edited":      {"alice", "session:victim", "x" + ch.ID},
+		"unknown otp id part": {"alice", "session:victim", "zz" + ch.ID[2:]},
+	} {
+		_, err := h.svc.ChallengePurpose(h.ctx, tc.sub, tc.flow, tc.id)
+		assert.ErrorIs(t, err, twofactor.ErrInvalidCode, name)
+	}
+	purpose, err := h.svc.ChallengePurpose(h.ctx, "alice", "session:victim", ch.ID)
+	require.NoError(t, err)
+	assert.Equal(t, otp.PurposeAccountChange, purpose)
+	// Nothing above was counted: no code was compared.
+	f, err := h.svc.Status(h.ctx, "alice")
+	require.NoError(t, err)
+	assert.Nil(t, f.Lock)
+
+	p, err := h.svc.Complete(h.ctx, twofactor.CompleteRequest{Subscriber: "alice", ChallengeID: ch.ID, Code: code,
+		Purpose: purpose, Flow: "session:victim"})
+	require.NoError(t, err)
+	assert.Equal(t, otp.PurposeAccountChange, p.Purpose, "the proof is for what the message named, not a SIM swap")
+}

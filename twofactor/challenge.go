@@ -383,6 +383,35 @@ func parseHandle(h string) (otpID, contactID string, p otp.Purpose, ok bool) {
 	return parts[0], parts[1], otp.Purpose(parts[2]), otp.Purpose(parts[2]).Validate() == nil
 }
 
+// ChallengePurpose returns the purpose a contact-code challenge (Begin's Challenge.ID, or
+// AddContact's ChallengeID) was sent for, if it was bound to subscriber in flow; any
+// other challenge (unknown, expired and swept, of another subscriber, flow or contact,
+// or an ID that is not a challenge) gets ErrInvalidCode, so it says nothing about other
+// flows' challenges. Nothing is counted: no code is compared.
+//
+// It is for a step-up screen that does not know which purpose the subscriber asked a
+// code for: it asks the library, which bound the purpose when it sent the code, and
+// passes the answer as CompleteRequest.Purpose; Complete checks the binding again and
+// the Proof carries that purpose, so the code still counts only for what its message
+// named. A screen that expects one purpose (a sign-in: otp.PurposeSignIn) passes that
+// purpose to Complete instead, and a code sent for anything else fails there.
+func (s *Service) ChallengePurpose(ctx context.Context, subscriber, flow, challengeID string) (otp.Purpose, error) {
+	otpID, contactID, purpose, ok := parseHandle(challengeID)
+	if !ok || subscriber == "" || flow == "" {
+		return "", ErrInvalidCode
+	}
+	b, err := s.challenges.Challenge(ctx, otpID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", ErrInvalidCode
+	case err != nil:
+		return "", fmt.Errorf("twofactor: challenge store: %w", err)
+	case b.Subscriber != subscriber, b.ContactID != contactID, b.Flow != flow, b.Purpose != purpose:
+		return "", ErrInvalidCode
+	}
+	return b.Purpose, nil
+}
+
 // CompleteRequest is a second-factor code submitted by the subscriber.
 type CompleteRequest struct {
 	Subscriber string

@@ -50,7 +50,11 @@
 // wrong code (counted): a SIM-swap step-up code cannot complete the thief's pending
 // sign-in, and a code a subscriber asked for in the app cannot be read out to an agent
 // as proof in a case. A contact's verification code is bound the same way, to
-// [ContactFlow] of its contact.
+// [ContactFlow] of its contact. The bindings are library state, so two replicas of a
+// server on one database share them, and an application keeps no table of its own: a
+// step-up screen that does not know which purpose a code was asked for gets it from
+// [Service.ChallengePurpose] (which answers only for a challenge of that subscriber and
+// flow) and passes it to Complete.
 //
 // # Probation
 //

@@ -25,7 +25,7 @@ func (s *Server) wireAgents(mo memory.Options) error {
 		audit = agent.LogAuditor{Logger: s.log}
 	}
 	var err error
-	s.cases, err = agent.New(agent.Config{Now: s.now}, memory.NewAgentCases(mo), audit)
+	s.cases, err = agent.New(agent.Config{Now: s.now}, s.stores.AgentCases, audit)
 	return err
 }
 
@@ -281,7 +281,6 @@ func (s *Server) handleCaseSendCode(w http.ResponseWriter, r *http.Request, agen
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(ch.ID, c.Subscriber, caseScope(c.ID), purpose)
 	v := challengeView(ch)
 	v["purpose"] = req.Purpose
 	writeJSON(w, http.StatusOK, v)
@@ -302,7 +301,7 @@ func (s *Server) handleCaseVerifyCode(w http.ResponseWriter, r *http.Request, ag
 	}
 	who, _ := whoFrom(r.Context())
 	proof, err := s.complete(r.Context(), twofactor.CompleteRequest{Subscriber: c.Subscriber, Method: twofactor.MethodContactCode,
-		ChallengeID: req.ChallengeID, Code: req.Code}, caseScope(c.ID))
+		ChallengeID: req.ChallengeID, Code: req.Code}, caseScope(c.ID), true)
 	if err != nil {
 		if aerr := s.cases.Record(r.Context(), who, c, agent.AuditCodeFailed, ""); aerr != nil {
 			return aerr

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
@@ -191,16 +190,16 @@ func (d *directory) formerContact(id string, r notify.Recipient, at time.Time, k
 // says so. Its codes have their own store and key: a line-proof code proves possession
 // of the number and nothing else.
 func (s *Server) wireLines(mo memory.Options) error {
-	key, err := keyring.GenerateKey() // codes live minutes: a per-process key is fine
+	key, err := s.codeKey("line")
 	if err != nil {
 		return err
 	}
-	st := memory.NewOTP(mo)
+	st := s.stores.LineCodes
 	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: key, Budgets: s.smsBudgets(), Now: s.now}, st, st, s.pub)
 	if err != nil {
 		return err
 	}
-	s.lines, err = line.New(line.Config{Now: s.now}, line.Deps{Store: memory.NewLines(mo), Codes: codes,
+	s.lines, err = line.New(line.Config{Now: s.now}, line.Deps{Store: s.stores.Lines, Codes: codes,
 		Sender: line.SenderFunc(s.sendLineCode), SIMChanges: s.protect, Provisioning: s.dir, Publisher: s.pub})
 	return err
 }

@@ -95,7 +95,6 @@ func (s *Server) sendUnlockCode(ctx context.Context, sub, client string) (string
 			s.log.WarnContext(ctx, "unlock: code not sent", "error", err.Error())
 			return "", false
 		}
-		s.challenges.issued(ch.ID, sub, unlockScope(sub), otp.PurposeAccountRecovery)
 		return ch.ID, true
 	}
 	return "", false
@@ -110,7 +109,7 @@ type unlockRequest struct {
 
 // handleUnlock lifts the subscriber's own hard sign-in lock: POST /v1/signin/unlock
 // {"email", "unlock_id", "code", "new_password"}. The code must be the account-recovery
-// code of that unlock flow (the server's challenge book, not the body, says so); the
+// code of that unlock flow (twofactor's binding of the challenge, not the body, says so); the
 // new password must pass the policy and the reuse history. It answers 409 when the
 // sign-in is not hard-locked (nothing changes: a temporary lock ends by itself, and an
 // unlocked account changes its password signed in). After it, sign in with the new
@@ -134,8 +133,10 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return wrong
 	}
+	// Only an account-recovery code of this account's unlock flow completes here:
+	// twofactor checks the challenge's binding to both.
 	proof, err := s.complete(r.Context(), twofactor.CompleteRequest{Subscriber: a.ID, Method: twofactor.MethodContactCode,
-		ChallengeID: req.UnlockID, Code: req.Code}, unlockScope(a.ID))
+		ChallengeID: req.UnlockID, Code: req.Code, Purpose: otp.PurposeAccountRecovery}, unlockScope(a.ID), false)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
@@ -65,68 +64,6 @@ func decisionView(d protection.Decision, rj riskJSON) decisionJSON {
 	return v
 }
 
-// proofLedger remembers the second-factor proofs given within each session, so later
-// requests in the session can present them as protection.Evidence and hand them to
-// twofactor and questions. session.Session records only that a second factor was
-// proved; the proof itself (HMAC-tagged by twofactor, so it cannot be forged) says how
-// and to which contact. The ledger is server-side: clients never hold proofs.
-type proofLedger struct {
-	mu    sync.Mutex
-	m     map[string][]twofactor.Proof
-	adds  int
-	keep  time.Duration
-	sweep func() time.Time
-}
-
-// proofKeep is how long a proof is kept: longer than any freshness window that
-// accepts it (10 minutes for codes in protection, 5 in twofactor).
-const proofKeep = time.Hour
-
-func newProofLedger(now func() time.Time) *proofLedger {
-	return &proofLedger{m: map[string][]twofactor.Proof{}, keep: proofKeep, sweep: now}
-}
-
-func (l *proofLedger) add(sessionID string, p twofactor.Proof) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.adds++; l.adds%256 == 0 {
-		// Forget sessions whose newest proof is too old to count for anything.
-		now := l.sweep()
-		for id, list := range l.m {
-			if len(list) == 0 || now.Sub(list[len(list)-1].At) > l.keep {
-				delete(l.m, id)
-			}
-		}
-	}
-	// Keep the newest proof of each method, contact kind and purpose only.
-	list := l.m[sessionID]
-	out := list[:0]
-	for _, q := range list {
-		if q.Method != p.Method || q.Kind != p.Kind || q.Purpose != p.Purpose {
-			out = append(out, q)
-		}
-	}
-	l.m[sessionID] = append(out, p)
-}
-
-func (l *proofLedger) get(sessionID string) []twofactor.Proof {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]twofactor.Proof(nil), l.m[sessionID]...)
-}
-
-// latest returns the session's newest proof that counts for purpose want (see
-// provesPurpose).
-func (l *proofLedger) latest(sessionID string, want otp.Purpose) (twofactor.Proof, bool) {
-	var best twofactor.Proof
-	for _, p := range l.get(sessionID) {
-		if p.Purpose == want && p.At.After(best.At) {
-			best = p
-		}
-	}
-	return best, !best.IsZero()
-}
-
 // stepUpPurpose is the purpose a second-factor proof must have been given for to
 // count toward action a: protection's table (protection.PurposeFor), so a subscriber
 // talked into reading out a code for a routine change has not agreed to a SIM swap, a
@@ -146,22 +83,6 @@ func codePurposeName(p otp.Purpose) string {
 		}
 	}
 	return ""
-}
-
-// provesPurpose reports whether proof p counts for purpose want: every proof, whatever
-// its method, counts only for the purpose it was given for (a sign-in proof for none
-// but the sign-in).
-func provesPurpose(p twofactor.Proof, want otp.Purpose) bool { return p.Purpose == want }
-
-// newestProof is the most recent of proofs (the zero Proof if there are none).
-func newestProof(proofs []twofactor.Proof) twofactor.Proof {
-	var best twofactor.Proof
-	for _, p := range proofs {
-		if p.At.After(best.At) {
-			best = p
-		}
-	}
-	return best
 }
 
 // proofEvidence converts a twofactor proof into protection evidence, as package
@@ -184,36 +105,27 @@ func proofEvidence(p twofactor.Proof) protection.Evidence {
 // evidence is what the signed-in caller has proved toward action a:
 // protection.SessionEvidence gives the session, a password entered at sign-in or
 // re-entered since, and the newest second factor, with the times the session registry
-// recorded; the ledger says which second factor that was (and, for an SMS code, the
-// number), and adds older proofs of other kinds still within their freshness. A proof
-// that does not count for the action's step-up purpose want (provesPurpose;
-// stepUpPurpose gives it) is left out, the newest included.
+// recorded; the session's step-up proofs (package stepup, which hands out only proofs
+// given for purpose want, checked; stepUpPurpose gives it) say which second factor that
+// was (and, for an SMS code, the number), and older ones of other kinds are added while
+// they are kept. A proof for another purpose is never evidence here.
 func (s *Server) evidence(c *caller, want otp.Purpose) []protection.Evidence {
-	proofs := s.proofs.get(c.sess.ID)
-	// The registry's second-factor time is that of the session's newest proof; it
-	// stands for the newest proof that fits, if that one is as new (a tie is possible
-	// with a coarse clock).
-	newest := newestProof(proofs)
-	chosen := -1
-	for i, p := range proofs {
-		if provesPurpose(p, want) && !p.At.Before(newest.At) {
-			chosen = i
-			break
-		}
+	proofs, err := s.steps.Proofs(c.ctx, c.sess, want)
+	if err != nil {
+		s.log.Error("step-up proofs", "error", err.Error())
+		proofs = nil // no second factor: the policy asks for more, never less
 	}
 	var second protection.Evidence
-	if chosen >= 0 {
-		second = proofEvidence(proofs[chosen])
+	if len(proofs) > 0 {
+		second = proofEvidence(proofs[0])
 	}
 	ev, err := protection.SessionEvidence(c.account.ID, c.sess, second)
 	if err != nil {
 		s.log.Error("session evidence", "error", err.Error())
 		return nil // no evidence: the policy asks for more, never less
 	}
-	for i, p := range proofs {
-		if i != chosen && provesPurpose(p, want) {
-			ev = append(ev, proofEvidence(p))
-		}
+	for _, p := range proofs[min(1, len(proofs)):] {
+		ev = append(ev, proofEvidence(p))
 	}
 	return ev
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -24,6 +25,7 @@ import (
 	"github.com/carrierguard/carrierguard/risk"
 	"github.com/carrierguard/carrierguard/session"
 	"github.com/carrierguard/carrierguard/status"
+	"github.com/carrierguard/carrierguard/stepup"
 	"github.com/carrierguard/carrierguard/store/memory"
 	"github.com/carrierguard/carrierguard/twofactor"
 )
@@ -60,6 +62,12 @@ type Options struct {
 	// TwoFactorKey keys recovery-code hashes and second-factor proof tags (32+ bytes).
 	// Nil generates one per process, which suits the memory store.
 	TwoFactorKey []byte
+	// CodeKey keys the hashes of one-time codes (32+ bytes). Nil generates one per
+	// process; replicas that share Stores must share it too.
+	CodeKey []byte
+	// Stores are the stores to use. Nil means new, empty in-memory stores; two Servers
+	// given the same Stores (and keys) act as one service (see Stores).
+	Stores *Stores
 	// Geo locates client addresses for risk scoring and for the sessions' impossible-
 	// travel check (a *geoip.Locator over MaxMind databases). Nil means no geolocation:
 	// location signals stay quiet and sessions are bound to their device only.
@@ -106,8 +114,9 @@ type Server struct {
 	questions *questions.Service
 	tf        *twofactor.Service
 	auths     *otp.Authenticators
-	signins   *signinBook
-	geo       session.GeoLookup
+	// steps keeps the step-up proofs given in each session (package stepup).
+	steps *stepup.Service
+	geo   session.GeoLookup
 
 	ipLimits  *limiters
 	subLimits *limiters
@@ -120,10 +129,8 @@ type Server struct {
 	unlockLimits *limiters
 	cases        *agent.Cases
 	lines        *line.Service
-	proofs       *proofLedger
-	// challenges binds each one-time-code challenge to the flow that issued it.
-	challenges *challengeBook
-	handler    http.Handler
+	stores       *Stores
+	handler      http.Handler
 }
 
 // New wires every carrierguard package into one http.Handler.
@@ -137,15 +144,17 @@ func New(opts Options) (*Server, error) {
 	if opts.Store != "memory" {
 		return nil, fmt.Errorf("store %q is not available yet: use -store memory (SQLite and PostgreSQL adapters are planned)", opts.Store)
 	}
-	s := &Server{opts: opts, geo: opts.Geo, log: opts.Logger, now: opts.Now, dir: newDirectory(), signins: newSigninBook()}
+	s := &Server{opts: opts, geo: opts.Geo, log: opts.Logger, now: opts.Now, stores: opts.Stores}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.proofs = newProofLedger(s.now)
-	s.challenges = newChallengeBook(s.now)
+	if s.stores == nil {
+		s.stores = NewStores(s.now)
+	}
+	s.dir = s.stores.dir
 	if opts.Demo {
 		s.mail = newMailbox(1000)
 		s.courier = s.mail
@@ -170,7 +179,7 @@ func New(opts Options) (*Server, error) {
 // wireNotify builds the notification outbox, its publisher (every service publishes
 // through it) and the dispatcher that delivers it.
 func (s *Server) wireNotify(mo memory.Options) error {
-	outbox := memory.NewNotify(mo)
+	outbox := s.stores.Notify
 	// Approved SIM-change notices link to the cancel page with their token (cancel.go).
 	templates, err := notify.NewTemplates(notify.TemplatesConfig{CancelURL: s.opts.BaseURL + cancelPath})
 	if err != nil {
@@ -201,7 +210,7 @@ func (s *Server) wireNotify(mo memory.Options) error {
 func (s *Server) wireAccounts(mo memory.Options) error {
 	var err error
 	if s.passwords, err = password.New(password.Config{Policy: s.opts.Password, Lockout: s.opts.Lockout, Now: s.now},
-		memory.NewPassword(mo), memory.NewPasswordAttempts(mo), s.pub); err != nil {
+		s.stores.Password, s.stores.PasswordAttempts, s.pub); err != nil {
 		return err
 	}
 	pinKey := s.opts.PINKey
@@ -210,7 +219,7 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 			return err
 		}
 	}
-	ps := memory.NewProtection(mo)
+	ps := s.stores.Protection
 	s.protect, err = protection.New(protection.Config{PINKey: pinKey, Policy: s.opts.Policy, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
 		protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, s.pub)
 	return err
@@ -223,7 +232,7 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 // which publish through the registry.
 func (s *Server) wireRisk(mo memory.Options) error {
 	var err error
-	profiles, global := memory.NewRiskProfiles(mo), memory.NewRiskGlobal(mo)
+	profiles, global := s.stores.RiskProfiles, s.stores.RiskGlobal
 	if s.risk, err = risk.New(risk.Config{Now: s.now}, profiles, global); err != nil {
 		return err
 	}
@@ -235,13 +244,17 @@ func (s *Server) wireRisk(mo memory.Options) error {
 	if s.pub, err = risk.NewFacts(s.pub, s.risk, s.log); err != nil {
 		return err
 	}
-	// A credential change forgets the step-up proofs the server keeps per session.
-	cfg := session.Config{Now: s.now, Logger: s.log, Proofs: s.proofs}
+	// A credential change forgets the step-up proofs kept per session (s.steps, built
+	// with the twofactor service that checks them, after this registry) and, in the
+	// registry's own store, the pending sign-ins.
+	cfg := session.Config{Now: s.now, Logger: s.log, Proofs: session.ProofRevokerFunc(func(ctx context.Context, sub string, at time.Time) error {
+		return s.steps.RevokeProofs(ctx, sub, at)
+	})}
 	if s.geo != nil {
 		// A session whose address jumps further than anyone could travel is revoked.
 		cfg.Travel = session.RiskTravel(s.risk, s.geo)
 	}
-	if s.sessions, err = session.New(cfg, memory.NewSession(mo), s.pub); err != nil {
+	if s.sessions, err = session.New(cfg, s.stores.Sessions, s.pub); err != nil {
 		return err
 	}
 	// Every service wired after this publishes through the registry, which ends the
@@ -266,8 +279,8 @@ func (s *Server) wireFactors(mo memory.Options) error {
 	if err != nil {
 		return err
 	}
-	otpStore := memory.NewOTP(mo)
-	codeKey, err := keyring.GenerateKey() // codes live minutes: a per-process key is fine
+	otpStore := s.stores.OTP
+	codeKey, err := s.codeKey("twofactor")
 	if err != nil {
 		return err
 	}
@@ -284,20 +297,25 @@ func (s *Server) wireFactors(mo memory.Options) error {
 			return err
 		}
 	}
-	tfStore := memory.NewTwoFactor(mo)
+	tfStore := s.stores.TwoFactor
 	s.tf, err = twofactor.New(twofactor.Config{HashKey: tfKey, Phone: contactPhones, Now: s.now, Logger: s.log}, twofactor.Deps{
 		Codes: codes, Authenticators: s.auths, Contacts: tfStore, Recovery: tfStore, Failures: tfStore,
 		Sender: twofactor.SenderFunc(s.sendCode), SIMChanges: s.protect, Publisher: s.pub,
-		// Adding a factor or turning 2FA on is decided by protection too (Lockdown).
-		Gate: protection.FactorGate(s.protect),
+		// Adding a factor or turning 2FA on is decided by protection, the one judge of it
+		// (Lockdown, probation, and the risk of the caller's session: factorRisk).
+		Gate: protection.FactorGateRisk(s.protect, protection.RiskFromScorer(s.risk, s.factorRisk)),
 	})
 	if err != nil {
 		return err
 	}
+	// Each session's step-up proofs, checked with the service that tags them.
+	if s.steps, err = stepup.New(stepup.Config{Now: s.now}, s.stores.StepUp, s.tf); err != nil {
+		return err
+	}
 	// Changing questions takes a second-factor proof, which only the twofactor service
 	// that issued it can vouch for.
-	s.questions, err = questions.New(questions.Config{Now: s.now}, memory.NewQuestionAnswers(mo),
-		memory.NewQuestionAttempts(mo), kr, s.pub, s.tf)
+	s.questions, err = questions.New(questions.Config{Now: s.now}, s.stores.QuestionAnswers,
+		s.stores.QuestionAttempts, kr, s.pub, s.tf)
 	return err
 }
 
@@ -309,7 +327,7 @@ var contactPhones = twofactor.PhoneOptions{}
 // wireStatus builds the Account Security Status over the other services.
 func (s *Server) wireStatus(mo memory.Options) error {
 	var err error
-	s.status, err = status.New(status.Config{Now: s.now, Logger: s.log}, memory.NewStatus(mo), status.Sources{
+	s.status, err = status.New(status.Config{Now: s.now, Logger: s.log}, s.stores.Status, status.Sources{
 		TwoFactor: s.tf, Questions: status.FromQuestions(s.questions), Password: status.FromPassword(s.passwords),
 	}, s.pub)
 	return err
@@ -346,6 +364,9 @@ func (s *Server) public(h handler) http.HandlerFunc {
 
 // caller is the signed-in subscriber making a request.
 type caller struct {
+	// ctx is the request's context (with the session on it), for the helpers that read
+	// the session's library state (its step-up proofs) on the caller's behalf.
+	ctx     context.Context
 	sess    session.Session
 	token   string
 	client  session.Client
@@ -395,7 +416,7 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, h authedHan
 	}
 	// The session travels with the request, so a credential change it makes keeps it.
 	r = r.WithContext(session.NewContext(r.Context(), sess))
-	return h(w, r, &caller{sess: sess, token: tok, client: client, account: a})
+	return h(w, r, &caller{ctx: r.Context(), sess: sess, token: tok, client: client, account: a})
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -250,7 +250,11 @@ func (s *Server) finishSignin(w http.ResponseWriter, r *http.Request, id string,
 		return err
 	}
 	if proof != nil {
-		s.proofs.add(sess.ID, *proof)
+		// The sign-in proof counts for the sign-in only (stepup hands it out for nothing
+		// else); if it cannot be kept, the session simply has no step-up proof yet.
+		if err := s.steps.Remember(r.Context(), sess, *proof); err != nil {
+			s.log.WarnContext(r.Context(), "sign-in proof not kept", "error", err.Error())
+		}
 	}
 	if info := infoFrom(r.Context()); info != nil {
 		info.subscriber = id

@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/password"
 	"github.com/carrierguard/carrierguard/protection"
+	"github.com/carrierguard/carrierguard/risk"
 	"github.com/carrierguard/carrierguard/session"
 	"github.com/carrierguard/carrierguard/status"
 	"github.com/carrierguard/carrierguard/twofactor"
@@ -42,12 +42,26 @@ func (s *Server) sendCode(ctx context.Context, m twofactor.Message) error {
 	return nil
 }
 
-// secondFactorProof is the session's newest second-factor proof that counts for
-// purpose want (see provesPurpose), for the services that demand a fresh one
-// (twofactor and questions check its freshness and tag themselves).
+// secondFactorProof is the session's newest second-factor proof given for purpose
+// want (stepup checks its tag and subscriber, and hands out no other purpose's), for
+// the services that demand a fresh one (twofactor and questions check its freshness
+// and tag themselves). A store failure is no proof: the request needs one again.
 func (s *Server) secondFactorProof(c *caller, want otp.Purpose) (twofactor.Proof, bool) {
-	return s.proofs.latest(c.sess.ID, want)
+	p, ok, err := s.steps.Latest(c.ctx, c.sess, want)
+	if err != nil {
+		s.log.Error("step-up proofs", "error", err.Error())
+		return twofactor.Proof{}, false
+	}
+	return p, ok
 }
+
+// Flows that begin contact-code challenges (twofactor.BeginRequest.Flow): twofactor
+// binds each challenge to its flow in its challenge store and completes it only there,
+// so a step-up code cannot finish a sign-in, nor an app code prove a support case. A
+// contact's verification is bound to twofactor.ContactFlow.
+func sessionScope(sessionID string) string { return "session:" + sessionID }
+func signinScope(signinID string) string   { return "signin:" + signinID }
+func caseScope(caseID string) string       { return "case:" + caseID }
 
 func (s *Server) twofactorError(err error) error {
 	var le *twofactor.LockedError
@@ -210,8 +224,9 @@ type addContactRequest struct {
 }
 
 // handleAddContact adds a trusted contact and sends it a code: POST /v1/2fa/contacts.
-// Once 2FA is on, adding a contact is a contact change: protection decides it and a
-// fresh second-factor proof is needed. While 2FA is off, a fresh password is.
+// Adding a factor is decided by protection through twofactor's gate
+// (protection.FactorGateRisk, with the caller's risk); once 2FA is on, a fresh
+// add-factor proof is needed too. While 2FA is off, a fresh password is.
 func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req addContactRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -231,21 +246,16 @@ func (s *Server) handleAddContact(w http.ResponseWriter, r *http.Request, c *cal
 	if _, err := twofactor.ParseContact(kind, req.Value, contactPhones); err != nil {
 		return s.twofactorError(err)
 	}
-	on, err := s.reauthWhileOff(r.Context(), c)
-	if err != nil {
+	// While 2FA is on, twofactor asks protection's factor gate (Lockdown, risk,
+	// probation) and needs a fresh add-factor proof; the server does not decide it too.
+	if _, err := s.reauthWhileOff(r.Context(), c); err != nil {
 		return err
-	}
-	if on {
-		if _, err := s.decide(r.Context(), c, protection.ActionAddFactor); err != nil {
-			return err
-		}
 	}
 	pc, err := s.tf.AddContact(r.Context(), twofactor.AddContactRequest{Subscriber: c.account.ID, Kind: kind, Value: req.Value,
 		ClientIP: clientIP(r).String(), Reauth: s.reauth(c), Origin: origin()})
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(pc.ChallengeID, c.account.ID, contactScope(pc.Contact.ID), otp.PurposeContactVerification)
 	writeJSON(w, http.StatusCreated, map[string]any{"contact": contactViews([]twofactor.Contact{pc.Contact}, false)[0],
 		"challenge_id": pc.ChallengeID, "next": "POST /v1/2fa/contacts/{id}/verify with the code sent to the contact"})
 	return nil
@@ -257,9 +267,9 @@ type codeRequest struct {
 }
 
 // handleVerifyContact checks the code sent to a new contact:
-// POST /v1/2fa/contacts/{id}/verify. The challenge must be the one issued to this
-// subscriber for this contact (the server's record says so, not the body): a code sent
-// to one contact never verifies another.
+// POST /v1/2fa/contacts/{id}/verify. The challenge must be the one twofactor bound to
+// this subscriber and this contact's flow (its challenge store says so, not the body):
+// a code sent to one contact never verifies another.
 func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req codeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -277,8 +287,11 @@ func (s *Server) handleVerifyContact(w http.ResponseWriter, r *http.Request, c *
 	} else if !found {
 		return errorf(http.StatusNotFound, codeNotFound, "no such contact")
 	}
-	if _, err := s.challenges.check(req.ChallengeID, c.account.ID, contactScope(pending.ID)); err != nil {
-		return err
+	if p, err := s.tf.ChallengePurpose(r.Context(), c.account.ID, twofactor.ContactFlow(pending.ID), req.ChallengeID); err != nil || p != otp.PurposeContactVerification {
+		if err != nil && !errors.Is(err, twofactor.ErrInvalidCode) {
+			return err
+		}
+		return errorf(http.StatusForbidden, codeInvalidCode, "the code is wrong, used or expired, or the challenge was not issued for this contact")
 	}
 	// Verifying makes the contact a factor: twofactor checks the session's password or
 	// its fresh proof for adding a factor again.
@@ -396,7 +409,6 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(ch.ID, c.account.ID, sessionScope(c.sess.ID), purpose)
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
@@ -411,7 +423,8 @@ type verifyRequest struct {
 	Code        string `json:"code"`
 	// Purpose is what an authenticator or recovery code is entered for (the step-up
 	// purposes of POST /v1/2fa/challenge; default account_change). A contact code's
-	// purpose is the one its challenge was sent for.
+	// purpose is the one its challenge was sent for: twofactor's binding says which
+	// (ChallengePurpose), whatever this field says.
 	Purpose string `json:"purpose"`
 }
 
@@ -439,16 +452,25 @@ func (v verifyRequest) complete(sub string) (twofactor.CompleteRequest, error) {
 	return twofactor.CompleteRequest{Subscriber: sub, Method: m, ChallengeID: v.ChallengeID, Code: v.Code, Purpose: purpose}, nil
 }
 
-// complete checks a second factor given in the flow named by scope: a contact code
-// only for a challenge issued there (see challengeBook), before twofactor counts it.
-func (s *Server) complete(ctx context.Context, cr twofactor.CompleteRequest, scope string) (twofactor.Proof, error) {
+// complete checks a second factor given in the flow named by scope. twofactor is the
+// judge: it completes a contact code only for a challenge it bound to this subscriber,
+// flow and purpose. With boundPurpose (a step-up screen or a case, where the code may
+// have been asked for any of several purposes) the purpose of a contact code is the one
+// twofactor bound to the challenge in this flow (ChallengePurpose); a challenge it does
+// not know there goes to Complete as it is, which refuses it as a wrong code, counted.
+// Without it (a sign-in) cr.Purpose is the only purpose accepted.
+func (s *Server) complete(ctx context.Context, cr twofactor.CompleteRequest, scope string, boundPurpose bool) (twofactor.Proof, error) {
 	cr.Flow = scope
-	if cr.Method == twofactor.MethodContactCode {
-		purpose, err := s.challenges.check(cr.ChallengeID, cr.Subscriber, scope)
-		if err != nil {
+	if boundPurpose && cr.Method == twofactor.MethodContactCode {
+		purpose, err := s.tf.ChallengePurpose(ctx, cr.Subscriber, scope, cr.ChallengeID)
+		switch {
+		case err == nil:
+			cr.Purpose = purpose
+		case !errors.Is(err, twofactor.ErrInvalidCode):
 			return twofactor.Proof{}, err
+		case cr.Purpose == "": // nothing to complete it for: no code is compared
+			return twofactor.Proof{}, s.twofactorError(err)
 		}
-		cr.Purpose = purpose
 	}
 	proof, err := s.tf.Complete(ctx, cr)
 	if err != nil {
@@ -468,14 +490,17 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	proof, err := s.complete(r.Context(), cr, sessionScope(c.sess.ID))
+	proof, err := s.complete(r.Context(), cr, sessionScope(c.sess.ID), true)
 	if err != nil {
 		return err
 	}
-	if _, err := s.sessions.StepUp(r.Context(), c.token, c.client, session.ProofSecondFactor); err != nil {
+	sess, err := s.sessions.StepUp(r.Context(), c.token, c.client, session.ProofSecondFactor)
+	if err != nil {
 		return err
 	}
-	s.proofs.add(c.sess.ID, proof)
+	if err := s.steps.Remember(r.Context(), sess, proof); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"method": proof.Method, "contact": proof.Masked, "proved_at": proof.At})
 	return nil
 }
@@ -497,6 +522,19 @@ func (s *Server) setupGate(ctx context.Context, c *caller, purpose otp.Purpose) 
 		return s.twofactorError(twofactor.ErrProofRequired)
 	}
 	return nil
+}
+
+// factorRisk is the risk request of a factor change that twofactor's gate assesses
+// (protection.RiskFromScorer): the client of the session making it, which
+// session.NewContext put on the context, scored like the server's own decisions. A
+// change without a session on its context (none today) is scored without a client,
+// which risk reads as a missing address: more risk, never less.
+func (s *Server) factorRisk(ctx context.Context, sub string, req protection.Request) (risk.Request, error) {
+	var in riskInput
+	if sess, ok := session.FromContext(ctx); ok && sess.Subscriber == sub {
+		in = riskInput{IP: sess.LastIP, UserAgent: sess.UserAgent, Device: sess.Device}
+	}
+	return s.riskRequest(ctx, sub, protection.RiskAction(req.Action), protection.RiskChannel(req.Channel), in), nil
 }
 
 // reauth is what the signed-in caller presents for a factor change, from the session
@@ -584,54 +622,6 @@ func (s *Server) handleAuthenticatorRemove(w http.ResponseWriter, r *http.Reques
 	return nil
 }
 
-// pendingSignin is a sign-in whose password was right, waiting for the second factor.
-type pendingSignin struct {
-	subscriber string
-	device     string
-	rotation   password.Rotation
-	expires    time.Time
-}
-
-type signinBook struct {
-	mu sync.Mutex
-	m  map[string]pendingSignin
-}
-
-func newSigninBook() *signinBook { return &signinBook{m: map[string]pendingSignin{}} }
-
-func (b *signinBook) put(id string, p pendingSignin) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.m[id] = p
-}
-
-// get returns the live pending sign-in for id, presented from the same device.
-func (b *signinBook) get(id, device string, now time.Time) (pendingSignin, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for k, p := range b.m {
-		if now.After(p.expires) {
-			delete(b.m, k)
-		}
-	}
-	p, ok := b.m[id]
-	if !ok || !session.SameDevice(p.device, device) {
-		return pendingSignin{}, false
-	}
-	return p, true
-}
-
-// take removes and returns the pending sign-in: it completes once.
-func (b *signinBook) take(id string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.m[id]
-	delete(b.m, id)
-	return ok
-}
-
-const signinTTL = 10 * time.Minute
-
 // secondFactorNeeded answers a correct password for an account with 2FA on: the
 // sign-in waits for the second factor.
 func (s *Server) secondFactorNeeded(w http.ResponseWriter, r *http.Request, sub string, client session.Client, rot password.Rotation) error {
@@ -639,8 +629,12 @@ func (s *Server) secondFactorNeeded(w http.ResponseWriter, r *http.Request, sub 
 	if err != nil {
 		return err
 	}
-	id := "signin_" + newID()
-	s.signins.put(id, pendingSignin{subscriber: sub, device: client.Device, rotation: rot, expires: s.now().Add(signinTTL)})
+	// The pending sign-in is kept by the session registry, in its store: any replica
+	// can finish it, once, from this device.
+	p, err := s.sessions.BeginSignin(r.Context(), sub, client)
+	if err != nil {
+		return err
+	}
 	methods := []string{}
 	if len(contactViews(st.Contacts, true)) > 0 {
 		methods = append(methods, string(twofactor.MethodContactCode))
@@ -651,25 +645,35 @@ func (s *Server) secondFactorNeeded(w http.ResponseWriter, r *http.Request, sub 
 	if st.RecoveryCodesLeft > 0 {
 		methods = append(methods, string(twofactor.MethodRecoveryCode))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "second_factor_required", "signin_id": id,
-		"methods": methods, "contacts": contactViews(st.Contacts, true), "expires_at": s.now().Add(signinTTL),
+	writeJSON(w, http.StatusOK, map[string]any{"status": "second_factor_required", "signin_id": p.ID,
+		"methods": methods, "contacts": contactViews(st.Contacts, true), "expires_at": p.ExpiresAt,
 		"next": "POST /v1/signin/challenge {signin_id, contact_id}, then POST /v1/signin/complete {signin_id, challenge_id, code}"})
 	return nil
 }
 
-// pendingSignin finds the sign-in that passed its password step, for the device that
-// started it, and returns it with the request's client.
-func (s *Server) pendingSignin(r *http.Request, signinID string) (pendingSignin, session.Client, error) {
+// errSigninGone is the answer for a pending sign-in that is unknown, expired, already
+// completed or presented from another device.
+func errSigninGone() error {
+	return errorf(http.StatusUnauthorized, codeUnauthenticated, "the sign-in expired or is unknown; start again")
+}
+
+// pendingSignin finds the sign-in that passed its password step (session's
+// PendingSignin: live, for the device that started it), and returns it with the
+// request's client.
+func (s *Server) pendingSignin(r *http.Request, signinID string) (session.Pending, session.Client, error) {
 	if err := required("signin_id", signinID); err != nil {
-		return pendingSignin{}, session.Client{}, err
+		return session.Pending{}, session.Client{}, err
 	}
 	client, err := s.client(r)
 	if err != nil {
-		return pendingSignin{}, session.Client{}, err
+		return session.Pending{}, session.Client{}, err
 	}
-	p, ok := s.signins.get(signinID, client.Device, s.now())
-	if !ok {
-		return pendingSignin{}, session.Client{}, errorf(http.StatusUnauthorized, codeUnauthenticated, "the sign-in expired or is unknown; start again")
+	p, err := s.sessions.PendingSignin(r.Context(), signinID, client)
+	if errors.Is(err, session.ErrNotAuthenticated) {
+		return session.Pending{}, session.Client{}, errSigninGone()
+	}
+	if err != nil {
+		return session.Pending{}, session.Client{}, err
 	}
 	return p, client, nil
 }
@@ -692,12 +696,11 @@ func (s *Server) handleSigninChallenge(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: p.subscriber, ContactID: req.ContactID, Purpose: otp.PurposeSignIn,
-		Flow: signinScope(req.SigninID), ClientIP: clientIP(r).String()})
+	ch, err := s.tf.Begin(r.Context(), twofactor.BeginRequest{Subscriber: p.Subscriber, ContactID: req.ContactID, Purpose: otp.PurposeSignIn,
+		Flow: signinScope(p.ID), ClientIP: clientIP(r).String()})
 	if err != nil {
 		return s.twofactorError(err)
 	}
-	s.challenges.issued(ch.ID, p.subscriber, signinScope(req.SigninID), otp.PurposeSignIn)
 	writeJSON(w, http.StatusOK, challengeView(ch))
 	return nil
 }
@@ -718,17 +721,24 @@ func (s *Server) handleSigninComplete(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	cr, err := req.complete(p.subscriber)
+	cr, err := req.complete(p.Subscriber)
 	if err != nil {
 		return err
 	}
-	cr.Purpose = otp.PurposeSignIn // an app or recovery code here proves the sign-in only
-	proof, err := s.complete(r.Context(), cr, signinScope(req.SigninID))
+	cr.Purpose = otp.PurposeSignIn // any code here proves the sign-in only
+	proof, err := s.complete(r.Context(), cr, signinScope(p.ID), false)
 	if err != nil {
 		return err
 	}
-	if !s.signins.take(req.SigninID) {
+	// Used once: of two requests racing with codes, one signs in.
+	if _, err := s.sessions.TakeSignin(r.Context(), p.ID, client); errors.Is(err, session.ErrNotAuthenticated) {
 		return errorf(http.StatusUnauthorized, codeUnauthenticated, "the sign-in was already completed")
+	} else if err != nil {
+		return err
 	}
-	return s.finishSignin(w, r, p.subscriber, client, p.rotation, &proof)
+	rot, err := s.passwords.RotationStatus(r.Context(), p.Subscriber)
+	if err != nil {
+		return err
+	}
+	return s.finishSignin(w, r, p.Subscriber, client, rot, &proof)
 }

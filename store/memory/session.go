@@ -18,6 +18,8 @@ type Session struct {
 	// creates counts Create calls; every sessionSweepEvery of them, expired sessions nobody
 	// presents again are dropped, so abandoned sessions do not pile up.
 	creates int
+	// pending are the pending sign-ins (session.PendingStore), by ID.
+	pending map[string]session.Pending
 }
 
 const sessionSweepEvery = 1024
@@ -212,4 +214,77 @@ func (s *Session) ClearProofs(ctx context.Context, subscriber, id string) error 
 	}
 	r.SecondFactorAt, r.PasswordAt = time.Time{}, time.Time{}
 	return nil
+}
+
+var _ session.PendingStore = (*Session)(nil)
+
+// PutPending implements session.PendingStore. Expired pending sign-ins are dropped on
+// the way.
+func (s *Session) PutPending(ctx context.Context, p session.Pending, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = make(map[string]session.Pending)
+	}
+	if _, ok := s.pending[p.ID]; ok {
+		return session.ErrConflict
+	}
+	if len(s.pending)%64 == 0 {
+		for id, q := range s.pending {
+			if !q.ExpiresAt.After(now) {
+				delete(s.pending, id)
+			}
+		}
+	}
+	s.pending[p.ID] = p
+	return nil
+}
+
+// GetPending implements session.PendingStore.
+func (s *Session) GetPending(ctx context.Context, id string) (session.Pending, error) {
+	if err := ctx.Err(); err != nil {
+		return session.Pending{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pending[id]
+	if !ok {
+		return session.Pending{}, session.ErrNotFound
+	}
+	return p, nil
+}
+
+// TakePending implements session.PendingStore.
+func (s *Session) TakePending(ctx context.Context, id string) (session.Pending, error) {
+	if err := ctx.Err(); err != nil {
+		return session.Pending{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pending[id]
+	if !ok {
+		return session.Pending{}, session.ErrNotFound
+	}
+	delete(s.pending, id)
+	return p, nil
+}
+
+// DeletePending implements session.PendingStore.
+func (s *Session) DeletePending(ctx context.Context, subscriber string, until time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, p := range s.pending {
+		if p.Subscriber == subscriber && !p.PasswordAt.After(until) {
+			delete(s.pending, id)
+			n++
+		}
+	}
+	return n, nil
 }

@@ -14,3 +14,7 @@ func TestSessionStore(t *testing.T) {
 		return memory.NewSession(memory.Options{Now: now})
 	})
 }
+
+func TestSessionPending(t *testing.T) {
+	storetest.TestSessionPending(t, func(*testing.T) session.PendingStore { return memory.NewSession(memory.Options{}) })
+}

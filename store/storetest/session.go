@@ -331,3 +331,68 @@ func listIDs(t *testing.T, st session.Store, subscriber string) []string {
 	sort.Strings(ids)
 	return ids
 }
+
+// TestSessionPending checks a session.PendingStore: put, get and the ID conflict, a
+// take that works once even when 64 goroutines race for it, deletion of a subscriber's
+// pending sign-ins up to a time, and that a put at a time when a record is still live
+// keeps it.
+func TestSessionPending(t *testing.T, newStore func(t *testing.T) session.PendingStore) {
+	ctx := context.Background()
+	pend := func(id, sub string, at time.Time) session.Pending {
+		return session.Pending{ID: id, Subscriber: sub, Device: "dev-" + sub, PasswordAt: at, ExpiresAt: at.Add(10 * time.Minute)}
+	}
+	s := newStore(t)
+	if _, err := s.GetPending(ctx, "nope"); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("GetPending of an unknown ID: %v, want ErrNotFound", err)
+	}
+	if _, err := s.TakePending(ctx, "nope"); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("TakePending of an unknown ID: %v, want ErrNotFound", err)
+	}
+	a := pend("a", "alice", Epoch)
+	if err := s.PutPending(ctx, a, Epoch); err != nil {
+		t.Fatalf("PutPending: %v", err)
+	}
+	if err := s.PutPending(ctx, pend("a", "mallory", Epoch), Epoch); !errors.Is(err, session.ErrConflict) {
+		t.Errorf("PutPending of a taken ID: %v, want ErrConflict", err)
+	}
+	if got, err := s.GetPending(ctx, "a"); err != nil || got != a {
+		t.Errorf("GetPending = %+v, %v; want %+v", got, err, a)
+	}
+	// A put at a time when a is live keeps it.
+	if err := s.PutPending(ctx, pend("b", "bob", Epoch.Add(5*time.Minute)), Epoch.Add(5*time.Minute)); err != nil {
+		t.Fatalf("PutPending b: %v", err)
+	}
+	if _, err := s.GetPending(ctx, "a"); err != nil {
+		t.Errorf("a live pending sign-in went: %v", err)
+	}
+	if got, err := s.TakePending(ctx, "a"); err != nil || got != a {
+		t.Errorf("TakePending = %+v, %v; want %+v", got, err, a)
+	}
+	if _, err := s.GetPending(ctx, "a"); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("after TakePending, GetPending: %v, want ErrNotFound", err)
+	}
+
+	// Taken once, whatever the race.
+	if err := s.PutPending(ctx, pend("race", "alice", Epoch), Epoch); err != nil {
+		t.Fatalf("PutPending race: %v", err)
+	}
+	ExactlyOnce(t, Contenders, func(int) error { _, err := s.TakePending(ctx, "race"); return err })
+
+	// DeletePending: the subscriber's, up to until (included); nobody else's.
+	for _, p := range []session.Pending{pend("c1", "carol", Epoch), pend("c2", "carol", Epoch.Add(time.Minute)),
+		pend("c3", "carol", Epoch.Add(2*time.Minute)), pend("d1", "dave", Epoch)} {
+		if err := s.PutPending(ctx, p, Epoch); err != nil {
+			t.Fatalf("PutPending %s: %v", p.ID, err)
+		}
+	}
+	n, err := s.DeletePending(ctx, "carol", Epoch.Add(time.Minute))
+	if err != nil || n != 2 {
+		t.Errorf("DeletePending = %d, %v; want 2", n, err)
+	}
+	for id, want := range map[string]bool{"c1": false, "c2": false, "c3": true, "d1": true, "b": true} {
+		_, err := s.GetPending(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("after DeletePending, %s present = %v, want %v", id, got, want)
+		}
+	}
+}
