@@ -145,7 +145,8 @@ func TestAttackPendingSigninDiesWithPasswordChange(t *testing.T) {
 // code does not vouch for the thief's session of the same account.
 func TestAttackStepUpProofStaysInItsSession(t *testing.T) {
 	h := newHarness(t)
-	acct := h.settledAccount() // past the credential-change window, so risk is no reason to refuse
+	// Past the credential-change window, so risk is no reason to refuse.
+	acct := h.settledAccount()
 	thief := h.signin2FA("ada@example.com", acct.emailContact, backupEmail) // a phished sign-in code
 	h.clock.Advance(31 * time.Second)
 	h.stepUp(acct.tok, acct.emailContact, backupEmail, "sim_swap")
