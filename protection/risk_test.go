@@ -85,21 +85,8 @@ func fromContext(ctx context.Context, _ string, _ protection.Request) (risk.Requ
 func TestRiskFromScorerEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	clock := fakeclock.New(joinEpoch)
-	opts := memory.Options{Now: clock.Now}
-	scorer, err := risk.New(risk.Config{Now: clock.Now}, memory.NewRiskProfiles(opts), memory.NewRiskGlobal(opts))
-	require.NoError(t, err)
+	scorer, alice := learnedAlice(t, clock)
 	svc := newJoinProtection(t, clock, protection.RiskFromScorer(scorer, fromContext))
-
-	alice := risk.Request{
-		IP: netip.MustParseAddr("203.0.113.7"), Device: "alice-phone", UserAgent: "CarrierApp/5.2 (iPhone; iOS 17.4)",
-		Geo:     risk.Geo{Country: "US", Region: "FL", City: "Miami", ASN: 7922, Coordinates: &risk.Coordinates{Lat: 25.76, Lon: -80.19}},
-		Account: risk.Account{EmailVerified: true, Created: joinEpoch.AddDate(-2, 0, 0)},
-	}
-	for d := 30; d >= 1; d-- { // a month of daily sign-ins from home
-		r := alice
-		r.Subscriber, r.Action, r.Time = "alice", risk.ActionSignIn, joinEpoch.AddDate(0, 0, -d)
-		require.NoError(t, scorer.Record(ctx, r, risk.Verified)) // sign-ins that passed her second factor
-	}
 
 	req := protection.Request{
 		Action: protection.ActionSIMSwap, Channel: protection.ChannelApp,
@@ -132,6 +119,26 @@ type scorerFunc func(context.Context, risk.Request) (risk.Assessment, error)
 
 func (f scorerFunc) Score(ctx context.Context, r risk.Request) (risk.Assessment, error) {
 	return f(ctx, r)
+}
+
+// learnedAlice returns a risk service that has learned a month of alice's daily
+// sign-ins from home, each past her second factor, and the facts of her usual client.
+func learnedAlice(t *testing.T, clock *fakeclock.Clock) (*risk.Service, risk.Request) {
+	t.Helper()
+	opts := memory.Options{Now: clock.Now}
+	scorer, err := risk.New(risk.Config{Now: clock.Now}, memory.NewRiskProfiles(opts), memory.NewRiskGlobal(opts))
+	require.NoError(t, err)
+	alice := risk.Request{
+		IP: netip.MustParseAddr("203.0.113.7"), Device: "alice-phone", UserAgent: "CarrierApp/5.2 (iPhone; iOS 17.4)",
+		Geo:     risk.Geo{Country: "US", Region: "FL", City: "Miami", ASN: 7922, Coordinates: &risk.Coordinates{Lat: 25.76, Lon: -80.19}},
+		Account: risk.Account{EmailVerified: true, Created: joinEpoch.AddDate(-2, 0, 0)},
+	}
+	for d := 30; d >= 1; d-- { // a month of daily sign-ins from home
+		r := alice
+		r.Subscriber, r.Action, r.Time = "alice", risk.ActionSignIn, joinEpoch.AddDate(0, 0, -d)
+		require.NoError(t, scorer.Record(context.Background(), r, risk.Verified)) // sign-ins that passed her second factor
+	}
+	return scorer, alice
 }
 
 // The adapter fills what build leaves empty from the request being decided.
