@@ -2,6 +2,7 @@ package protection_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +58,22 @@ func TestAttackCredentialChangeAfterApprovalSeenAtCompletion(t *testing.T) {
 			require.ErrorIs(t, err, tt.wantErr, "a credential change after the approval went unseen")
 		})
 	}
+}
+
+// Attack: a cancel token spliced onto another request. Each token's keyed hash binds
+// its request ID, so the secret of one approval's link, with another request's ID,
+// cancels nothing: the other approval still completes.
+func TestAttackCancelTokenSplicedOntoAnotherRequest(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	first := approve(t, f, protection.ChangeSIMSwap, protection.RiskLow)
+	e, ok := f.rec.Last(notify.SIMSwapApproved)
+	require.True(t, ok)
+	_, secret, ok := strings.Cut(e.Attributes["cancel"], ".")
+	require.True(t, ok)
+	second := approve(t, f, protection.ChangeESIMTransfer, protection.RiskLow)
+
+	require.ErrorIs(t, f.svc.CancelSIMChangeByToken(ctx, second+"."+secret), protection.ErrNotFound)
+	require.NoError(t, f.svc.CompleteSIMChange(ctx, second, notify.Actor{}), "the spliced token cancelled the other request")
+	require.NoError(t, f.svc.CancelSIMChangeByToken(ctx, first+"."+secret), "the token still works for its own request")
 }
