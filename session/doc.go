@@ -67,7 +67,9 @@
 // the email changed or the password reported compromised ends every other session of
 // the subscriber, and clears the step-up proofs (SecondFactorAt, PasswordAt) of the one
 // that made the change, so a proof from before the change cannot be replayed after it.
-// This is on by default and owned by the library: the services that make those changes
+// New recovery codes end every other session too (a thief who signed in with a leaked
+// code is out once the owner replaces the codes), but keep the proofs: they remove no
+// factor. This is on by default and owned by the library: the services that make those changes
 // publish their events from inside, and the Service's [Service.Publisher] wraps the
 // publisher it was built with and calls [Service.RevokeOthers] for each event that
 // Config.RevokeOn ([RevokeOnCredentialChange] by default) matches. Wire it once:

@@ -26,14 +26,20 @@ type RevokeRule func(e notify.Event) bool
 //	                              contact changes no credential)
 //	notify.AuthenticatorRemoved   the authenticator app was removed
 //	notify.TwoFactorDisabled      two-step verification was turned off
+//	notify.RecoveryCodesGenerated new recovery codes replaced every earlier one (the
+//	                              owner's answer to a "recovery code used" notice);
+//	                              this one ends the other sessions but keeps the
+//	                              step-up proofs: it removes no factor they were
+//	                              given with
 //
 // A thief who signed in with a stolen password, a phished code or a recovery code keeps
-// his session no longer than it takes the owner to change the credential he used; and a
+// his session no longer than it takes the owner to change the credential he used (new
+// recovery codes are the change for a leaked recovery code); and a
 // thief who changed a credential himself cannot keep a proof given before the change.
 func RevokeOnCredentialChange(e notify.Event) bool {
 	switch e.Type {
 	case notify.PasswordChanged, notify.PasswordCompromised, notify.EmailChanged,
-		notify.AuthenticatorRemoved, notify.TwoFactorDisabled:
+		notify.AuthenticatorRemoved, notify.TwoFactorDisabled, notify.RecoveryCodesGenerated:
 		return true
 	case notify.TrustedContactRemoved:
 		return e.Attributes["verified"] != "false"
@@ -108,7 +114,7 @@ func (p revokingPublisher) Publish(ctx context.Context, e notify.Event) error {
 		if a, ok := FromContext(ctx); ok && a.Subscriber == e.Subscriber && e.Actor.Kind == notify.ActorSubscriber {
 			keep = a.ID
 		}
-		if _, err := p.s.RevokeOthers(ctx, e.Subscriber, keep, string(e.Type)); err != nil {
+		if _, err := p.s.revokeOthers(ctx, e.Subscriber, keep, string(e.Type), !addsOnly(e.Type)); err != nil {
 			rerr = fmt.Errorf("session: %s, but the other sessions were not all revoked: %w", e.Type, err)
 		}
 	}
@@ -128,6 +134,17 @@ func (p revokingPublisher) Publish(ctx context.Context, e notify.Event) error {
 // The Service's Publisher calls it for the events Config.RevokeOn matches; call it
 // directly for a credential change that publishes no event.
 func (s *Service) RevokeOthers(ctx context.Context, subscriber, keep, reason string) (int, error) {
+	return s.revokeOthers(ctx, subscriber, keep, reason, true)
+}
+
+// addsOnly reports whether an event that ends the other sessions leaves the step-up
+// proofs alone: new recovery codes replace the old ones, so whoever signed in with a
+// leaked one is signed out, but they take away none of the factors the acting session
+// proved itself with, so its proofs (and the ledger's) stay.
+func addsOnly(t notify.Type) bool { return t == notify.RecoveryCodesGenerated }
+
+// revokeOthers is RevokeOthers; with clearProofs false it ends the other sessions only.
+func (s *Service) revokeOthers(ctx context.Context, subscriber, keep, reason string, clearProofs bool) (int, error) {
 	if subscriber == "" {
 		return 0, errors.New("session: subscriber is empty")
 	}
@@ -135,7 +152,7 @@ func (s *Service) RevokeOthers(ctx context.Context, subscriber, keep, reason str
 		return 0, errors.New("session: RevokeOthers needs a reason, such as the event type of the change")
 	}
 	now := s.now()
-	if keep != "" {
+	if keep != "" && clearProofs {
 		err := s.store.ClearProofs(ctx, subscriber, keep)
 		if err != nil && !errors.Is(err, ErrNotFound) { // a kept session that is gone needs nothing
 			return 0, fmt.Errorf("session: clearing the kept session's proofs: %w", err)
@@ -145,7 +162,7 @@ func (s *Service) RevokeOthers(ctx context.Context, subscriber, keep, reason str
 	if err != nil {
 		return 0, fmt.Errorf("session: revoking sessions: %w", err)
 	}
-	if s.proofs != nil {
+	if s.proofs != nil && clearProofs {
 		if err := s.proofs.RevokeProofs(ctx, subscriber, now); err != nil {
 			return n, fmt.Errorf("session: revoking step-up proofs: %w", err)
 		}

@@ -113,6 +113,7 @@ func TestPublisherRevokes(t *testing.T) {
 		{"verified contact removed", credentialEvent(notify.TrustedContactRemoved, "alice", subscriber, map[string]string{"verified": "true"}), true, true, true},
 		{"email changed", credentialEvent(notify.EmailChanged, "alice", subscriber, nil), true, true, true},
 		{"password compromised", credentialEvent(notify.PasswordCompromised, "alice", subscriber, nil), true, true, true},
+		{"attack: recovery codes replaced after one leaked", credentialEvent(notify.RecoveryCodesGenerated, "alice", subscriber, map[string]string{"count": "10"}), true, true, true},
 		{"no acting session: everything ends", credentialEvent(notify.PasswordChanged, "alice", subscriber, nil), false, true, false},
 		{"an agent's change: everything ends", credentialEvent(notify.TwoFactorDisabled, "alice", agent, nil), true, true, false},
 		{"pending contact dropped: nothing ends", credentialEvent(notify.TrustedContactRemoved, "alice", subscriber, map[string]string{"verified": "false"}), true, false, true},
@@ -136,7 +137,10 @@ func TestPublisherRevokes(t *testing.T) {
 			assert.Equal(t, tt.revoked, errors.Is(err, session.ErrNotAuthenticated), "thief's session ended: %v", err)
 			s, err := f.svc.Validate(ctx, owner, phone)
 			assert.Equal(t, tt.kept, err == nil, "owner's session kept: %v", err)
-			if tt.kept && tt.revoked {
+			switch {
+			case tt.kept && tt.revoked && tt.event.Type == notify.RecoveryCodesGenerated:
+				assert.False(t, s.SecondFactorAt.IsZero(), "new recovery codes remove no factor: the kept session's proofs stay")
+			case tt.kept && tt.revoked:
 				assert.True(t, s.SecondFactorAt.IsZero(), "the kept session must prove a factor again")
 			}
 		})

@@ -177,7 +177,7 @@ type Config struct {
 	// subscriber's other sessions and clears the step-up proofs of the acting one (see
 	// RevokeOthers). Nil means RevokeOnCredentialChange: a password change, a verified
 	// contact or the authenticator removed, 2FA turned off, the email changed, the
-	// password reported compromised. Keeping sessions across those is possible (a rule
+	// password reported compromised, new recovery codes. Keeping sessions across those is possible (a rule
 	// that returns false) but leaves a thief signed in after the owner's fix.
 	RevokeOn RevokeRule
 	// Proofs forgets step-up proofs kept outside the registry when RevokeOthers runs.
