@@ -249,6 +249,20 @@ func (s *Server) finishSignin(w http.ResponseWriter, r *http.Request, id string,
 	if err != nil {
 		return err
 	}
+	// A password change that raced with this sign-in (stored after the password was
+	// checked, its revocation run before this session existed) would leave the session
+	// alive: check once more now that it exists. The change stores the new password
+	// before it revokes, so either this check sees it or its revocation ends the session.
+	if cur, err := s.passwords.RotationStatus(r.Context(), id); err != nil || !cur.ChangedAt.Equal(rot.ChangedAt) {
+		by := session.By{Actor: notify.Actor{Kind: notify.ActorSystem, ID: "signin"}, Channel: "app"}
+		if rerr := s.sessions.Revoke(r.Context(), id, sess.ID, by); rerr != nil && !errors.Is(rerr, session.ErrNotFound) {
+			return errors.Join(err, rerr)
+		}
+		if err != nil {
+			return err
+		}
+		return errorf(http.StatusUnauthorized, codeInvalidCreds, "the password changed while signing in; sign in again")
+	}
 	if proof != nil {
 		// The sign-in proof counts for the sign-in only (stepup hands it out for nothing
 		// else); if it cannot be kept, the session simply has no step-up proof yet.
