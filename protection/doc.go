@@ -214,6 +214,33 @@
 // twofactor and a CAMARA SIM Swap API use: the last SIM change of a number, and whether
 // it changed within a window.
 //
+// # Approvals: expiry, re-decision, cancel
+//
+// An approval does not wait forever: it expires [Config].ApprovalTTL (one hour by
+// default) after the decision, or after the hold ends if it was held, and
+// [Service.CompleteSIMChange] refuses it then ([ErrApprovalExpired]). Completing
+// re-decides the stored request with the flags and risk of that moment and the
+// SIM-change status of code destinations looked up again, judging the evidence's
+// freshness as of the decision (otherwise no hold could ever complete); if it no longer
+// permits, the request is recorded and announced as denied ([ErrNoLongerPermitted]). The
+// record moves from approved to completed in one compare-and-set, so a cancel that wins
+// the race is never overtaken. [Service.CancelSIMChange] cancels an open request for the
+// subscriber (any signed-in session) or an agent; [Service.CancelSIMChangeByToken] takes
+// the single-use token the approved event carries for the notice's cancel link (only its
+// keyed hash is stored). Turning a flag on with [Service.EnableFlag] cancels the open
+// approvals and holds it forbids. [Service.ApplyDueHolds] re-decides the holds that have
+// come due and returns those still permitted, for the carrier to complete.
+//
+// # Partners
+//
+// [Service.PartnerPortOut] decides a partner's port-out together with its transfer PIN:
+// the PIN is checked without being spent and spent only if the policy permits. A
+// partner learns only accepted (with a reference) or not: every rejection (no customer,
+// no PIN, a wrong, used or locked PIN, a flag, the risk) is the same zero
+// [PartnerAnswer], audited in the history without notifying the subscriber, and rejected
+// requests are limited per partner (Config.PartnerLimit per PartnerWindow,
+// [ErrPartnerLimited]).
+//
 // # Transfer PINs
 //
 // [Service.IssueTransferPIN] issues the PIN a port-out needs: 6 digits by default, drawn
