@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carrierguard/carrierguard/keyring"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/stretchr/testify/assert"
@@ -16,7 +17,12 @@ import (
 
 var thiefClient = []string{deviceHeader + ": thief-phone", "X-Test-Remote: 198.51.100.66"}
 
-const thiefEmail = "thief@example.net"
+const (
+	thiefEmail = "thief@example.net"
+	// adaLine is the line of the accounts these tests sign up themselves: a valid US
+	// mobile number, so SMS budgets with a home region accept it.
+	adaLine = "+14155550102"
+)
 
 // as sends a request from the thief's device with his session token.
 func (h *harness) as(tok, method, path string, body any) resp {
@@ -61,6 +67,8 @@ func (h *harness) tryTakeover(t *testing.T, tok string, a secured) {
 	t.Helper()
 	before := h.as(tok, "GET", "/v1/2fa", nil)
 	require.Equal(t, http.StatusOK, before.Status, before.Raw)
+	line := h.as(tok, "GET", "/v1/me", nil).str("phone")
+	require.NotEmpty(t, line)
 
 	// His own authenticator: enrolling needs a proof for adding a factor.
 	r := h.as(tok, "POST", "/v1/2fa/authenticator", nil)
@@ -93,7 +101,7 @@ func (h *harness) tryTakeover(t *testing.T, tok string, a secured) {
 	assert.Equal(t, before.Body, after.Body, "the account's factors are unchanged")
 	assert.Equal(t, true, after.Body["enabled"])
 	assert.Equal(t, false, after.Body["authenticator"])
-	h.noSIMSwapCompleted(t, "ada@example.com", backupEmail, mobile, "+15550100002")
+	h.noSIMSwapCompleted(t, "ada@example.com", backupEmail, mobile, line)
 }
 
 // Chain 1 (issue 15): the thief has the password and talks the owner into reading out
@@ -143,7 +151,7 @@ func TestAttackRecoveryCodeCannotReachSIMSwap(t *testing.T) {
 // is in probation, so it is held (or denied), and the owner's address and line are told.
 func TestAttackStolenPasswordOwnContactCannotSwapSIM(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+15550100002")
+	h.signup("ada@example.com", adaLine)
 	h.clock.Advance(60 * 24 * time.Hour) // an established account
 	tok := h.thiefSignin("ada@example.com", nil)
 	id := h.thiefContact(tok)
@@ -163,21 +171,21 @@ func TestAttackStolenPasswordOwnContactCannotSwapSIM(t *testing.T) {
 	assert.NotEmpty(t, r.str("decision", "hold_until"), r.Raw)
 	// The owner's address and line hear of the request and its approval, not only his
 	// contact.
-	for _, to := range []string{"ada@example.com", "+15550100002"} {
+	for _, to := range []string{"ada@example.com", adaLine} {
 		h.eventTo(to, "sim_swap.requested")
 		h.eventTo(to, "sim_swap.approved")
 	}
 	// It cannot be completed before the hold ends.
 	err := h.srv.protect.CompleteSIMChange(t.Context(), r.str("request_id"), notify.Actor{Kind: notify.ActorSubscriber})
 	assert.ErrorIs(t, err, protection.ErrHeld)
-	h.noSIMSwapCompleted(t, "ada@example.com", thiefEmail, "+15550100002")
+	h.noSIMSwapCompleted(t, "ada@example.com", thiefEmail, adaLine)
 }
 
 // heldSwap is chain 2 up to its held SIM swap: it returns the thief's session, the
 // owner's session and the held request's ID.
 func (h *harness) heldSwap() (thief, owner, requestID string) {
 	h.t.Helper()
-	owner = h.signup("ada@example.com", "+15550100002")
+	owner = h.signup("ada@example.com", adaLine)
 	h.clock.Advance(60 * 24 * time.Hour)
 	owner = h.signin("ada@example.com", testPassword)
 	thief = h.thiefSignin("ada@example.com", nil)
@@ -207,7 +215,7 @@ func TestAttackHeldSIMSwapStoppedByFlagDuringHold(t *testing.T) {
 	assert.Empty(t, due)
 	err = h.srv.protect.CompleteSIMChange(t.Context(), id, notify.Actor{Kind: notify.ActorSubscriber})
 	assert.ErrorIs(t, err, protection.ErrNotApproved)
-	h.noSIMSwapCompleted(t, "ada@example.com", thiefEmail, "+15550100002")
+	h.noSIMSwapCompleted(t, "ada@example.com", thiefEmail, adaLine)
 }
 
 // A smaller one of issue 15: approvals never expired, so an approval weeks old could
@@ -218,7 +226,7 @@ func TestAttackMonthOldApprovalCannotComplete(t *testing.T) {
 	h.clock.Advance(30 * 24 * time.Hour)
 	err := h.srv.protect.CompleteSIMChange(t.Context(), id, notify.Actor{Kind: notify.ActorSubscriber})
 	assert.ErrorIs(t, err, protection.ErrApprovalExpired)
-	h.noSIMSwapCompleted(t, "ada@example.com", thiefEmail, "+15550100002")
+	h.noSIMSwapCompleted(t, "ada@example.com", thiefEmail, adaLine)
 }
 
 // Chain 2's other half: when the owner has a contact on file (2FA still off), a thief
@@ -226,7 +234,7 @@ func TestAttackMonthOldApprovalCannotComplete(t *testing.T) {
 // already on file, never only to the one being added.
 func TestAttackStolenPasswordCannotAddContactBesideOwners(t *testing.T) {
 	h := newHarness(t)
-	tok := h.signup("ada@example.com", "+15550100002")
+	tok := h.signup("ada@example.com", adaLine)
 	owner := h.addContact(tok, "email", backupEmail)
 	h.clock.Advance(30 * 24 * time.Hour)
 	thief := h.thiefSignin("ada@example.com", nil)
@@ -243,7 +251,7 @@ func TestAttackStolenPasswordCannotAddContactBesideOwners(t *testing.T) {
 // still signs in with her password alone.
 func TestAttackThiefCannotEnableTwoFactorOnHisOwnContact(t *testing.T) {
 	h := newHarness(t)
-	h.signup("ada@example.com", "+15550100002")
+	h.signup("ada@example.com", adaLine)
 	h.clock.Advance(60 * 24 * time.Hour)
 	tok := h.thiefSignin("ada@example.com", nil)
 	id := h.thiefContact(tok)
@@ -274,4 +282,32 @@ func TestAttackThiefCannotEnableTwoFactorOnHisOwnContact(t *testing.T) {
 	r = h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": testPassword})
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	assert.NotEmpty(t, r.str("token"), "the owner signs in without his code: %s", r.Raw)
+}
+
+// A smaller one of issue 15: the keyring accepted placeholder keys. A server configured
+// with one (32 zero bytes, base64 of ASCII zeros, a password) for the transfer-PIN key,
+// the 2FA key or the sealing keys does not start: a placeholder key is a known key, and
+// with it a stolen database's PIN hashes and proof tags could be forged offline.
+func TestAttackPlaceholderKeysRefused(t *testing.T) {
+	placeholders := map[string][]byte{
+		"zeros":    make([]byte, 32),
+		"ascii 0s": []byte("00000000000000000000000000000000"),
+		"password": []byte("correct horse battery staple zebra!!"),
+	}
+	for name, k := range placeholders {
+		for field, set := range map[string]func(*Options){
+			"PINKey":       func(o *Options) { o.PINKey = k },
+			"TwoFactorKey": func(o *Options) { o.TwoFactorKey = k },
+			"Keys":         func(o *Options) { o.Keys = []keyring.Key{{ID: 1, Secret: k}} },
+		} {
+			opts := Options{Demo: true, Agents: testAgents(), PartnerToken: testPartnerToken}
+			set(&opts)
+			_, err := New(opts)
+			assert.Error(t, err, "%s as %s", name, field)
+		}
+	}
+	good, err := keyring.GenerateKey()
+	require.NoError(t, err)
+	_, err = New(Options{Demo: true, PINKey: good, TwoFactorKey: good})
+	assert.NoError(t, err, "a random key is accepted")
 }
