@@ -41,7 +41,7 @@ func New(agents []agent.Credential, lines map[string]string) (*CRM, error) {
 	pub := c.Sess.Publisher() // credential changes end the other sessions
 	ps, ot, ts := memory.NewProtection(opts), memory.NewOTP(opts), memory.NewTwoFactor(opts)
 	c.Prot, errs[1] = protection.New(protection.Config{PINKey: key(), Now: opts.Now}, protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, pub)
-	codes, errs[2] = otp.NewCodes(otp.CodeConfig{HashKey: key(), Now: opts.Now}, ot, ot, pub)
+	codes, errs[2] = otp.NewCodes(otp.CodeConfig{HashKey: key(), Now: opts.Now, Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, ot, ot, pub)
 	c.TF, errs[3] = twofactor.New(twofactor.Config{HashKey: key(), Now: opts.Now}, twofactor.Deps{
 		Codes: codes, Contacts: ts, Recovery: ts, Failures: ts, Publisher: pub, SIMChanges: c.Prot, Gate: protection.FactorGate(c.Prot),
 		Sender: twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { c.Last = m.Code; return nil })})

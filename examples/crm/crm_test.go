@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var ctx, line = context.Background(), "+15550104477"
+var ctx, line = context.Background(), "+14155550177"
 
 // owner makes ada's account (agent tokens "tok-<channel>"); secure: month-old contact, 2FA.
 func owner(t *testing.T, secure bool) (*CRM, string) {
