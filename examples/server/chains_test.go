@@ -126,19 +126,27 @@ func TestAttackPhishedSigninCodeCannotReachSIMSwap(t *testing.T) {
 	h.noSIMSwapCompleted(t, "ada@example.com", backupEmail)
 }
 
+// securedWithSheet is secureAccount with a set of recovery codes, then left for 8 days:
+// an old set, well past its probation. It returns the account and the codes.
+func (h *harness) securedWithSheet() (secured, []any) {
+	h.t.Helper()
+	a := h.secureAccount()
+	h.clock.Advance(31 * time.Second)
+	h.stepUp(a.tok, a.emailContact, backupEmail, "add_factor")
+	r := h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(a.tok))
+	require.Equal(h.t, http.StatusOK, r.Status, r.Raw)
+	codes := r.Body["recovery_codes"].([]any)
+	require.NotEmpty(h.t, codes)
+	h.clock.Advance(8 * 24 * time.Hour)
+	return a, codes
+}
+
 // Chain 1 with a recovery code instead of a phished code: the thief has the password
 // and one recovery code (from an old printout). The recovery code signs him in and
 // does nothing else.
 func TestAttackRecoveryCodeCannotReachSIMSwap(t *testing.T) {
 	h := newHarness(t)
-	a := h.secureAccount()
-	h.clock.Advance(31 * time.Second)
-	h.stepUp(a.tok, a.emailContact, backupEmail, "add_factor")
-	r := h.do("POST", "/v1/2fa/recovery-codes", nil, bearerH(a.tok))
-	require.Equal(t, http.StatusOK, r.Status, r.Raw)
-	codes := r.Body["recovery_codes"].([]any)
-	require.NotEmpty(t, codes)
-	h.clock.Advance(8 * 24 * time.Hour) // an old set, well past its probation
+	a, codes := h.securedWithSheet()
 	tok := h.thiefSignin("ada@example.com", func(string) map[string]any {
 		return map[string]any{"method": "recovery_code", "code": codes[0]}
 	})
@@ -310,4 +318,61 @@ func TestAttackPlaceholderKeysRefused(t *testing.T) {
 	require.NoError(t, err)
 	_, err = New(Options{Demo: true, PINKey: good, TwoFactorKey: good})
 	assert.NoError(t, err, "a random key is accepted")
+}
+
+// Chain 1 with the whole recovery-code sheet and the password: recovery codes are the
+// owner's own backup, so with them the thief can turn 2FA off and take her contacts
+// away (each with a code entered for that), and put his own in. What he cannot get is
+// an immediate SIM swap: every factor left is new, so the swap is held, and the owner's
+// address and line, which he cannot change, hear of the request and of every step.
+func TestAttackRecoverySheetGetsNoImmediateSIMSwap(t *testing.T) {
+	h := newHarness(t)
+	a, sheet := h.securedWithSheet()
+	line := h.do("GET", "/v1/me", nil, bearerH(a.tok)).str("phone")
+	var r resp
+
+	tok := h.thiefSignin("ada@example.com", func(string) map[string]any {
+		return map[string]any{"method": "recovery_code", "code": sheet[0]}
+	})
+	next := 1
+	recovery := func(purpose string) {
+		r := h.as(tok, "POST", "/v1/2fa/verify", map[string]any{"method": "recovery_code", "code": sheet[next], "purpose": purpose})
+		require.Equal(t, http.StatusOK, r.Status, r.Raw)
+		next++
+	}
+	recovery("sim_swap") // a recovery code is no SIM-swap evidence
+	r = h.as(tok, "POST", "/v1/sim-swap", map[string]any{})
+	assert.Equal(t, "step_up", r.str("status"), r.Raw)
+	// He clears the way with the sheet: 2FA off, then the owner's two contacts, each for
+	// a code of its own and the password again (each change ends his step-ups).
+	recovery("disable_two_factor")
+	r = h.as(tok, "POST", "/v1/2fa/disable", nil)
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	for _, id := range []string{a.emailContact, a.phoneContact} {
+		r = h.as(tok, "POST", "/v1/reauth", map[string]any{"password": testPassword})
+		require.Equal(t, http.StatusOK, r.Status, r.Raw)
+		recovery("disable_two_factor")
+		r = h.as(tok, "DELETE", "/v1/2fa/contacts/"+id, nil)
+		require.Equal(t, http.StatusNoContent, r.Status, r.Raw)
+	}
+	r = h.as(tok, "POST", "/v1/reauth", map[string]any{"password": testPassword})
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	id := h.thiefContact(tok)
+	h.clock.Advance(time.Minute)
+	r = h.as(tok, "POST", "/v1/2fa/challenge", map[string]any{"contact_id": id, "purpose": "sim_swap"})
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	r = h.as(tok, "POST", "/v1/2fa/verify", map[string]any{"challenge_id": r.str("challenge_id"), "code": h.code(thiefEmail)})
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	r = h.as(tok, "POST", "/v1/sim-swap", map[string]any{})
+	assert.Equal(t, "held", r.str("status"), r.Raw)
+	h.noSIMSwapCompleted(t, "ada@example.com", backupEmail, mobile, line, thiefEmail)
+	// The owner hears of it all where he cannot reach: her address, her line, and the
+	// contacts he removed.
+	for _, to := range []string{"ada@example.com", line} {
+		h.eventTo(to, "sim_swap.requested")
+	}
+	h.eventTo("ada@example.com", "twofactor.disabled")
+	h.eventTo(backupEmail, "contact.removed")
+	h.eventTo(mobile, "contact.removed")
+	h.eventTo("ada@example.com", "recovery_codes.used")
 }
