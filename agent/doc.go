@@ -46,11 +46,14 @@
 //
 //	who, err := auth.Authenticate(ctx, bearerToken)          // never from a header
 //	c, err := cases.Open(ctx, who, subscriberID)              // c.Channel == who.Channel
+//	purpose, flow := agent.CodePurpose(protection.ActionSIMSwap), "case:"+c.ID // bound to this case
 //	ch, err := tf.Begin(ctx, twofactor.BeginRequest{Subscriber: c.Subscriber,
-//		ContactID: id, Purpose: agent.CodePurpose(protection.ActionSIMSwap)})
-//	// ... the caller reads the code out; twofactor.Complete returns proof ...
-//	c, err = cases.AddEvidence(ctx, who, c.ID, protection.Evidence{Kind: protection.EvidenceContactCode,
-//		Contact: protection.ContactSMS, Purpose: proof.Purpose, ObtainedAt: proof.At})
+//		ContactID: id, Purpose: purpose, Flow: flow})
+//	// ... the caller reads the code out ...
+//	proof, err := tf.Complete(ctx, twofactor.CompleteRequest{Subscriber: c.Subscriber,
+//		ChallengeID: ch.ID, Code: code, Purpose: purpose, Flow: flow})
+//	ev, err := protection.EvidenceFromProof(tf, c.Subscriber, proof) // checked; keeps purpose, factor age, number
+//	c, err = cases.AddEvidence(ctx, who, c.ID, ev)
 //	d, err := prot.Decide(ctx, c.Subscriber, protection.Request{Action: protection.ActionSIMSwap,
 //		Channel: c.Channel, Evidence: c.EvidenceFor(protection.ActionSIMSwap), At: now})
 //
