@@ -76,6 +76,7 @@ func TestAttackPhishedCodesGiveNoSIMSwapNorPIN(t *testing.T) {
 	c.Now = c.Now.Add(time.Minute)
 	require.NoError(t, c.StepUp(ctx, tok, email, otp.PurposePortOut))
 	pin, err := c.TransferPIN(ctx, tok)
+	require.NoError(t, err)
 	for _, try := range []string{"", "000000", pin} { // a partner learns nothing without the PIN
 		ok, err := c.PartnerPortOut(ctx, line, try)
 		assert.True(t, ok == (try == pin && pin != "") && err == nil, "PIN %q: %v", try, err)
