@@ -86,6 +86,7 @@ const (
 	ReasonEvidenceWrongPurpose                   // some second-factor proof was given for another purpose and was ignored
 	ReasonFactorInProbation                      // some second-factor proof came from a factor added too recently to count
 	ReasonProbationHold                          // the number would move on a new factor alone, so the request is held
+	ReasonTwoFactorOffHold                       // the number would move while 2FA is off, so the request is held
 	numReasons
 )
 
@@ -95,7 +96,7 @@ var reasonCodes = [numReasons]string{
 	"risk_medium", "risk_high", "visit_store", "risk_hold", "evidence_stale",
 	"evidence_wrong_channel", "contact_sim_changed", "contact_sim_unknown", "invalid_request",
 	"fault", "fault_risk", "fault_store", "evidence_wrong_purpose", "factor_in_probation",
-	"probation_hold",
+	"probation_hold", "two_factor_off_hold",
 }
 
 // reasonSentences explain each reason to a person; used by Decision.Message.
@@ -124,6 +125,7 @@ var reasonSentences = [numReasons]string{
 	"A code given for something else did not count: ask for a code for this request.",
 	"A code from a contact, app or recovery codes added recently did not count: use one that has been on the account longer.",
 	"The only second factor given was added recently, so the request will take effect only after a waiting period, during which every contact on file is told and can cancel it.",
+	"Two-step verification is off, so the request will take effect only after a waiting period, during which every contact on file is told and can cancel it.",
 }
 
 func (r Reason) String() string {
@@ -203,7 +205,7 @@ var messageOrder = [...]Reason{
 	ReasonInvalidRequest, ReasonRiskFault, ReasonStoreFault, ReasonFault,
 	ReasonSIMChangeChannel, ReasonFlagNeverSIMSwap, ReasonFlagNoPortOut,
 	ReasonFlagAccountLockdown, ReasonRiskHigh, ReasonChannelNotAllowed,
-	ReasonChannelCannotSatisfy, ReasonProbationHold, ReasonRiskHold, ReasonFactorInProbation,
+	ReasonChannelCannotSatisfy, ReasonProbationHold, ReasonTwoFactorOffHold, ReasonRiskHold, ReasonFactorInProbation,
 	ReasonEvidenceWrongPurpose, ReasonContactSIMChanged,
 	ReasonContactSIMUnknown, ReasonEvidenceStale, ReasonEvidenceWrongChannel,
 	ReasonRiskMedium, ReasonEvidenceRequired, ReasonEvidenceSatisfied,

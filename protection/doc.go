@@ -105,6 +105,12 @@
 // contact number's SIM changed. Elsewhere such a request steps up. [NewPolicy] refuses a policy without a probation for these actions
 // or with a hold shorter than an hour.
 //
+// The same hold applies, whatever the evidence, while the subscriber has two-step
+// verification off ([Request].TwoFactorOff, filled in by [Service.Decide] from
+// [Config].TwoFactor; [ReasonTwoFactorOffHold]): with only a password guarding
+// sign-in, the owner must hear of a SIM change, and be able to cancel it, before the
+// number moves.
+//
 // # Adding a way to sign in
 //
 // Adding a trusted contact, an authenticator app or recovery codes, and turning 2FA on,

@@ -686,6 +686,13 @@ type Request struct {
 	// second-factor proof counts only if it was given for the purpose of what that flag
 	// guards (PurposeForFlag). Service.RequestFlagDisable sets it.
 	Flag Flags
+	// TwoFactorOff says the subscriber has two-step verification off. A SIM swap, eSIM
+	// transfer or port-out asked for in the app or on the web is then held for
+	// ProbationHold (ReasonTwoFactorOffHold) even when its evidence would allow it at
+	// once: with nothing but a password guarding sign-in, the owner must hear of it, and
+	// be able to cancel, before the number moves. Service.Decide fills it in from
+	// Config.TwoFactor.
+	TwoFactorOff bool
 }
 
 // Evaluate decides on a request. It does not allocate unless the request is malformed.
@@ -696,7 +703,9 @@ type Request struct {
 // probation before the request (ReasonFactorInProbation otherwise; zero counts as
 // new). A SIM swap, eSIM transfer or port-out asked for in the app or on the web that
 // would be satisfied if the new factor's proof counted is held for ProbationHold
-// (ReasonProbationHold) rather than carried out at once; elsewhere it steps up.
+// (ReasonProbationHold) rather than carried out at once; elsewhere it steps up. One
+// asked for there while the subscriber's 2FA is off (Request.TwoFactorOff) is held for
+// ProbationHold too (ReasonTwoFactorOffHold), whatever its evidence.
 //
 // A malformed request (unknown action, channel, risk level or flags, evidence of an
 // unknown kind or from the future, a contact code without its contact kind) returns an
@@ -760,8 +769,15 @@ func (p *Policy) Evaluate(req *Request) (Decision, error) {
 	for _, alt := range e.alts {
 		if d.Counted.Contains(alt) {
 			d.Reasons |= reasons(ReasonEvidenceSatisfied)
-			if e.hold > 0 {
-				d.Outcome, d.HoldUntil = Hold, now.Add(e.hold)
+			hold := e.hold
+			if req.TwoFactorOff && req.Action.movesNumber() && req.Channel.SelfService() {
+				// No instant self-service SIM change without an established second
+				// factor guarding sign-in.
+				d.Reasons |= reasons(ReasonTwoFactorOffHold)
+				hold = max(hold, p.probationHold)
+			}
+			if hold > 0 {
+				d.Outcome, d.HoldUntil = Hold, now.Add(hold)
 			} else {
 				d.Outcome = Allow
 			}

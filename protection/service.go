@@ -52,6 +52,11 @@ type Config struct {
 	// Risk, if set, assesses every request Decide sees; the request's own Risk is then a
 	// floor. Nil means callers set Request.Risk themselves.
 	Risk RiskAssessor `validate:"-"`
+	// TwoFactor, if set, tells Decide whether the subscriber has two-step verification
+	// on (*twofactor.Service satisfies it): while it is off, a self-service SIM swap,
+	// eSIM transfer or port-out is held (Request.TwoFactorOff). An error fails closed.
+	// Nil means callers set Request.TwoFactorOff themselves; set it.
+	TwoFactor TwoFactorState `validate:"-"`
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time `validate:"-"`
 	// Rand is the source of transfer PINs and request IDs. Nil means crypto/rand.Reader.
@@ -76,6 +81,7 @@ type Service struct {
 	partnerMax  int
 	partnerWin  time.Duration
 	risk        RiskAssessor
+	twoFactor   TwoFactorState
 	now         func() time.Time
 	rand        io.Reader
 	log         *slog.Logger
@@ -108,7 +114,7 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 	s := &Service{
 		policy: cfg.Policy, coolingOff: cfg.CoolingOff, retention: cfg.HistoryRetention,
 		pinDigits: cfg.PINDigits, pinTTL: cfg.PINTTL, pinFailures: cfg.PINMaxFailures, pinLockout: cfg.PINLockout,
-		pinKey: append([]byte(nil), cfg.PINKey...), risk: cfg.Risk, now: cfg.Now,
+		pinKey: append([]byte(nil), cfg.PINKey...), risk: cfg.Risk, twoFactor: cfg.TwoFactor, now: cfg.Now,
 		rand: cfg.Rand, log: cfg.Logger, approvalTTL: cfg.ApprovalTTL,
 		partnerMax: cfg.PartnerLimit, partnerWin: cfg.PartnerWindow,
 		flags: stores.Flags, history: stores.History, pins: stores.PINs, probes: stores.Probes, pub: pub,
@@ -162,6 +168,21 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 	return s, nil
 }
 
+// TwoFactorState says whether a subscriber has two-step verification on.
+// *twofactor.Service satisfies it.
+type TwoFactorState interface {
+	TwoFactorEnabled(ctx context.Context, subscriber string) (bool, error)
+}
+
+// TwoFactorStateFunc adapts a function to TwoFactorState, for wiring a twofactor
+// service that is built after this one (it needs this service's SIM-change history).
+type TwoFactorStateFunc func(ctx context.Context, subscriber string) (bool, error)
+
+// TwoFactorEnabled calls f(ctx, subscriber).
+func (f TwoFactorStateFunc) TwoFactorEnabled(ctx context.Context, subscriber string) (bool, error) {
+	return f(ctx, subscriber)
+}
+
 // Policy returns the policy the service decides with.
 func (s *Service) Policy() *Policy { return s.policy }
 
@@ -185,6 +206,13 @@ func (s *Service) Decide(ctx context.Context, subscriber string, req Request) (D
 		return s.fault(req, ReasonStoreFault, err)
 	}
 	req.Flags |= st.On
+	if s.twoFactor != nil && req.Action.movesNumber() && req.Channel.SelfService() {
+		on, err := s.twoFactor.TwoFactorEnabled(ctx, subscriber)
+		if err != nil {
+			return s.fault(req, ReasonStoreFault, fmt.Errorf("protection: reading the 2FA state: %w", err))
+		}
+		req.TwoFactorOff = req.TwoFactorOff || !on
+	}
 	if s.risk != nil {
 		lvl, err := s.risk.Assess(ctx, subscriber, req)
 		if err != nil {

@@ -397,3 +397,26 @@ func TestAttackRecoverySheetGetsNoImmediateSIMSwap(t *testing.T) {
 	h.eventTo("ada@example.com", "twofactor.disabled")
 	h.eventTo("ada@example.com", "recovery_codes.used")
 }
+
+// Issue 15: no instant self-service SIM change without 2FA. With 2FA off, the password
+// alone signs in, so even a code to a contact on file for weeks does not move the
+// number at once: the swap is held, the owner's address and line are told, and she
+// can cancel it.
+func TestAttackTwoFactorOffGetsNoInstantSIMSwap(t *testing.T) {
+	h := newHarness(t)
+	tok := h.signup("ada@example.com", adaLine)
+	contact := h.addContact(tok, "email", backupEmail)
+	h.clock.Advance(8 * 24 * time.Hour) // the contact is established; 2FA stays off
+	tok = h.signin("ada@example.com", testPassword)
+	h.stepUp(tok, contact, backupEmail, "sim_swap")
+	r := h.do("POST", "/v1/sim-swap", map[string]any{}, bearerH(tok))
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+	assert.Equal(t, "held", r.str("status"), r.Raw)
+	assert.Contains(t, r.Body["decision"].(map[string]any)["reasons"], "two_factor_off_hold", r.Raw)
+	for _, to := range []string{"ada@example.com", adaLine} {
+		h.eventTo(to, "sim_swap.approved")
+	}
+	r = h.do("POST", "/v1/sim-changes/"+r.str("request_id")+"/cancel", nil, bearerH(tok))
+	assert.Equal(t, http.StatusOK, r.Status, r.Raw)
+	h.noSIMSwapCompleted(t, "ada@example.com", backupEmail, adaLine)
+}

@@ -220,7 +220,14 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 		}
 	}
 	ps := s.stores.Protection
-	s.protect, err = protection.New(protection.Config{PINKey: pinKey, Policy: s.opts.Policy, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log},
+	// While 2FA is off, a self-service SIM change or port-out is held (the owner hears
+	// of it and can cancel). The twofactor service is built later (it needs this one's
+	// SIM-change history), hence the function.
+	twoFactor := protection.TwoFactorStateFunc(func(ctx context.Context, sub string) (bool, error) {
+		return s.tf.TwoFactorEnabled(ctx, sub)
+	})
+	s.protect, err = protection.New(protection.Config{PINKey: pinKey, Policy: s.opts.Policy, CoolingOff: s.opts.CoolingOff,
+		TwoFactor: twoFactor, Now: s.now, Logger: s.log},
 		protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, s.pub)
 	return err
 }
