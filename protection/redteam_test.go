@@ -10,6 +10,7 @@ import (
 
 	"github.com/carrierguard/carrierguard/internal/fakeclock"
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/risk"
 )
@@ -39,7 +40,8 @@ func TestAttackCredentialChangeAfterApprovalSeenAtCompletion(t *testing.T) {
 				Evidence: []protection.Evidence{
 					{Kind: protection.EvidenceSession, ObtainedAt: now.Add(-time.Hour)},
 					{Kind: protection.EvidencePassword, ObtainedAt: now},
-					{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: now},
+					{Kind: protection.EvidenceContactCode, Contact: protection.ContactEmail, ObtainedAt: now,
+						Purpose: otp.PurposeSIMSwap, FactorAddedAt: now.AddDate(-1, 0, 0)},
 				},
 			})
 			require.NoError(t, err)

@@ -52,6 +52,11 @@ type Config struct {
 	// Risk, if set, assesses every request Decide sees; the request's own Risk is then a
 	// floor. Nil means callers set Request.Risk themselves.
 	Risk RiskAssessor `validate:"-"`
+	// Factors, if set, is asked when an approval is re-decided (CompleteSIMChange,
+	// ApplyDueHolds) whether each second factor its evidence came from is still on the
+	// account; the evidence of one that is gone no longer counts. Nil means the evidence
+	// counts as given, even a code from a contact removed since.
+	Factors FactorChecker `validate:"-"`
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time `validate:"-"`
 	// Rand is the source of transfer PINs and request IDs. Nil means crypto/rand.Reader.
@@ -76,6 +81,7 @@ type Service struct {
 	partnerMax  int
 	partnerWin  time.Duration
 	risk        RiskAssessor
+	factors     FactorChecker
 	now         func() time.Time
 	rand        io.Reader
 	log         *slog.Logger
@@ -108,7 +114,7 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 	s := &Service{
 		policy: cfg.Policy, coolingOff: cfg.CoolingOff, retention: cfg.HistoryRetention,
 		pinDigits: cfg.PINDigits, pinTTL: cfg.PINTTL, pinFailures: cfg.PINMaxFailures, pinLockout: cfg.PINLockout,
-		pinKey: append([]byte(nil), cfg.PINKey...), risk: cfg.Risk, now: cfg.Now,
+		pinKey: append([]byte(nil), cfg.PINKey...), risk: cfg.Risk, factors: cfg.Factors, now: cfg.Now,
 		rand: cfg.Rand, log: cfg.Logger, approvalTTL: cfg.ApprovalTTL,
 		partnerMax: cfg.PartnerLimit, partnerWin: cfg.PartnerWindow,
 		flags: stores.Flags, history: stores.History, pins: stores.PINs, probes: stores.Probes, pub: pub,
