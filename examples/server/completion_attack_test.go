@@ -154,3 +154,40 @@ func TestProtectionRiskOncePerRequestAccountOnlyInJob(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, protection.RiskLow, got, "the job scores the account facts only")
 }
+
+// Attack: a thief with the password adds his own email as the account's contact (2FA
+// is off, so the password is enough), then hard-locks the sign-in with wrong guesses
+// and asks for an unlock code: it must not go to his contact, still in its probation,
+// or he resets the password and has the account. An established contact gets it (see
+// TestUnlockWithRecoveryCodeAndNewPassword); a contact once past its probation does too.
+func TestAttackUnlockCodeNotSentToProbationContact(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		after time.Duration // from adding the contact to the lock
+		sent  bool
+	}{
+		{"attack: the contact was added yesterday", 24 * time.Hour, false},
+		{"the contact has been there for eight days", 8 * 24 * time.Hour, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, smallLockout)
+			tok := h.signup("ada@example.com", "+14155550102")
+			h.addContact(tok, "email", thiefEmail)
+			h.clock.Advance(tt.after)
+			h.hardLock("ada@example.com")
+			before := h.inbox(thiefEmail)
+			id := h.unlockSend("ada@example.com")
+			if !tt.sent {
+				assert.Equal(t, before, h.inbox(thiefEmail), "an unlock code went to a contact in probation")
+				r := h.do("POST", "/v1/signin/unlock", map[string]any{"email": "ada@example.com", "unlock_id": id, "code": "000000", "new_password": newPassphrase})
+				assert.Equal(t, http.StatusForbidden, r.Status, r.Raw)
+				r = h.do("POST", "/v1/signin", map[string]any{"email": "ada@example.com", "password": newPassphrase})
+				assert.Equal(t, http.StatusForbidden, r.Status, "still locked: %s", r.Raw)
+				return
+			}
+			assert.Contains(t, h.mailTo(thiefEmail, "security code").Body, "account recovery")
+			r := h.do("POST", "/v1/signin/unlock", map[string]any{"email": "ada@example.com", "unlock_id": id, "code": h.code(thiefEmail), "new_password": newPassphrase})
+			require.Equal(t, http.StatusOK, r.Status, r.Raw)
+		})
+	}
+}
