@@ -12,6 +12,7 @@ import (
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
+	"github.com/carrierguard/carrierguard/twofactor"
 )
 
 // Attack: a thief's SIM swap is held for a day because the only second factor it rests
@@ -95,4 +96,58 @@ func TestFactorCheckerAskedOnlyAboutSecondFactors(t *testing.T) {
 	require.Equal(t, protection.Allow, res.Decision.Outcome, "%s", res.Decision.Reasons)
 	require.NoError(t, f.svc.CompleteSIMChange(ctx, res.RequestID, notify.Actor{}))
 	assert.Equal(t, []protection.EvidenceKind{protection.EvidenceContactCode}, kinds)
+}
+
+// FactorsFromTwoFactor matches a contact code to the contact it came from by kind, number
+// and verification time: a contact removed since, or another contact of the same kind,
+// is not it; an authenticator code counts while an authenticator is confirmed.
+func TestFactorsFromTwoFactor(t *testing.T) {
+	w := newTFWorld(t)
+	owner := w.contact(t, "alice", twofactor.KindEmail, "alice@example.com")
+	w.establish()
+	phone := w.contact(t, "alice", twofactor.KindPhone, "+447400123456")
+	check := protection.FactorsFromTwoFactor(w.tf)
+	code := func(c twofactor.Contact) protection.Evidence {
+		p := w.prove(t, "alice", c.ID, otp.PurposeSIMSwap)
+		ev, err := protection.EvidenceFromProof(w.tf, "alice", p)
+		require.NoError(t, err)
+		return ev
+	}
+	emailEv, phoneEv := code(owner), code(phone)
+	for _, tt := range []struct {
+		name string
+		ev   protection.Evidence
+		want bool
+	}{
+		{"the email contact", emailEv, true},
+		{"the phone contact", phoneEv, true},
+		{"another number", func() protection.Evidence { e := phoneEv; e.Destination = "+447400999999"; return e }(), false},
+		{"an email added at another time", func() protection.Evidence { e := emailEv; e.FactorAddedAt = phone.VerifiedAt; return e }(), false},
+		{"no factor time", func() protection.Evidence { e := emailEv; e.FactorAddedAt = time.Time{}; return e }(), false},
+		{"the phone's time on an email code", func() protection.Evidence {
+			e := phoneEv
+			e.Contact, e.Destination = protection.ContactEmail, ""
+			return e
+		}(), false},
+		{"no authenticator on the account", protection.Evidence{Kind: protection.EvidenceAuthenticator, FactorAddedAt: owner.VerifiedAt}, false},
+		{"a recovery code counts as given", protection.Evidence{Kind: protection.EvidenceRecoveryCode}, true},
+	} {
+		ok, err := check.FactorPresent(w.ctx, "alice", tt.ev)
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, ok, tt.name)
+	}
+
+	// The phone is removed (with a proof from the established email, for 2FA-off level
+	// changes): its codes are gone, the email's stay.
+	proof := w.prove(t, "alice", owner.ID, otp.PurposeDisableTwoFactor)
+	require.NoError(t, w.tf.RemoveContact(w.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: phone.ID, Proof: proof}))
+	ok, err := check.FactorPresent(w.ctx, "alice", phoneEv)
+	require.NoError(t, err)
+	assert.False(t, ok, "a code from a removed contact")
+	ok, err = check.FactorPresent(w.ctx, "alice", emailEv)
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	_, err = protection.FactorsFromTwoFactor(nil).FactorPresent(w.ctx, "alice", emailEv)
+	assert.Error(t, err, "no service fails closed")
 }
