@@ -50,6 +50,12 @@ type LiftProof struct {
 	// checked with twofactor's CheckProof. This package cannot check the proof itself
 	// (package twofactor is not its dependency): never fill it from a request field.
 	// It must be at most LiftProofMaxAge old.
+	//
+	// The contact must be established: past the factor probation
+	// (twofactor.Service.Established of the proof's FactorAddedAt), so send the code only
+	// to such a contact and refuse a proof from any other. A thief who added his own
+	// contact and then hard-locked the account with wrong guesses would otherwise get
+	// the code that resets the password, since this package cannot see the factor's age.
 	ContactCodeAt time.Time
 	// NewPassword is the reset (subscriber path). It must pass the policy and the reuse
 	// history, as in Change.

@@ -235,7 +235,10 @@
 // the single-use token the approved event carries for the notice's cancel link (only its
 // keyed hash is stored). Turning a flag on with [Service.EnableFlag] cancels the open
 // approvals and holds it forbids. [Service.ApplyDueHolds] re-decides the holds that have
-// come due and returns those still permitted, for the carrier to complete.
+// come due and returns those still permitted, for the carrier to complete. With
+// [Config].Factors set (package twofactor's state through [FactorsFromTwoFactor]), the
+// re-decision also drops evidence whose factor is gone: a held swap resting on a
+// contact the owner removed meanwhile no longer passes.
 //
 // # Partners
 //

@@ -57,6 +57,11 @@ type Config struct {
 	// eSIM transfer or port-out is held (Request.TwoFactorOff). An error fails closed.
 	// Nil means callers set Request.TwoFactorOff themselves; set it.
 	TwoFactor TwoFactorState `validate:"-"`
+	// Factors, if set, is asked when an approval is re-decided (CompleteSIMChange,
+	// ApplyDueHolds) whether each second factor its evidence came from is still on the
+	// account; the evidence of one that is gone no longer counts. Nil means the evidence
+	// counts as given, even a code from a contact removed since.
+	Factors FactorChecker `validate:"-"`
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time `validate:"-"`
 	// Rand is the source of transfer PINs and request IDs. Nil means crypto/rand.Reader.
@@ -82,6 +87,7 @@ type Service struct {
 	partnerWin  time.Duration
 	risk        RiskAssessor
 	twoFactor   TwoFactorState
+	factors     FactorChecker
 	now         func() time.Time
 	rand        io.Reader
 	log         *slog.Logger
@@ -114,7 +120,7 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 	s := &Service{
 		policy: cfg.Policy, coolingOff: cfg.CoolingOff, retention: cfg.HistoryRetention,
 		pinDigits: cfg.PINDigits, pinTTL: cfg.PINTTL, pinFailures: cfg.PINMaxFailures, pinLockout: cfg.PINLockout,
-		pinKey: append([]byte(nil), cfg.PINKey...), risk: cfg.Risk, twoFactor: cfg.TwoFactor, now: cfg.Now,
+		pinKey: append([]byte(nil), cfg.PINKey...), risk: cfg.Risk, twoFactor: cfg.TwoFactor, factors: cfg.Factors, now: cfg.Now,
 		rand: cfg.Rand, log: cfg.Logger, approvalTTL: cfg.ApprovalTTL,
 		partnerMax: cfg.PartnerLimit, partnerWin: cfg.PartnerWindow,
 		flags: stores.Flags, history: stores.History, pins: stores.PINs, probes: stores.Probes, pub: pub,

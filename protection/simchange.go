@@ -325,7 +325,8 @@ func actorName(a notify.Actor) string {
 //
 // An approval is re-decided here, not trusted: the stored request (action, channel,
 // the evidence as given, the risk floor) goes through Decide again with the flags as
-// they are now, the RiskAssessor asked again, and any hold the new decision imposes.
+// they are now, the RiskAssessor asked again, and any hold the new decision imposes;
+// evidence from a second factor removed since (Config.Factors) no longer counts.
 // The evidence's freshness (and its factors' probation) is judged as of the original
 // decision time, not now: the subscriber proved who they were when they asked, and a
 // held request is completed a day later by design (judged as of now, a 24 h hold could
@@ -380,10 +381,18 @@ func (s *Service) CompleteSIMChange(ctx context.Context, requestID string, actor
 
 // redecide decides an approved request again (see CompleteSIMChange) and returns the
 // decision with the time it holds for.
+//
+// The evidence is the evidence as given, less that of second factors no longer on the
+// account (Config.Factors), with SMS codes' SIM status to be looked up again.
 func (s *Service) redecide(ctx context.Context, prev SIMChange) (Decision, time.Time, error) {
-	d, err := s.Decide(ctx, prev.Subscriber, Request{
-		Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, Evidence: redecidable(prev.Given), At: prev.DecidedAt,
-	})
+	req := Request{Action: prev.Kind.action(), Channel: prev.Channel, Risk: prev.Risk, At: prev.DecidedAt}
+	ev, err := s.presentFactors(ctx, prev.Subscriber, redecidable(prev.Given))
+	if err != nil {
+		d, err := s.fault(req, ReasonStoreFault, err)
+		return d, s.now(), err
+	}
+	req.Evidence = ev
+	d, err := s.Decide(ctx, prev.Subscriber, req)
 	return d, s.now(), err
 }
 

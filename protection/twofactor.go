@@ -206,3 +206,77 @@ func (g factorGate) AllowFactorChange(ctx context.Context, c twofactor.FactorCha
 	}
 	return nil
 }
+
+// FactorsFromTwoFactor returns the FactorChecker for Config.Factors over the twofactor
+// service that holds the subscriber's factors:
+//
+//   - a contact code counts while a verified contact of its kind is on the account
+//     whose verification time is the evidence's FactorAddedAt (twofactor's
+//     Proof.FactorAddedAt of a contact code) and, for an SMS or voice code, whose number
+//     is its Destination. A contact removed since, or removed and added again (a new
+//     verification time), is gone;
+//   - an authenticator code counts while an authenticator is confirmed on the account;
+//   - a recovery code counts as given: it was spent when it was used, and new codes
+//     are a change of their own that ends the other sessions.
+//
+// Evidence without a FactorAddedAt cannot be matched to a contact, so it is gone. A
+// store error from twofactor is returned, and the re-decision fails closed.
+//
+// twofactor.New needs this service first (for FactorGate), so the checker cannot be
+// built before New; wrap it in a FactorCheckerFunc that reads the twofactor service
+// when asked:
+//
+//	var tf *twofactor.Service
+//	cfg.Factors = protection.FactorCheckerFunc(func(ctx context.Context, sub string, ev protection.Evidence) (bool, error) {
+//		return protection.FactorsFromTwoFactor(tf).FactorPresent(ctx, sub, ev)
+//	})
+//	protect, _ := protection.New(cfg, stores, outbox)
+//	tf, _ = twofactor.New(tfCfg, twofactor.Deps{..., Gate: protection.FactorGate(protect)})
+func FactorsFromTwoFactor(tf *twofactor.Service) FactorChecker { return tfFactors{tf: tf} }
+
+type tfFactors struct{ tf *twofactor.Service }
+
+func (f tfFactors) FactorPresent(ctx context.Context, subscriber string, ev Evidence) (bool, error) {
+	if f.tf == nil {
+		return false, errors.New("protection: FactorsFromTwoFactor has no twofactor service")
+	}
+	switch ev.Kind {
+	case EvidenceContactCode:
+		if ev.FactorAddedAt.IsZero() {
+			return false, nil
+		}
+		cs, err := f.tf.Contacts(ctx, subscriber)
+		if err != nil {
+			return false, err
+		}
+		for _, c := range cs {
+			if c.Verified() && c.VerifiedAt.Equal(ev.FactorAddedAt) && contactMatches(c, ev) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case EvidenceAuthenticator:
+		st, err := f.tf.Status(ctx, subscriber)
+		if err != nil {
+			return false, err
+		}
+		return st.Authenticator, nil
+	}
+	return true, nil
+}
+
+// contactMatches reports whether contact c is of the kind (and, for a phone, the
+// number) that ev names.
+func contactMatches(c twofactor.Contact, ev Evidence) bool {
+	switch c.Kind {
+	case twofactor.KindEmail:
+		return ev.Contact == ContactEmail
+	case twofactor.KindPhone:
+		if !ev.Contact.phoneBased() {
+			return false
+		}
+		num, err := NormalizeE164(c.Value)
+		return err == nil && num == ev.Destination
+	}
+	return false
+}

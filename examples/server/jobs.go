@@ -57,7 +57,11 @@ func (s *Server) runHolds(ctx context.Context) {
 // completion (a cancel or a flag turned on in between wins), and only then carried out:
 // a SIM swap recorded in the CRM, a port-out's line released. Several replicas may run it
 // at once: the completion's compare-and-set lets exactly one carry each change out.
+//
+// Its decisions are assessed on the account facts only (holdJobContext): there is no
+// client, and a credential changed during the hold must be seen.
 func (s *Server) applyDueHolds(ctx context.Context) int {
+	ctx = holdJobContext(ctx)
 	ready, err := s.protect.ApplyDueHolds(ctx, 0)
 	if err != nil {
 		s.log.WarnContext(ctx, "due holds", "error", err.Error())

@@ -41,8 +41,8 @@ type unlockSendRequest struct {
 	Email string `json:"email"`
 }
 
-// handleUnlockSend sends a code for account recovery to the account's first verified
-// trusted contact that can take one: POST /v1/signin/unlock/send {"email"}. The answer
+// handleUnlockSend sends a code for account recovery to the account's first established
+// trusted contact (verified, past the factor probation) that can take one: POST /v1/signin/unlock/send {"email"}. The answer
 // is the same whether or not the account exists, has a contact or is locked, and
 // whether or not a code went out (a throttled or failed send included): a stranger
 // learns nothing. unlock_id is the challenge to complete (a random one when no code
@@ -68,12 +68,17 @@ func (s *Server) handleUnlockSend(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"unlock_id": id,
-		"message": "If the account's sign-in is locked and it has a verified trusted contact, a code for account recovery was sent to it. Send it back with a new password to POST /v1/signin/unlock."})
+		"message": "If the account's sign-in is locked and it has a trusted contact verified a week or more ago, a code for account recovery was sent to it. Send it back with a new password to POST /v1/signin/unlock."})
 	return nil
 }
 
 // sendUnlockCode sends the recovery code and returns its challenge ID. Failures are
 // logged (never the code) and answered like success.
+//
+// The code goes only to an established contact: verified and past twofactor's factor
+// probation (twofactor.Service.Established). A thief who hard-locked the account
+// himself after adding his own contact (the contact's own probation says he cannot use
+// it for anything that matters yet) must not get the code that resets the password.
 func (s *Server) sendUnlockCode(ctx context.Context, sub, client string) (string, bool) {
 	cs, err := s.tf.Contacts(ctx, sub)
 	if err != nil {
@@ -81,7 +86,7 @@ func (s *Server) sendUnlockCode(ctx context.Context, sub, client string) (string
 		return "", false
 	}
 	for _, c := range cs {
-		if !c.Verified() {
+		if !c.Verified() || !s.tf.Established(c.VerifiedAt) {
 			continue
 		}
 		// The code counts against the asking client's SMS budget.
@@ -142,6 +147,11 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) error {
 	}
 	if proof.Method != twofactor.MethodContactCode || proof.Purpose != otp.PurposeAccountRecovery {
 		return wrong // the scope only ever issues such codes; refuse anything else
+	}
+	if !s.tf.Established(proof.FactorAddedAt) {
+		// sendUnlockCode sends only to established contacts; a contact removed and added
+		// again since, or any other way round that, is refused here too.
+		return wrong
 	}
 	client, err := s.client(r)
 	if err != nil {

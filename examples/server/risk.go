@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/carrierguard/carrierguard/protection"
@@ -66,7 +67,103 @@ func (s *Server) assess(ctx context.Context, sub string, a protection.Action, ch
 	if err != nil {
 		s.log.WarnContext(ctx, "risk assessment failed; treating as high", "error", err.Error())
 	}
-	return toProtectionLevel(as.Level), riskView(as), req
+	lvl := toProtectionLevel(as.Level)
+	if m, ok := ctx.Value(riskMemoKey{}).(*riskMemo); ok {
+		m.put(sub, a, ch, lvl)
+	}
+	return lvl, riskView(as), req
+}
+
+// protectionRisk is protection's Config.Risk: every decision, the re-decision of an
+// approval when it is completed included, is assessed with the facts that are current
+// then (issue 15: "flags, risk and holds are current at that moment").
+//
+//   - A decision in an HTTP request whose handler assessed the same subscriber, action
+//     and channel (assess, with the request's client) takes that level, so a request is
+//     scored once, with its own facts: the handler's level is also the request's floor.
+//   - The hold job (holdJobContext) has no client: it is scored on the account facts
+//     only (credential changes, velocity, a recent SIM change, account age), as risk
+//     scores an agent's or partner's request. A thief who added a contact or changed
+//     the password during a hold is seen when the hold comes due.
+//   - Anything else is scored with the client of the session on the context
+//     (factorRisk), or with none, which risk reads as more risk, never less.
+func (s *Server) protectionRisk() protection.RiskAssessor {
+	score := protection.RiskFromScorer(s.risk, s.decisionRisk)
+	return protection.RiskAssessorFunc(func(ctx context.Context, sub string, req protection.Request) (protection.RiskLevel, error) {
+		if m, ok := ctx.Value(riskMemoKey{}).(*riskMemo); ok {
+			if lvl, ok := m.get(sub, req.Action, req.Channel); ok {
+				return lvl, nil
+			}
+		}
+		return score.Assess(ctx, sub, req)
+	})
+}
+
+// accountOnlyChannel is the risk channel of what the carrier's own systems carry out
+// (the hold job): no client of the subscriber's is involved, so, as for a partner's
+// server (risk.Channel.SubscriberClient), only the account signals are scored.
+const accountOnlyChannel = risk.ChannelAPI
+
+// decisionRisk builds the risk request of a decision protectionRisk scores itself.
+func (s *Server) decisionRisk(ctx context.Context, sub string, req protection.Request) (risk.Request, error) {
+	if ctx.Value(holdJobKey{}) != nil {
+		return s.riskRequest(ctx, sub, protection.RiskAction(req.Action), accountOnlyChannel, riskInput{}), nil
+	}
+	return s.factorRisk(ctx, sub, req)
+}
+
+// holdJobKey marks the context of the hold job (holdJobContext).
+type holdJobKey struct{}
+
+// holdJobContext is ctx for the hold job's decisions: scored on the account facts only.
+func holdJobContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, holdJobKey{}, true)
+}
+
+// riskMemoKey carries the *riskMemo of one HTTP request (withRiskMemo).
+type riskMemoKey struct{}
+
+// riskMemo is the risk levels assess gave while serving one HTTP request, so that
+// protection's own assessment of the same decision (protectionRisk) does not score it
+// again. It lives only as long as the request.
+type riskMemo struct {
+	mu      sync.Mutex
+	entries []riskMemoEntry
+}
+
+type riskMemoEntry struct {
+	sub     string
+	action  protection.Action
+	channel protection.Channel
+	level   protection.RiskLevel
+}
+
+// withRiskMemo returns ctx with an empty riskMemo.
+func withRiskMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, riskMemoKey{}, &riskMemo{})
+}
+
+func (m *riskMemo) put(sub string, a protection.Action, ch protection.Channel, lvl protection.RiskLevel) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, e := range m.entries {
+		if e.sub == sub && e.action == a && e.channel == ch {
+			m.entries[i].level = lvl
+			return
+		}
+	}
+	m.entries = append(m.entries, riskMemoEntry{sub: sub, action: a, channel: ch, level: lvl})
+}
+
+func (m *riskMemo) get(sub string, a protection.Action, ch protection.Channel) (protection.RiskLevel, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.entries {
+		if e.sub == sub && e.action == a && e.channel == ch {
+			return e.level, true
+		}
+	}
+	return 0, false
 }
 
 // recordRisk tells the scorer how a request ended, so velocity counts. A failure to

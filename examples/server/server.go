@@ -220,14 +220,20 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 		}
 	}
 	ps := s.stores.Protection
-	// While 2FA is off, a self-service SIM change or port-out is held (the owner hears
-	// of it and can cancel). The twofactor service is built later (it needs this one's
-	// SIM-change history), hence the function.
+	// Every decision is assessed by protection itself (protectionRisk), the
+	// re-decision of an approval when it is completed included, and rests only on
+	// second factors still on the account; while 2FA is off, a self-service SIM change
+	// or port-out is held (the owner hears of it and can cancel). twofactor is built
+	// after protection (it needs this one's SIM-change history), so it is read when
+	// asked.
+	factors := protection.FactorCheckerFunc(func(ctx context.Context, sub string, ev protection.Evidence) (bool, error) {
+		return protection.FactorsFromTwoFactor(s.tf).FactorPresent(ctx, sub, ev)
+	})
 	twoFactor := protection.TwoFactorStateFunc(func(ctx context.Context, sub string) (bool, error) {
 		return s.tf.TwoFactorEnabled(ctx, sub)
 	})
-	s.protect, err = protection.New(protection.Config{PINKey: pinKey, Policy: s.opts.Policy, CoolingOff: s.opts.CoolingOff,
-		TwoFactor: twoFactor, Now: s.now, Logger: s.log},
+	s.protect, err = protection.New(protection.Config{PINKey: pinKey, Policy: s.opts.Policy, CoolingOff: s.opts.CoolingOff, Now: s.now, Logger: s.log,
+		Risk: s.protectionRisk(), Factors: factors, TwoFactor: twoFactor},
 		protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, s.pub)
 	return err
 }
@@ -310,7 +316,7 @@ func (s *Server) wireFactors(mo memory.Options) error {
 		Sender: twofactor.SenderFunc(s.sendCode), SIMChanges: s.protect, Publisher: s.pub,
 		// Adding a factor or turning 2FA on is decided by protection, the one judge of it
 		// (Lockdown, probation, and the risk of the caller's session: factorRisk).
-		Gate: protection.FactorGateRisk(s.protect, protection.RiskFromScorer(s.risk, s.factorRisk)),
+		Gate: protection.FactorGate(s.protect),
 	})
 	if err != nil {
 		return err
@@ -355,7 +361,12 @@ func defaultBurst(v, d int) int {
 }
 
 // ServeHTTP makes the Server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+//
+// Each request carries a riskMemo, so that a decision's risk is scored once (see
+// protectionRisk).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r.WithContext(withRiskMemo(r.Context())))
+}
 
 // handler is an HTTP handler that returns its error for writeError.
 type handler func(w http.ResponseWriter, r *http.Request) error
