@@ -84,6 +84,10 @@ func (s *Service) CancelSIMChangeByToken(ctx context.Context, token string) erro
 		return notFound
 	}
 	id, enc, ok := strings.Cut(token, ".")
+	// The decoder skips CR and LF even in strict mode: a token is one exact string.
+	if strings.ContainsAny(enc, "\r\n") {
+		return notFound
+	}
 	secret, err := base64.RawURLEncoding.Strict().DecodeString(enc)
 	if !ok || id == "" || err != nil || len(secret) != cancelSecretLen {
 		return notFound
