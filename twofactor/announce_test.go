@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/carrierguard/carrierguard/notify"
+	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/twofactor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,4 +121,28 @@ func TestFactorChangesAreAnnouncedFirst(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A contact added today does not take the owner's authenticator app away: removing a
+// factor needs a proof from one past its probation, whatever is removed. (Turning 2FA
+// off and removing a contact: TestChainAppEnrolledTodayTakesNothingAway.)
+func TestNewContactCannotRemoveTheApp(t *testing.T) {
+	h := newHarness(t, twofactor.Config{})
+	email, _ := h.setUp("alice")
+	app := h.enrollApp("alice")
+	require.NoError(t, h.svc.ConfirmAuthenticator(h.ctx, twofactor.ConfirmAuthenticatorRequest{Subscriber: "alice",
+		Code: app.TOTP(h.clk.Now()), Reauth: h.reauth(h.proveFor("alice", email.ID, otp.PurposeAddFactor))}))
+	h.establish()
+	require.NoError(t, h.svc.RemoveContact(h.ctx, twofactor.RemoveContactRequest{Subscriber: "alice", ContactID: email.ID,
+		Proof: h.appProve("alice", otp.PurposeDisableTwoFactor)}))
+	fresh := h.addVerified("alice", twofactor.KindEmail, "new@example.net", twofactor.Proof{})
+
+	p := h.proveFor("alice", fresh.ID, otp.PurposeDisableTwoFactor)
+	assert.ErrorIs(t, h.svc.RemoveAuthenticator(h.ctx, "alice", p, twofactor.Origin{}), twofactor.ErrFactorInProbation)
+	st, err := h.svc.Status(h.ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, st.Authenticator, "a week-old app was removed with a proof from a contact added today")
+
+	h.establish()
+	require.NoError(t, h.svc.RemoveAuthenticator(h.ctx, "alice", h.proveFor("alice", fresh.ID, otp.PurposeDisableTwoFactor), twofactor.Origin{}))
 }
