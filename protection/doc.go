@@ -109,7 +109,8 @@
 // verification off ([Request].TwoFactorOff, filled in by [Service.Decide] from
 // [Config].TwoFactor; [ReasonTwoFactorOffHold]): with only a password guarding
 // sign-in, the owner must hear of a SIM change, and be able to cancel it, before the
-// number moves.
+// number moves. Left nil, Config.TwoFactor fills in nothing and 2FA counts as on: wire
+// it to twofactor.Service.TwoFactorEnabled (Example_wiring).
 //
 // # Adding a way to sign in
 //

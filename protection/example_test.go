@@ -12,13 +12,17 @@ import (
 	"github.com/carrierguard/carrierguard/store/memory"
 )
 
-// newExampleService builds a service on the in-memory stores with a fixed clock.
+// newExampleService builds a service on the in-memory stores with a fixed clock, for a
+// subscriber who has had 2FA on for a long time.
 func newExampleService(now time.Time) (*protection.Service, *notify.Recorder) {
 	st := memory.NewProtection(memory.Options{})
 	events := &notify.Recorder{}
 	svc, err := protection.New(protection.Config{
 		PINKey: exampleKey(), // from configuration or a KMS in production
 		Now:    func() time.Time { return now },
+		// In production the twofactor service (Example_wiring): with 2FA off, a SIM
+		// change asked for in the app is held, not carried out at once.
+		TwoFactor: protection.TwoFactorStateFunc(func(context.Context, string) (bool, error) { return true, nil }),
 	}, protection.Stores{Flags: st, History: st, PINs: st}, events)
 	if err != nil {
 		log.Fatal(err)

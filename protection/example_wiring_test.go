@@ -22,8 +22,11 @@ type requestFacts struct{}
 // A SIM swap asked for in the app, wired to the session registry, twofactor and the risk
 // service: the session's times come from the registry, the second factor is the proof
 // the session stepped up with for this purpose (the sign-in code counts for nothing
-// here), and Decide scores the request itself. The same swap an hour after a password
-// change (the takeover chain) is high risk and refused in the app.
+// here), Decide scores the request itself and asks twofactor whether 2FA is on (with it
+// off the swap would be held), and a completion re-checks that the proof's factor is
+// still on file. Every service publishes through risk.Facts, so risk learns account
+// changes from the library's events: the same swap an hour after a password change (the
+// takeover chain) is high risk and refused in the app, with no account field filled.
 func Example_wiring() {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) // a year before the swap
@@ -35,31 +38,42 @@ func Example_wiring() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	registry, err := sessions.New(sessions.Config{Now: clock}, memory.NewSession(opts), events)
+	pub, err := risk.NewFacts(events, riskSvc, nil) // every service below publishes through it
+	if err != nil {
+		log.Fatal(err)
+	}
+	registry, err := sessions.New(sessions.Config{Now: clock}, memory.NewSession(opts), pub)
 	if err != nil {
 		log.Fatal(err)
 	}
 	st := memory.NewProtection(opts)
+	var tf *twofactor.Service // built below: it needs prot for its factor gate
 	prot, err := protection.New(protection.Config{
 		PINKey: exampleKey(), Now: clock,
 		Risk: protection.RiskFromScorer(riskSvc, func(ctx context.Context, _ string, _ protection.Request) (risk.Request, error) {
 			facts, _ := ctx.Value(requestFacts{}).(risk.Request)
 			return facts, nil
 		}),
-	}, protection.Stores{Flags: st, History: st, PINs: st}, events)
+		TwoFactor: protection.TwoFactorStateFunc(func(ctx context.Context, sub string) (bool, error) {
+			return tf.TwoFactorEnabled(ctx, sub)
+		}),
+		Factors: protection.FactorCheckerFunc(func(ctx context.Context, sub string, ev protection.Evidence) (bool, error) {
+			return protection.FactorsFromTwoFactor(tf).FactorPresent(ctx, sub, ev)
+		}),
+	}, protection.Stores{Flags: st, History: st, PINs: st}, pub)
 	if err != nil {
 		log.Fatal(err)
 	}
 	otpStore := memory.NewOTP(opts)
 	codes, err := otp.NewCodes(otp.CodeConfig{HashKey: exampleKey(), Now: clock,
-		Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, otpStore, otpStore, events)
+		Budgets: otp.SMSBudgets{HomeRegions: []string{"GB"}}}, otpStore, otpStore, pub)
 	if err != nil {
 		log.Fatal(err)
 	}
 	inbox := map[string]string{}
 	tfStore := memory.NewTwoFactor(opts)
-	tf, err := twofactor.New(twofactor.Config{HashKey: exampleKey(), Now: clock}, twofactor.Deps{
-		Codes: codes, Contacts: tfStore, Recovery: tfStore, Failures: tfStore, Publisher: events,
+	tf, err = twofactor.New(twofactor.Config{HashKey: exampleKey(), Now: clock}, twofactor.Deps{
+		Codes: codes, Contacts: tfStore, Recovery: tfStore, Failures: tfStore, Publisher: pub,
 		Sender:     twofactor.SenderFunc(func(_ context.Context, m twofactor.Message) error { inbox[m.To] = m.Code; return nil }),
 		SIMChanges: prot,                        // SMS codes are checked against the SIM-change history
 		Gate:       protection.FactorGate(prot), // adding a factor is decided here too
@@ -92,6 +106,14 @@ func Example_wiring() {
 	email, err := tf.VerifyContact(ctx, twofactor.VerifyContactRequest{Subscriber: "sub-42", ChallengeID: pending.ChallengeID,
 		Code: inbox["ada@example.com"], Reauth: re})
 	if err != nil {
+		log.Fatal(err)
+	}
+	// Once the contact is past its probation, 2FA on, with a code sent for it.
+	now = now.AddDate(0, 0, 8)
+	re = twofactor.Reauth{SignedInAt: now, PasswordAt: now}
+	re.Proof = prove(email, otp.PurposeAddFactor, "session:setup")
+	setup := risk.Request{IP: netip.MustParseAddr("203.0.113.10"), Account: risk.Account{EmailVerified: true, Created: now.AddDate(-1, 0, 0)}}
+	if err := tf.Enable(context.WithValue(ctx, requestFacts{}, setup), "sub-42", re, twofactor.Origin{}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -141,9 +163,15 @@ func Example_wiring() {
 	}
 	fmt.Println("with a SIM-swap code:", res.Decision.Outcome, res.Decision.Reasons)
 
-	facts.Account.PasswordChanged = now.Add(-time.Hour)
+	// An hour ago the password changed: package password published it, and risk.Facts
+	// recorded it on the way through.
+	err = pub.Publish(ctx, notify.Event{ID: notify.NewID(), Type: notify.PasswordChanged, Subscriber: "sub-42",
+		Time: now.Add(-time.Hour), Actor: notify.Actor{Kind: notify.ActorSubscriber}, Channel: "app"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	swap.RequestID = ""
-	res, err = prot.RequestSIMChange(context.WithValue(ctx, requestFacts{}, facts), swap)
+	res, err = prot.RequestSIMChange(fctx, swap)
 	if err != nil {
 		log.Fatal(err)
 	}

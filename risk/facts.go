@@ -129,7 +129,7 @@ func (s *Service) Observe(ctx context.Context, e notify.Event) error {
 // profile store. Wrap the publisher every carrierguard service publishes through (the
 // notify outbox) once, before handing it to them:
 //
-//	pub = risk.NewFacts(outbox, riskSvc, logger)
+//	pub, err := risk.NewFacts(outbox, riskSvc, logger)
 //	twofactor.New(cfg, deps) // with pub, and likewise password, protection, questions, ...
 //
 // Every contact, factor, password, email and flag change then reaches risk by itself:

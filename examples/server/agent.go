@@ -317,8 +317,10 @@ func (s *Server) handleCaseVerifyCode(w http.ResponseWriter, r *http.Request, ag
 	if name == "" { // only case codes are bound to a case scope; refuse anything else
 		return errorf(http.StatusForbidden, codeInvalidCode, "the code was not sent for a support case")
 	}
-	ev := proofEvidence(proof)
-	ev.Purpose, ev.FactorAddedAt = proof.Purpose, proof.FactorAddedAt
+	ev, ok := s.proofEvidence(r.Context(), c.Subscriber, proof)
+	if !ok {
+		return errors.New("a case code's proof was refused as evidence")
+	}
 	if err := s.addCaseEvidence(r, c, ev); err != nil {
 		return err
 	}

@@ -85,21 +85,18 @@ func codePurposeName(p otp.Purpose) string {
 	return ""
 }
 
-// proofEvidence converts a twofactor proof into protection evidence, as package
-// twofactor documents: with the purpose it was given for and its factor's age.
-func proofEvidence(p twofactor.Proof) protection.Evidence {
-	e := protection.Evidence{ObtainedAt: p.At, Purpose: p.Purpose, FactorAddedAt: p.FactorAddedAt}
-	switch {
-	case p.Method == twofactor.MethodAuthenticator:
-		e.Kind = protection.EvidenceAuthenticator
-	case p.Method == twofactor.MethodRecoveryCode:
-		e.Kind = protection.EvidenceRecoveryCode
-	case p.Kind == twofactor.KindPhone:
-		e.Kind, e.Contact, e.Destination = protection.EvidenceContactCode, protection.ContactSMS, p.Destination
-	default:
-		e.Kind, e.Contact = protection.EvidenceContactCode, protection.ContactEmail
+// proofEvidence converts a twofactor proof into protection evidence with
+// protection.EvidenceFromProof: checked against the service that issued it, with the
+// purpose it was given for, its factor's age and, for an SMS code, the E.164 number;
+// a proof of another subscriber than the one decided for is refused. A refused proof
+// is no evidence (logged): the policy then asks for more, never less.
+func (s *Server) proofEvidence(ctx context.Context, subscriber string, p twofactor.Proof) (protection.Evidence, bool) {
+	ev, err := protection.EvidenceFromProof(s.tf, subscriber, p)
+	if err != nil {
+		s.log.ErrorContext(ctx, "step-up proof refused as evidence", "error", err.Error())
+		return protection.Evidence{}, false
 	}
-	return e
+	return ev, true
 }
 
 // evidence is what the signed-in caller has proved toward action a:
@@ -117,7 +114,7 @@ func (s *Server) evidence(c *caller, want otp.Purpose) []protection.Evidence {
 	}
 	var second protection.Evidence
 	if len(proofs) > 0 {
-		second = proofEvidence(proofs[0])
+		second, _ = s.proofEvidence(c.ctx, c.account.ID, proofs[0])
 	}
 	ev, err := protection.SessionEvidence(c.account.ID, c.sess, second)
 	if err != nil {
@@ -125,7 +122,9 @@ func (s *Server) evidence(c *caller, want otp.Purpose) []protection.Evidence {
 		return nil // no evidence: the policy asks for more, never less
 	}
 	for _, p := range proofs[min(1, len(proofs)):] {
-		ev = append(ev, proofEvidence(p))
+		if e, ok := s.proofEvidence(c.ctx, c.account.ID, p); ok {
+			ev = append(ev, e)
+		}
 	}
 	return ev
 }
