@@ -28,7 +28,7 @@ func TestNewValidatesApprovalAndPartnerSettings(t *testing.T) {
 		{"zero is default", protection.Config{}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.PINKey = pinKey
+			tt.cfg.PINKey, tt.cfg.TwoFactor = pinKey, protection.TwoFactorFromRequest
 			_, err := protection.New(tt.cfg, stores, &notify.Recorder{})
 			if tt.field == "" {
 				assert.NoError(t, err)
@@ -38,4 +38,13 @@ func TestNewValidatesApprovalAndPartnerSettings(t *testing.T) {
 			assert.ErrorContains(t, err, tt.field)
 		})
 	}
+}
+
+// Config.TwoFactor is required: left out, New says what to pass, rather than letting a
+// self-service SIM change go ahead at once while 2FA is off.
+func TestNewRequiresTheTwoFactorState(t *testing.T) {
+	st := memory.NewProtection(memory.Options{})
+	_, err := protection.New(protection.Config{PINKey: pinKey}, protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
+	assert.ErrorIs(t, err, validate.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "Config.TwoFactor is required")
 }

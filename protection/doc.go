@@ -11,7 +11,8 @@
 // # Getting started
 //
 //	st := memory.NewProtection(memory.Options{}) // or your own adapter
-//	svc, err := protection.New(protection.Config{PINKey: key},
+//	// tf is the *twofactor.Service: while 2FA is off, SIM changes are held.
+//	svc, err := protection.New(protection.Config{PINKey: key, TwoFactor: tf},
 //		protection.Stores{Flags: st, History: st, PINs: st}, publisher)
 //
 //	// A SIM swap asked for in the app, with what the app has verified so far.
@@ -109,8 +110,10 @@
 // verification off ([Request].TwoFactorOff, filled in by [Service.Decide] from
 // [Config].TwoFactor; [ReasonTwoFactorOffHold]): with only a password guarding
 // sign-in, the owner must hear of a SIM change, and be able to cancel it, before the
-// number moves. Left nil, Config.TwoFactor fills in nothing and 2FA counts as on: wire
-// it to twofactor.Service.TwoFactorEnabled (Example_wiring).
+// number moves. Config.TwoFactor is required: pass the twofactor service (a
+// TwoFactorStateFunc over its TwoFactorEnabled when it is built after this one, as in
+// Example_wiring); [TwoFactorFromRequest] says, explicitly, that the caller sets
+// Request.TwoFactorOff itself.
 //
 // # Adding a way to sign in
 //

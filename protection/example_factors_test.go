@@ -24,7 +24,7 @@ func ExampleFactorCheckerFunc() {
 	clock := func() time.Time { return now }
 	removed := false
 	st := memory.NewProtection(memory.Options{Now: clock})
-	prot, err := protection.New(protection.Config{PINKey: exampleKey(), Now: clock,
+	prot, err := protection.New(protection.Config{TwoFactor: twoFactorOn, PINKey: exampleKey(), Now: clock,
 		Factors: protection.FactorCheckerFunc(func(context.Context, string, protection.Evidence) (bool, error) {
 			return !removed, nil
 		})}, protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})

@@ -1,9 +1,11 @@
 package protection_test
 
 import (
+	"context"
 	"log"
 
 	"github.com/carrierguard/carrierguard/keyring"
+	"github.com/carrierguard/carrierguard/protection"
 )
 
 // exampleKey stands in for a key from configuration or a KMS, made once with
@@ -15,3 +17,8 @@ func exampleKey() []byte {
 	}
 	return k
 }
+
+// twoFactorOn stands in for the subscriber's 2FA state, which production code reads
+// from the twofactor service (pass the *twofactor.Service, or a TwoFactorStateFunc over
+// its TwoFactorEnabled): here every subscriber has 2FA on.
+var twoFactorOn = protection.TwoFactorStateFunc(func(context.Context, string) (bool, error) { return true, nil })

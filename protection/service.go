@@ -52,10 +52,11 @@ type Config struct {
 	// Risk, if set, assesses every request Decide sees; the request's own Risk is then a
 	// floor. Nil means callers set Request.Risk themselves.
 	Risk RiskAssessor `validate:"-"`
-	// TwoFactor, if set, tells Decide whether the subscriber has two-step verification
-	// on (*twofactor.Service satisfies it): while it is off, a self-service SIM swap,
-	// eSIM transfer or port-out is held (Request.TwoFactorOff). An error fails closed.
-	// Nil means callers set Request.TwoFactorOff themselves; set it.
+	// TwoFactor tells Decide whether the subscriber has two-step verification on
+	// (*twofactor.Service satisfies it): while it is off, a self-service SIM swap, eSIM
+	// transfer or port-out is held (Request.TwoFactorOff). An error fails closed.
+	// Required: TwoFactorFromRequest says that callers set Request.TwoFactorOff
+	// themselves, explicitly.
 	TwoFactor TwoFactorState `validate:"-"`
 	// Factors, if set, is asked when an approval is re-decided (CompleteSIMChange,
 	// ApplyDueHolds) whether each second factor its evidence came from is still on the
@@ -116,6 +117,9 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 	}
 	if pub == nil {
 		return nil, validate.Errorf("protection", "a notify.Publisher is required: every flag change, SIM change and port-out request must be notified")
+	}
+	if cfg.TwoFactor == nil {
+		return nil, validate.Errorf("protection", "Config.TwoFactor is required: a self-service SIM change is held while 2FA is off, so Decide must know (pass your *twofactor.Service, or a TwoFactorStateFunc over it; TwoFactorFromRequest if you set Request.TwoFactorOff yourself)")
 	}
 	s := &Service{
 		policy: cfg.Policy, coolingOff: cfg.CoolingOff, retention: cfg.HistoryRetention,
@@ -179,6 +183,12 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 type TwoFactorState interface {
 	TwoFactorEnabled(ctx context.Context, subscriber string) (bool, error)
 }
+
+// TwoFactorFromRequest is the Config.TwoFactor of a caller that sets
+// Request.TwoFactorOff itself on every request: Decide then asks nothing. Leaving it
+// false lets a self-service SIM change go ahead at once while 2FA is off; prefer
+// passing the twofactor service.
+var TwoFactorFromRequest TwoFactorState = TwoFactorStateFunc(func(context.Context, string) (bool, error) { return true, nil })
 
 // TwoFactorStateFunc adapts a function to TwoFactorState, for wiring a twofactor
 // service that is built after this one (it needs this service's SIM-change history).

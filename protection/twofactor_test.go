@@ -41,7 +41,7 @@ func newTFWorld(t *testing.T) *tfWorld {
 	events := w.events
 	ps := memory.NewProtection(memory.Options{Now: w.clk.Now})
 	var err error
-	w.prot, err = protection.New(protection.Config{PINKey: pinKey, Now: w.clk.Now},
+	w.prot, err = protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: w.clk.Now},
 		protection.Stores{Flags: ps, History: ps, PINs: ps}, events)
 	require.NoError(t, err)
 	os := memory.NewOTP(memory.Options{Now: w.clk.Now})
@@ -470,7 +470,7 @@ func TestFactorGateProbationBindsTwoFactor(t *testing.T) {
 	policy, err := protection.NewPolicy(protection.PolicyConfig{Now: w.clk.Now,
 		Probation: map[protection.Action]time.Duration{protection.ActionDisableTwoFactor: 14 * day}})
 	require.NoError(t, err)
-	strict, err := protection.New(protection.Config{PINKey: pinKey, Now: w.clk.Now, Policy: policy},
+	strict, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: w.clk.Now, Policy: policy},
 		protection.Stores{Flags: ps, History: ps, PINs: ps}, w.events)
 	require.NoError(t, err)
 	gate := protection.FactorGate(strict)

@@ -232,10 +232,12 @@ func exampleKey() []byte {
 	return k
 }
 
-// examplePolicy is the carrier's protection service, on the memory stores.
+// examplePolicy is the carrier's protection service, on the memory stores. The 2FA
+// state comes from the twofactor service in production; here 2FA is on.
 func examplePolicy() *protection.Service {
 	st := memory.NewProtection(memory.Options{})
-	svc, err := protection.New(protection.Config{PINKey: exampleKey()},
+	twoFactorOn := protection.TwoFactorStateFunc(func(context.Context, string) (bool, error) { return true, nil })
+	svc, err := protection.New(protection.Config{PINKey: exampleKey(), TwoFactor: twoFactorOn},
 		protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
 	if err != nil {
 		log.Fatal(err)

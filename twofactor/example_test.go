@@ -67,8 +67,13 @@ func newDemo() *demo {
 	})
 	// The account's protection decides every factor change: Account Lockdown and risk
 	// apply to adding a contact or turning 2FA on as to any change.
+	// It reads the 2FA state from this service, built next (it needs the protection
+	// service first), to hold SIM changes while 2FA is off.
 	ps := memory.NewProtection(memory.Options{Now: clock})
-	protect, err := protection.New(protection.Config{PINKey: key(), Now: clock},
+	twoFactor := protection.TwoFactorStateFunc(func(ctx context.Context, sub string) (bool, error) {
+		return d.svc.TwoFactorEnabled(ctx, sub)
+	})
+	protect, err := protection.New(protection.Config{PINKey: key(), Now: clock, TwoFactor: twoFactor},
 		protection.Stores{Flags: ps, History: ps, PINs: ps}, d.events)
 	if err != nil {
 		log.Fatal(err)
