@@ -111,7 +111,7 @@ func TestUnpublishedApprovalIsDenied(t *testing.T) {
 			t.Run(tt.name+"/"+fail.name, func(t *testing.T) {
 				f := newFixture(t)
 				pub, rctx := publisher(t, fail.hangUp, tt.approved)
-				cfg := protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: f.clock.Now}
+				cfg := protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: f.clock.Now}
 				if tt.hold {
 					cfg.Policy = holdHighRiskSwaps(t, f.clock.Now)
 				}
@@ -192,7 +192,7 @@ func TestHeldApprovalAnnouncedThenRecorded(t *testing.T) {
 			statusAtPub = latest.Status
 		}
 	}}
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: f.clock.Now, Policy: holdHighRiskSwaps(t, f.clock.Now)},
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: f.clock.Now, Policy: holdHighRiskSwaps(t, f.clock.Now)},
 		protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
 	require.NoError(t, err)
 	f.svc = svc
@@ -231,7 +231,7 @@ func testUnannouncedTransferPIN(t *testing.T, hangUp bool) {
 	pub, rctx := publisher(t, hangUp, notify.TransferPINIssued)
 	// The same fixed random source twice: both services draw the same PIN.
 	random := func() *bytes.Reader { return bytes.NewReader(bytes.Repeat([]byte{0x01}, 64)) }
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: f.clock.Now, Rand: random()},
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: f.clock.Now, Rand: random()},
 		protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, pub)
 	require.NoError(t, err)
 	pin, d, err := svc.IssueTransferPIN(rctx, "alice", f.strongApp(), notify.Actor{})
@@ -243,7 +243,7 @@ func testUnannouncedTransferPIN(t *testing.T, hangUp bool) {
 	_, err = svc.VerifyTransferPIN(ctx, "alice", "065793") // what random() draws
 	assert.ErrorIs(t, err, protection.ErrNotFound, "the unannounced PIN must not work")
 	// The check above is meaningful: the same draw, announced, does work.
-	ok, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: f.clock.Now, Rand: random()},
+	ok, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: f.clock.Now, Rand: random()},
 		protection.Stores{Flags: f.store, History: f.store, PINs: f.store}, &notify.Recorder{})
 	require.NoError(t, err)
 	pin, _, err = ok.IssueTransferPIN(ctx, "alice", f.strongApp(), notify.Actor{})

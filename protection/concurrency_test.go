@@ -61,7 +61,7 @@ func newBarrierService(t *testing.T) (*protection.Service, *barrierHistory, *not
 	st := memory.NewProtection(memory.Options{Now: clk.Now})
 	hist := &barrierHistory{HistoryStore: st}
 	rec := &notify.Recorder{}
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now},
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now},
 		protection.Stores{Flags: st, History: hist, PINs: st}, rec)
 	require.NoError(t, err)
 	return svc, hist, rec, clk
@@ -161,7 +161,7 @@ func TestEnableFlagAnnouncesAConcurrentlyScheduledCancel(t *testing.T) {
 	st := memory.NewProtection(memory.Options{Now: clk.Now})
 	flags := &interleavingFlags{FlagStore: st}
 	rec := &notify.Recorder{}
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now},
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now},
 		protection.Stores{Flags: flags, History: st, PINs: st}, rec)
 	require.NoError(t, err)
 	require.NoError(t, svc.EnableFlag(ctx, "alice", protection.NoPortOut, protection.ChannelApp, notify.Actor{}))

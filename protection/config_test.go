@@ -28,7 +28,7 @@ func TestNewValidatesApprovalAndPartnerSettings(t *testing.T) {
 		{"zero is default", protection.Config{}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.PINKey, tt.cfg.TwoFactor = pinKey, protection.TwoFactorFromRequest
+			tt.cfg.PINKey, tt.cfg.TwoFactor, tt.cfg.Factors = pinKey, protection.TwoFactorFromRequest, protection.FactorsAsGiven
 			_, err := protection.New(tt.cfg, stores, &notify.Recorder{})
 			if tt.field == "" {
 				assert.NoError(t, err)
@@ -47,4 +47,14 @@ func TestNewRequiresTheTwoFactorState(t *testing.T) {
 	_, err := protection.New(protection.Config{PINKey: pinKey}, protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
 	assert.ErrorIs(t, err, validate.ErrInvalidConfig)
 	assert.ErrorContains(t, err, "Config.TwoFactor is required")
+}
+
+// Config.Factors is required too: left out, a held SIM change could complete on a
+// factor the owner removed during the hold.
+func TestNewRequiresTheFactorChecker(t *testing.T) {
+	st := memory.NewProtection(memory.Options{})
+	_, err := protection.New(protection.Config{PINKey: pinKey, TwoFactor: protection.TwoFactorFromRequest},
+		protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
+	assert.ErrorIs(t, err, validate.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "Config.Factors is required")
 }

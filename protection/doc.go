@@ -11,8 +11,11 @@
 // # Getting started
 //
 //	st := memory.NewProtection(memory.Options{}) // or your own adapter
-//	// tf is the *twofactor.Service: while 2FA is off, SIM changes are held.
-//	svc, err := protection.New(protection.Config{PINKey: key, TwoFactor: tf},
+//	// The twofactor service, built next on this one, tells whether 2FA is on (SIM
+//	// changes are held while it is off) and which factors are still on file.
+//	var tf *twofactor.Service
+//	state, factors := protection.TwoFactorLater(&tf)
+//	svc, err := protection.New(protection.Config{PINKey: key, TwoFactor: state, Factors: factors},
 //		protection.Stores{Flags: st, History: st, PINs: st}, publisher)
 //
 //	// A SIM swap asked for in the app, with what the app has verified so far.
@@ -110,10 +113,10 @@
 // verification off ([Request].TwoFactorOff, filled in by [Service.Decide] from
 // [Config].TwoFactor; [ReasonTwoFactorOffHold]): with only a password guarding
 // sign-in, the owner must hear of a SIM change, and be able to cancel it, before the
-// number moves. Config.TwoFactor is required: pass the twofactor service (a
-// TwoFactorStateFunc over its TwoFactorEnabled when it is built after this one, as in
-// Example_wiring); [TwoFactorFromRequest] says, explicitly, that the caller sets
-// Request.TwoFactorOff itself.
+// number moves. Config.TwoFactor is required, like Config.Factors: pass the twofactor
+// service ([TwoFactorLater] gives both for one built after this service, as twofactor
+// needs this one first); [TwoFactorFromRequest] and [FactorsAsGiven] are the explicit
+// choices of a caller that does without.
 //
 // # Adding a way to sign in
 //

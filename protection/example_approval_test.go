@@ -96,7 +96,7 @@ func ExampleService_PartnerPortOut() {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	st := memory.NewProtection(memory.Options{})
 	events := &notify.Recorder{}
-	svc, err := protection.New(protection.Config{TwoFactor: twoFactorOn, PINKey: exampleKey(), Now: func() time.Time { return now }},
+	svc, err := protection.New(protection.Config{TwoFactor: twoFactorOn, Factors: factorsOnFile, PINKey: exampleKey(), Now: func() time.Time { return now }},
 		protection.Stores{Flags: st, History: st, PINs: st, Probes: st}, events)
 	if err != nil {
 		log.Fatal(err)

@@ -25,7 +25,7 @@ func ExampleFactorGate() {
 	events := &notify.Recorder{}
 
 	st := memory.NewProtection(opts)
-	prot, err := protection.New(protection.Config{TwoFactor: twoFactorOn, PINKey: exampleKey(), Now: clock}, protection.Stores{Flags: st, History: st, PINs: st}, events)
+	prot, err := protection.New(protection.Config{TwoFactor: twoFactorOn, Factors: factorsOnFile, PINKey: exampleKey(), Now: clock}, protection.Stores{Flags: st, History: st, PINs: st}, events)
 	if err != nil {
 		log.Fatal(err)
 	}

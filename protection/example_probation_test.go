@@ -26,7 +26,7 @@ func ExampleFactorGate_probation() {
 		log.Fatal(err)
 	}
 	st := memory.NewProtection(memory.Options{})
-	prot, err := protection.New(protection.Config{TwoFactor: twoFactorOn, PINKey: exampleKey(), Policy: policy}, protection.Stores{Flags: st, History: st, PINs: st}, events)
+	prot, err := protection.New(protection.Config{TwoFactor: twoFactorOn, Factors: factorsOnFile, PINKey: exampleKey(), Policy: policy}, protection.Stores{Flags: st, History: st, PINs: st}, events)
 	if err != nil {
 		log.Fatal(err)
 	}

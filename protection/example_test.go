@@ -23,6 +23,9 @@ func newExampleService(now time.Time) (*protection.Service, *notify.Recorder) {
 		// In production the twofactor service (Example_wiring): with 2FA off, a SIM
 		// change asked for in the app is held, not carried out at once.
 		TwoFactor: protection.TwoFactorStateFunc(func(context.Context, string) (bool, error) { return true, nil }),
+		// In production FactorsFromTwoFactor: a completion drops evidence whose factor
+		// was removed since the decision.
+		Factors: factorsOnFile,
 	}, protection.Stores{Flags: st, History: st, PINs: st}, events)
 	if err != nil {
 		log.Fatal(err)

@@ -23,6 +23,11 @@ type FactorChecker interface {
 	FactorPresent(ctx context.Context, subscriber string, ev Evidence) (bool, error)
 }
 
+// FactorsAsGiven is the Config.Factors that answers every factor is still there: the
+// evidence of a re-decided approval counts as it was given, even a code from a contact
+// removed since. Prefer FactorsFromTwoFactor.
+var FactorsAsGiven FactorChecker = FactorCheckerFunc(func(context.Context, string, Evidence) (bool, error) { return true, nil })
+
 // FactorCheckerFunc adapts a function to FactorChecker.
 type FactorCheckerFunc func(ctx context.Context, subscriber string, ev Evidence) (bool, error)
 

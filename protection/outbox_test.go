@@ -65,7 +65,7 @@ func TestUnannouncedDisableIsNeverScheduled(t *testing.T) {
 	clk := fakeclock.New(t0)
 	st := memory.NewProtection(memory.Options{Now: clk.Now})
 	rec := &notify.Recorder{}
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now},
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now},
 		protection.Stores{Flags: noCancelFlags{st}, History: st, PINs: st}, rec)
 	require.NoError(t, err)
 	require.NoError(t, svc.EnableFlag(ctx, "carol", protection.NoPortOut, protection.ChannelApp, notify.Actor{}))

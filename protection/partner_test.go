@@ -17,7 +17,7 @@ import (
 func partnerFixture(t *testing.T, mutate ...func(*protection.Config)) *fixture {
 	t.Helper()
 	f := newFixture(t, mutate...)
-	cfg := protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: f.clock.Now}
+	cfg := protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: f.clock.Now}
 	for _, m := range mutate {
 		m(&cfg)
 	}

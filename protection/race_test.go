@@ -48,7 +48,7 @@ func TestAttackCompletionRacingEnableFlag(t *testing.T) {
 	rec := &notify.Recorder{}
 	var block atomic.Bool
 	entered, release := make(chan struct{}), make(chan struct{})
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now,
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now,
 		Risk: protection.RiskAssessorFunc(func(context.Context, string, protection.Request) (protection.RiskLevel, error) {
 			if block.Load() {
 				close(entered)
@@ -86,7 +86,7 @@ func TestEnableFlagRacesCompletions(t *testing.T) {
 	st := memory.NewProtection(memory.Options{})
 	hist := &lateHistory{HistoryStore: st}
 	rec := &notify.Recorder{}
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now},
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now},
 		protection.Stores{Flags: st, History: hist, PINs: st}, rec)
 	require.NoError(t, err)
 	f := &fixture{svc: svc, clock: clk, rec: rec, store: st}

@@ -29,7 +29,7 @@ var joinEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func newJoinProtection(t *testing.T, clock *fakeclock.Clock, ra protection.RiskAssessor) *protection.Service {
 	t.Helper()
 	st := memory.NewProtection(memory.Options{Now: clock.Now})
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest,
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven,
 		PINKey: pinKey, Risk: ra, Now: clock.Now,
 	}, protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
 	require.NoError(t, err)

@@ -58,9 +58,10 @@ type Config struct {
 	// Required: TwoFactorFromRequest says that callers set Request.TwoFactorOff
 	// themselves, explicitly.
 	TwoFactor TwoFactorState `validate:"-"`
-	// Factors, if set, is asked when an approval is re-decided (CompleteSIMChange,
+	// Factors is asked when an approval is re-decided (CompleteSIMChange,
 	// ApplyDueHolds) whether each second factor its evidence came from is still on the
-	// account; the evidence of one that is gone no longer counts. Nil means the evidence
+	// account; the evidence of one that is gone no longer counts. Required
+	// (FactorsFromTwoFactor makes one); FactorsAsGiven says, explicitly, that evidence
 	// counts as given, even a code from a contact removed since.
 	Factors FactorChecker `validate:"-"`
 	// Now is the clock. Nil means time.Now.
@@ -120,6 +121,9 @@ func New(cfg Config, stores Stores, pub notify.Publisher) (*Service, error) {
 	}
 	if cfg.TwoFactor == nil {
 		return nil, validate.Errorf("protection", "Config.TwoFactor is required: a self-service SIM change is held while 2FA is off, so Decide must know (pass your *twofactor.Service, or a TwoFactorStateFunc over it; TwoFactorFromRequest if you set Request.TwoFactorOff yourself)")
+	}
+	if cfg.Factors == nil {
+		return nil, validate.Errorf("protection", "Config.Factors is required: a held SIM change must not complete on a factor removed meanwhile (pass FactorsFromTwoFactor(yourTwoFactorService), or a FactorCheckerFunc over it; FactorsAsGiven to count evidence as given)")
 	}
 	s := &Service{
 		policy: cfg.Policy, coolingOff: cfg.CoolingOff, retention: cfg.HistoryRetention,

@@ -35,7 +35,7 @@ func newFixture(t *testing.T, mutate ...func(*protection.Config)) *fixture {
 	t.Helper()
 	f := &fixture{clock: fakeclock.New(t0), rec: &notify.Recorder{}}
 	f.store = memory.NewProtection(memory.Options{Now: f.clock.Now})
-	cfg := protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: f.clock.Now}
+	cfg := protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: f.clock.Now}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -63,14 +63,14 @@ func TestNewValidates(t *testing.T) {
 		want   string
 	}{
 		{"no PIN key", protection.Config{}, stores, &notify.Recorder{}, "Config.PINKey is required"},
-		{"short PIN key", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: []byte("short")}, stores, &notify.Recorder{}, "Config.PINKey must be at least 32"},
-		{"placeholder PIN key", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: make([]byte, 32)}, stores, &notify.Recorder{}, "Config.PINKey: keyring: key material is not random"},
-		{"PIN too short", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, PINDigits: 4}, stores, &notify.Recorder{}, "Config.PINDigits must be at least 6"},
-		{"cooling-off too short", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, CoolingOff: time.Minute}, stores, &notify.Recorder{}, "Config.CoolingOff is 1m0s"},
-		{"lockout longer than the PIN", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, PINTTL: time.Hour, PINLockout: 2 * time.Hour}, stores, &notify.Recorder{}, "Config.PINLockout is 2h0m0s"},
-		{"negative lockout", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, PINLockout: -time.Hour}, stores, &notify.Recorder{}, "PINLockout"},
-		{"no stores", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey}, protection.Stores{}, &notify.Recorder{}, "Stores.Flags"},
-		{"no publisher", protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey}, stores, nil, "notify.Publisher is required"},
+		{"short PIN key", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: []byte("short")}, stores, &notify.Recorder{}, "Config.PINKey must be at least 32"},
+		{"placeholder PIN key", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: make([]byte, 32)}, stores, &notify.Recorder{}, "Config.PINKey: keyring: key material is not random"},
+		{"PIN too short", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, PINDigits: 4}, stores, &notify.Recorder{}, "Config.PINDigits must be at least 6"},
+		{"cooling-off too short", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, CoolingOff: time.Minute}, stores, &notify.Recorder{}, "Config.CoolingOff is 1m0s"},
+		{"lockout longer than the PIN", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, PINTTL: time.Hour, PINLockout: 2 * time.Hour}, stores, &notify.Recorder{}, "Config.PINLockout is 2h0m0s"},
+		{"negative lockout", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, PINLockout: -time.Hour}, stores, &notify.Recorder{}, "PINLockout"},
+		{"no stores", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey}, protection.Stores{}, &notify.Recorder{}, "Stores.Flags"},
+		{"no publisher", protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey}, stores, nil, "notify.Publisher is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -460,7 +460,7 @@ func TestTransferPINStoredHashed(t *testing.T) {
 	st := memory.NewProtection(memory.Options{})
 	pins := &recordingPINs{PINStore: st}
 	// A fixed random source: the first 8 bytes decide the PIN.
-	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now, Rand: bytes.NewReader(bytes.Repeat([]byte{0x01}, 64))},
+	svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now, Rand: bytes.NewReader(bytes.Repeat([]byte{0x01}, 64))},
 		protection.Stores{Flags: st, History: st, PINs: pins}, &notify.Recorder{})
 	require.NoError(t, err)
 	req := protection.Request{Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: []protection.Evidence{session(t0), emailCodeFor(otp.PurposePortOut, t0)}}
@@ -564,7 +564,7 @@ func TestFailClosed(t *testing.T) {
 		Evidence: append([]protection.Evidence{session(t0)}, codesForEverything(t0)...)}
 
 	t.Run("flag store", func(t *testing.T) {
-		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now},
+		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now},
 			protection.Stores{Flags: failingFlags{st}, History: st, PINs: st}, &notify.Recorder{})
 		require.NoError(t, err)
 		d, err := svc.Decide(ctx, "alice", strong)
@@ -574,7 +574,7 @@ func TestFailClosed(t *testing.T) {
 		assert.True(t, d.Reasons.Has(protection.ReasonStoreFault))
 	})
 	t.Run("risk assessor", func(t *testing.T) {
-		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now, Risk: protection.RiskAssessorFunc(
+		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now, Risk: protection.RiskAssessorFunc(
 			func(context.Context, string, protection.Request) (protection.RiskLevel, error) {
 				return 0, errors.New("scorer timeout")
 			})}, protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
@@ -585,7 +585,7 @@ func TestFailClosed(t *testing.T) {
 		assert.True(t, d.Reasons.Has(protection.ReasonRiskFault))
 	})
 	t.Run("risk assessor raises the level", func(t *testing.T) {
-		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now, Risk: protection.RiskAssessorFunc(
+		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now, Risk: protection.RiskAssessorFunc(
 			func(context.Context, string, protection.Request) (protection.RiskLevel, error) {
 				return protection.RiskHigh, nil
 			})},
@@ -607,7 +607,7 @@ func TestFailClosed(t *testing.T) {
 	}
 	withHistory := func(t *testing.T, h protection.HistoryStore) (*protection.Service, *notify.Recorder) {
 		rec := &notify.Recorder{}
-		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: h, PINs: st}, rec)
+		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: h, PINs: st}, rec)
 		require.NoError(t, err)
 		return svc, rec
 	}
@@ -653,7 +653,7 @@ func TestFailClosed(t *testing.T) {
 	})
 	t.Run("PIN store", func(t *testing.T) {
 		rec := &notify.Recorder{}
-		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: st, PINs: failingPINs{st}}, rec)
+		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: st, PINs: failingPINs{st}}, rec)
 		require.NoError(t, err)
 		req := strong
 		pin, d, err := svc.IssueTransferPIN(ctx, "alice", req, notify.Actor{})
@@ -666,7 +666,7 @@ func TestFailClosed(t *testing.T) {
 	})
 	t.Run("unpublishable SIM-change request", func(t *testing.T) {
 		rec := &notify.Recorder{Err: errors.New("outbox full")}
-		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: st, PINs: st}, rec)
+		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: st, PINs: st}, rec)
 		require.NoError(t, err)
 		res, err := svc.RequestSIMChange(ctx, protection.ChangeRequest{Subscriber: "alice", Number: "+15550104477", Kind: protection.ChangeSIMSwap,
 			Channel: protection.ChannelApp, Risk: protection.RiskLow, Evidence: strong.Evidence})
@@ -675,7 +675,7 @@ func TestFailClosed(t *testing.T) {
 	})
 	t.Run("unpublishable disable request is not scheduled", func(t *testing.T) {
 		rec := &notify.Recorder{}
-		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: st, PINs: st}, rec)
+		svc, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: clk.Now}, protection.Stores{Flags: st, History: st, PINs: st}, rec)
 		require.NoError(t, err)
 		require.NoError(t, svc.EnableFlag(ctx, "carol", protection.NoPortOut, protection.ChannelApp, notify.Actor{}))
 		rec.Err = errors.New("outbox full")

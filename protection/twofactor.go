@@ -280,3 +280,28 @@ func contactMatches(c twofactor.Contact, ev Evidence) bool {
 	}
 	return false
 }
+
+// ErrTwoFactorNotBuilt is returned by the TwoFactorLater functions while the twofactor
+// service they read is not built yet (Decide then fails closed).
+var ErrTwoFactorNotBuilt = errors.New("protection: the twofactor service is not built yet")
+
+// TwoFactorLater returns, for Config.TwoFactor and Config.Factors, the 2FA state and
+// the factor checker of the twofactor service that *tf points to when they are asked.
+// twofactor.New needs this package's service first (Deps.SIMChanges, FactorGate), so
+// the protection service is built while *tf is still nil: set *tf once twofactor.New
+// returns, before serving requests. Until then both answer ErrTwoFactorNotBuilt.
+func TwoFactorLater(tf **twofactor.Service) (TwoFactorState, FactorChecker) {
+	state := TwoFactorStateFunc(func(ctx context.Context, subscriber string) (bool, error) {
+		if *tf == nil {
+			return false, ErrTwoFactorNotBuilt
+		}
+		return (*tf).TwoFactorEnabled(ctx, subscriber)
+	})
+	factors := FactorCheckerFunc(func(ctx context.Context, subscriber string, ev Evidence) (bool, error) {
+		if *tf == nil {
+			return false, ErrTwoFactorNotBuilt
+		}
+		return FactorsFromTwoFactor(*tf).FactorPresent(ctx, subscriber, ev)
+	})
+	return state, factors
+}

@@ -41,7 +41,7 @@ func newTFWorld(t *testing.T) *tfWorld {
 	events := w.events
 	ps := memory.NewProtection(memory.Options{Now: w.clk.Now})
 	var err error
-	w.prot, err = protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: w.clk.Now},
+	w.prot, err = protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: w.clk.Now},
 		protection.Stores{Flags: ps, History: ps, PINs: ps}, events)
 	require.NoError(t, err)
 	os := memory.NewOTP(memory.Options{Now: w.clk.Now})
@@ -470,7 +470,7 @@ func TestFactorGateProbationBindsTwoFactor(t *testing.T) {
 	policy, err := protection.NewPolicy(protection.PolicyConfig{Now: w.clk.Now,
 		Probation: map[protection.Action]time.Duration{protection.ActionDisableTwoFactor: 14 * day}})
 	require.NoError(t, err)
-	strict, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, PINKey: pinKey, Now: w.clk.Now, Policy: policy},
+	strict, err := protection.New(protection.Config{TwoFactor: protection.TwoFactorFromRequest, Factors: protection.FactorsAsGiven, PINKey: pinKey, Now: w.clk.Now, Policy: policy},
 		protection.Stores{Flags: ps, History: ps, PINs: ps}, w.events)
 	require.NoError(t, err)
 	gate := protection.FactorGate(strict)
@@ -524,4 +524,25 @@ func TestFactorGateRiskAppliesTheCallersRisk(t *testing.T) {
 	assert.ErrorIs(t, err, errScorer, "a scorer failure refuses the change")
 	err = protection.FactorGateRisk(w.prot, level(0, nil)).AllowFactorChange(w.ctx, change)
 	assert.ErrorIs(t, err, protection.ErrRiskUnassessed, "an unassessed level is not low")
+}
+
+// TwoFactorLater reads the twofactor service only when asked: before it is built both
+// answers fail closed, after it they are the service's.
+func TestTwoFactorLater(t *testing.T) {
+	w := newTFWorld(t)
+	var tf *twofactor.Service
+	state, factors := protection.TwoFactorLater(&tf)
+	ev := protection.Evidence{Kind: protection.EvidenceAuthenticator, ObtainedAt: w.clk.Now()}
+	_, err := state.TwoFactorEnabled(w.ctx, "dave")
+	assert.ErrorIs(t, err, protection.ErrTwoFactorNotBuilt)
+	_, err = factors.FactorPresent(w.ctx, "dave", ev)
+	assert.ErrorIs(t, err, protection.ErrTwoFactorNotBuilt)
+
+	tf = w.tf
+	on, err := state.TwoFactorEnabled(w.ctx, "dave")
+	require.NoError(t, err)
+	assert.False(t, on, "dave has not turned 2FA on")
+	present, err := factors.FactorPresent(w.ctx, "dave", ev)
+	require.NoError(t, err)
+	assert.False(t, present, "dave has no authenticator")
 }

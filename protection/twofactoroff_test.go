@@ -72,7 +72,7 @@ func TestDecideAsksTheTwoFactorState(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := memory.NewProtection(memory.Options{Now: func() time.Time { return now }})
-			svc, err := protection.New(protection.Config{PINKey: exampleKey(), Now: func() time.Time { return now }, TwoFactor: tt.state},
+			svc, err := protection.New(protection.Config{PINKey: exampleKey(), Now: func() time.Time { return now }, TwoFactor: tt.state, Factors: protection.FactorsAsGiven},
 				protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
 			require.NoError(t, err)
 			d, err := svc.Decide(context.Background(), "sub-42", protection.Request{Action: protection.ActionSIMSwap,

@@ -233,11 +233,13 @@ func exampleKey() []byte {
 }
 
 // examplePolicy is the carrier's protection service, on the memory stores. The 2FA
-// state comes from the twofactor service in production; here 2FA is on.
+// state and the factors on file come from the twofactor service in production; here
+// 2FA is on and no factor is ever removed.
 func examplePolicy() *protection.Service {
 	st := memory.NewProtection(memory.Options{})
 	twoFactorOn := protection.TwoFactorStateFunc(func(context.Context, string) (bool, error) { return true, nil })
-	svc, err := protection.New(protection.Config{PINKey: exampleKey(), TwoFactor: twoFactorOn},
+	factorsOnFile := protection.FactorCheckerFunc(func(context.Context, string, protection.Evidence) (bool, error) { return true, nil })
+	svc, err := protection.New(protection.Config{PINKey: exampleKey(), TwoFactor: twoFactorOn, Factors: factorsOnFile},
 		protection.Stores{Flags: st, History: st, PINs: st}, &notify.Recorder{})
 	if err != nil {
 		log.Fatal(err)

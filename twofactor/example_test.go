@@ -73,7 +73,10 @@ func newDemo() *demo {
 	twoFactor := protection.TwoFactorStateFunc(func(ctx context.Context, sub string) (bool, error) {
 		return d.svc.TwoFactorEnabled(ctx, sub)
 	})
-	protect, err := protection.New(protection.Config{PINKey: key(), Now: clock, TwoFactor: twoFactor},
+	factors := protection.FactorCheckerFunc(func(ctx context.Context, sub string, ev protection.Evidence) (bool, error) {
+		return protection.FactorsFromTwoFactor(d.svc).FactorPresent(ctx, sub, ev)
+	})
+	protect, err := protection.New(protection.Config{PINKey: key(), Now: clock, TwoFactor: twoFactor, Factors: factors},
 		protection.Stores{Flags: ps, History: ps, PINs: ps}, d.events)
 	if err != nil {
 		log.Fatal(err)

@@ -38,9 +38,9 @@ func New(agents []agent.Credential, lines map[string]string) (*CRM, error) {
 	opts, key := memory.Options{Now: func() time.Time { return c.Now }}, func() []byte { k := make([]byte, 32); _, _ = rand.Read(k); return k }
 	codes, errs := (*otp.Codes)(nil), [6]error{}
 	c.Sess, errs[0] = session.New(session.Config{Now: opts.Now}, memory.NewSession(opts), &notify.Recorder{})
-	pub := c.Sess.Publisher() // credential changes end the other sessions
-	ps, ot, ts := memory.NewProtection(opts), memory.NewOTP(opts), memory.NewTwoFactor(opts)
-	c.Prot, errs[1] = protection.New(protection.Config{PINKey: key(), Now: opts.Now, TwoFactor: protection.TwoFactorStateFunc(func(ctx context.Context, s string) (bool, error) { return c.TF.TwoFactorEnabled(ctx, s) })}, protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, pub) // 2FA off: SIM changes held
+	ps, ot, ts, pub := memory.NewProtection(opts), memory.NewOTP(opts), memory.NewTwoFactor(opts), c.Sess.Publisher() // it ends other sessions on credential changes
+	tfState, tfFactors := protection.TwoFactorLater(&c.TF)
+	c.Prot, errs[1] = protection.New(protection.Config{PINKey: key(), Now: opts.Now, TwoFactor: tfState, Factors: tfFactors}, protection.Stores{Flags: ps, History: ps, PINs: ps, Probes: ps}, pub) // 2FA off: SIM changes held
 	codes, errs[2] = otp.NewCodes(otp.CodeConfig{HashKey: key(), Now: opts.Now, Budgets: otp.SMSBudgets{HomeRegions: []string{"US"}}}, ot, ot, pub)
 	c.TF, errs[3] = twofactor.New(twofactor.Config{HashKey: key(), Now: opts.Now}, twofactor.Deps{
 		Codes: codes, Contacts: ts, Recovery: ts, Failures: ts, Publisher: pub, SIMChanges: c.Prot, Gate: protection.FactorGate(c.Prot),
