@@ -294,20 +294,20 @@ func networkKey(sub, client string) string {
 	return "n:" + strconv.Itoa(len(sub)) + ":" + sub + ":" + k.NetworkString()
 }
 
-// clientNetwork keys an IPv6 client by its /64, the block one subscriber line or host
-// is given, so a client cannot dodge its limits by rotating addresses within it. IPv4
-// addresses (also IPv4-mapped IPv6) and keys that are not addresses (a device ID) are
-// kept as they are.
-// The /48 tier is networkKey's.
+// clientNetwork keys an IPv6 client by its /64 (netkey), the block one subscriber line
+// or host is given, so a client cannot dodge its limits by rotating addresses within it.
+// IPv4 addresses (also IPv4-mapped IPv6) are themselves; keys that are not addresses (a
+// device ID) are kept as they are. The /48 tier is networkKey's.
 func clientNetwork(client string) string {
 	ip, err := netip.ParseAddr(client)
 	if err != nil {
 		return client
 	}
-	if ip = ip.Unmap(); ip.Is4() {
-		return ip.String()
+	k, err := netkey.Of(ip)
+	if err != nil {
+		return client
 	}
-	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
+	return k.ClientString()
 }
 
 // verifyCurrent runs the rate-limited password check shared by Verify and Change and
