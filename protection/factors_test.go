@@ -151,3 +151,39 @@ func TestFactorsFromTwoFactor(t *testing.T) {
 	_, err = protection.FactorsFromTwoFactor(nil).FactorPresent(w.ctx, "alice", emailEv)
 	assert.Error(t, err, "no service fails closed")
 }
+
+// Attack: the thief's own authenticator earns a held SIM swap; the owner, told of it,
+// removes that app and enrols her own. When the hold comes due, the evidence of the
+// thief's app must not count as if it were hers: an app counts only while the app that
+// gave the proof (its confirmation time) is still the one on the account.
+func TestAttackReplacedAuthenticatorEvidenceDoesNotCount(t *testing.T) {
+	w := newTFWorld(t)
+	enrol := func() time.Time {
+		en, err := w.auths.Enroll(w.ctx, otp.EnrollRequest{Subscriber: "alice", Account: "•••• 3456"})
+		require.NoError(t, err)
+		u, err := otp.ParseKeyURI(en.URI)
+		require.NoError(t, err)
+		app, err := otp.NewKey(u.Secret, u.Params)
+		require.NoError(t, err)
+		m, err := w.auths.Confirm(w.ctx, otp.ConfirmRequest{Subscriber: "alice", Code: app.TOTP(w.clk.Now())})
+		require.NoError(t, err)
+		return m.ConfirmedAt
+	}
+	thiefApp := enrol()
+	ev := protection.Evidence{Kind: protection.EvidenceAuthenticator, ObtainedAt: w.clk.Now(), FactorAddedAt: thiefApp}
+	factors := protection.FactorsFromTwoFactor(w.tf)
+	ok, err := factors.FactorPresent(w.ctx, "alice", ev)
+	require.NoError(t, err)
+	require.True(t, ok, "the app that gave the proof is on the account")
+
+	require.NoError(t, w.auths.Remove(w.ctx, otp.RemoveRequest{Subscriber: "alice"}))
+	w.clk.Advance(time.Minute)
+	enrol() // the owner's own app
+	ok, err = factors.FactorPresent(w.ctx, "alice", ev)
+	require.NoError(t, err)
+	assert.False(t, ok, "the thief's app was replaced; its proof counted as the owner's")
+	ev.FactorAddedAt = time.Time{}
+	ok, err = factors.FactorPresent(w.ctx, "alice", ev)
+	require.NoError(t, err)
+	assert.False(t, ok, "an app proof of unknown age counts for nothing")
+}

@@ -256,11 +256,13 @@ func (f tfFactors) FactorPresent(ctx context.Context, subscriber string, ev Evid
 		}
 		return false, nil
 	case EvidenceAuthenticator:
+		// The same app, not one enrolled in its place since: its confirmation time is
+		// the FactorAddedAt of the proofs it gives.
 		st, err := f.tf.Status(ctx, subscriber)
 		if err != nil {
 			return false, err
 		}
-		return st.Authenticator, nil
+		return st.Authenticator && !ev.FactorAddedAt.IsZero() && st.AuthenticatorAt.Equal(ev.FactorAddedAt), nil
 	}
 	return true, nil
 }

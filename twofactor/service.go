@@ -378,6 +378,10 @@ type Status struct {
 	Contacts []Contact
 	// Authenticator is true if an authenticator app is enrolled and confirmed.
 	Authenticator bool
+	// AuthenticatorAt is when that app was confirmed (zero without one): the
+	// FactorAddedAt of the proofs it gives, so a verifier can tell it from an app
+	// enrolled in its place since.
+	AuthenticatorAt time.Time
 	// RecoveryCodesLeft is how many unused recovery codes remain.
 	RecoveryCodesLeft int
 	// Lock is the current lockout, nil if none.
@@ -393,7 +397,7 @@ func (s *Service) Status(ctx context.Context, subscriber string) (Status, error)
 	if err != nil {
 		return Status{}, err
 	}
-	auth, err := s.authenticatorConfirmed(ctx, subscriber)
+	app, err := s.authenticator(ctx, subscriber)
 	if err != nil {
 		return Status{}, err
 	}
@@ -405,7 +409,11 @@ func (s *Service) Status(ctx context.Context, subscriber string) (Status, error)
 	if err != nil {
 		return Status{}, fmt.Errorf("twofactor: failure store: %w", err)
 	}
-	out := Status{Enabled: st.Enabled, EnabledAt: st.EnabledAt, Contacts: st.Contacts, Authenticator: auth, RecoveryCodesLeft: left}
+	out := Status{Enabled: st.Enabled, EnabledAt: st.EnabledAt, Contacts: st.Contacts, Authenticator: app.Confirmed,
+		RecoveryCodesLeft: left}
+	if app.Confirmed {
+		out.AuthenticatorAt = app.ConfirmedAt
+	}
 	var le *LockedError
 	if errors.As(s.policy.Locked(f, s.cfg.Now()), &le) {
 		out.Lock = le
