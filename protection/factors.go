@@ -48,9 +48,6 @@ func secondFactor(k EvidenceKind) bool {
 // presentFactors returns ev without the second-factor evidence whose factor is no
 // longer the subscriber's (see FactorChecker). Without a checker it returns ev.
 func (s *Service) presentFactors(ctx context.Context, subscriber string, ev []Evidence) ([]Evidence, error) {
-	if s.factors == nil {
-		return ev, nil
-	}
 	out := ev[:0:0]
 	for _, e := range ev {
 		if secondFactor(e.Kind) {

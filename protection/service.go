@@ -226,7 +226,7 @@ func (s *Service) Decide(ctx context.Context, subscriber string, req Request) (D
 		return s.fault(req, ReasonStoreFault, err)
 	}
 	req.Flags |= st.On
-	if s.twoFactor != nil && req.Action.movesNumber() && req.Channel.SelfService() {
+	if req.Action.movesNumber() && req.Channel.SelfService() {
 		on, err := s.twoFactor.TwoFactorEnabled(ctx, subscriber)
 		if err != nil {
 			return s.fault(req, ReasonStoreFault, fmt.Errorf("protection: reading the 2FA state: %w", err))
