@@ -170,6 +170,10 @@ func (s *Cases) checkEvidence(c Case, ev protection.Evidence) error {
 		return fmt.Errorf("%w: an ID is checked in person, in a store case, not on %s", ErrEvidenceChannel, c.Channel)
 	case secondFactor(ev.Kind) && ev.Purpose.Validate() != nil:
 		return fmt.Errorf("%w: a code proof must carry the purpose it was sent for", ErrInvalidRequest)
+	case ev.SIM != protection.SIMStatusUnknown:
+		// protection.Service.Decide looks the number up in the SIM-change history only
+		// for an unknown status: a case never vouches for a number's SIM itself.
+		return fmt.Errorf("%w: leave the SIM status of a code's number unknown; the decision looks it up", ErrInvalidRequest)
 	}
 	return nil
 }

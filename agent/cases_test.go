@@ -126,6 +126,12 @@ func TestCasesEvidenceTheChannelCanGive(t *testing.T) {
 		{"code without purpose", alicePhone, phone, code("", now), agent.ErrInvalidRequest},
 		{"code from the future", alicePhone, phone, code(agent.PurposeIdentity, now.Add(time.Minute)), agent.ErrInvalidRequest},
 		{"code without time", alicePhone, phone, code(agent.PurposeIdentity, time.Time{}), agent.ErrInvalidRequest},
+		// Attack: a case vouching for a number's SIM itself skips the SIM-change lookup.
+		{"code claiming a stable SIM", alicePhone, phone, func() protection.Evidence {
+			ev := code(agent.PurposeIdentity, now)
+			ev.SIM = protection.SIMStatusStable
+			return ev
+		}(), agent.ErrInvalidRequest},
 		{"identity code", alicePhone, phone, code(agent.PurposeIdentity, now), nil},
 		{"questions", alicePhone, phone, protection.Evidence{Kind: protection.EvidenceSecurityQuestions, ObtainedAt: now}, nil},
 	}
