@@ -75,6 +75,12 @@ func (d *directory) create(a account) error {
 // lineProved records that number is the proved line of account id (package line has
 // decided it).
 func (d *directory) lineProved(id, number string) {
+	d.mu.RLock()
+	same := d.byID[id].Line == number
+	d.mu.RUnlock()
+	if same { // already recorded: every SIM change lands here, so no write lock
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	a, ok := d.byID[id]
