@@ -302,10 +302,6 @@ func (s *Service) Release(ctx context.Context, subscriber, number string) error 
 	return s.deps.Store.Unbind(ctx, n, subscriber)
 }
 
-// Mask shows the last four digits of a number: "•••• 0123".
-func Mask(number string) string {
-	if len(number) < 4 {
-		return "••••"
-	}
-	return "•••• " + number[len(number)-4:]
-}
+// Mask shows the last four digits of a number: "•••• 0123", as notify.MaskPhone does
+// for events and messages.
+func Mask(number string) string { return notify.MaskPhone(number) }
