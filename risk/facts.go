@@ -175,8 +175,8 @@ func NewFacts(next notify.Publisher, svc *Service, logger *slog.Logger) (*Facts,
 // Publish implements [notify.Publisher]: it publishes e, then records its change.
 func (f *Facts) Publish(ctx context.Context, e notify.Event) error {
 	err := f.next.Publish(ctx, e)
-	if c, ok := ChangeOf(e.Type); ok && e.Subscriber != "" {
-		if rerr := f.svc.NoteChange(context.WithoutCancel(ctx), e.Subscriber, c, e.Time); rerr != nil {
+	if e.Subscriber != "" {
+		if rerr := f.svc.Observe(context.WithoutCancel(ctx), e); rerr != nil {
 			f.log.ErrorContext(ctx, "risk: account change not recorded; the credential_change signal will not see it",
 				"event_id", e.ID, "event_type", string(e.Type), "error", rerr.Error())
 		}
