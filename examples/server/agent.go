@@ -13,13 +13,12 @@ import (
 	"github.com/carrierguard/carrierguard/otp"
 	"github.com/carrierguard/carrierguard/protection"
 	"github.com/carrierguard/carrierguard/status"
-	"github.com/carrierguard/carrierguard/store/memory"
 	"github.com/carrierguard/carrierguard/twofactor"
 )
 
 // wireAgents builds the agent console's library state: cases in a store (not in
 // handler memory), audited with the agent's ID from the credential.
-func (s *Server) wireAgents(mo memory.Options) error {
+func (s *Server) wireAgents() error {
 	audit := s.opts.AgentAudit
 	if audit == nil {
 		audit = agent.LogAuditor{Logger: s.log}

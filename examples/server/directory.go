@@ -11,7 +11,6 @@ import (
 	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
-	"github.com/carrierguard/carrierguard/store/memory"
 )
 
 // account is the example's own subscriber record: what a carrier's CRM already holds.
@@ -195,7 +194,7 @@ func (d *directory) formerContact(id string, r notify.Recipient, at time.Time, k
 // SMS code to it is read back, or the carrier's provisioning (the directory's records)
 // says so. Its codes have their own store and key: a line-proof code proves possession
 // of the number and nothing else.
-func (s *Server) wireLines(mo memory.Options) error {
+func (s *Server) wireLines() error {
 	key, err := s.codeKey("line")
 	if err != nil {
 		return err

@@ -26,7 +26,6 @@ import (
 	"github.com/carrierguard/carrierguard/session"
 	"github.com/carrierguard/carrierguard/status"
 	"github.com/carrierguard/carrierguard/stepup"
-	"github.com/carrierguard/carrierguard/store/memory"
 	"github.com/carrierguard/carrierguard/twofactor"
 )
 
@@ -166,9 +165,8 @@ func New(opts Options) (*Server, error) {
 	s.noticeLimits = newLimiters(1/signupNoticeEvery.Seconds(), 1, s.now)
 	s.cancelLimits = newLimiters(cancelLinkPerMinute/60.0, cancelLinkBurst, s.now)
 	s.unlockLimits = newLimiters(unlockPerMinute/60.0, unlockBurst, s.now)
-	mo := memory.Options{Now: s.now}
-	for _, wire := range []func(memory.Options) error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus, s.wireAgents, s.wireLines} {
-		if err := wire(mo); err != nil {
+	for _, wire := range []func() error{s.wireNotify, s.wireRisk, s.wireAccounts, s.wireFactors, s.wireStatus, s.wireAgents, s.wireLines} {
+		if err := wire(); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +176,7 @@ func New(opts Options) (*Server, error) {
 
 // wireNotify builds the notification outbox, its publisher (every service publishes
 // through it) and the dispatcher that delivers it.
-func (s *Server) wireNotify(mo memory.Options) error {
+func (s *Server) wireNotify() error {
 	outbox := s.stores.Notify
 	// Approved SIM-change notices link to the cancel page with their token (cancel.go).
 	templates, err := notify.NewTemplates(notify.TemplatesConfig{CancelURL: s.opts.BaseURL + cancelPath})
@@ -207,7 +205,7 @@ func (s *Server) wireNotify(mo memory.Options) error {
 }
 
 // wireAccounts builds the password and protection services.
-func (s *Server) wireAccounts(mo memory.Options) error {
+func (s *Server) wireAccounts() error {
 	var err error
 	if s.passwords, err = password.New(password.Config{Policy: s.opts.Password, Lockout: s.opts.Lockout, Now: s.now},
 		s.stores.Password, s.stores.PasswordAttempts, s.pub); err != nil {
@@ -243,7 +241,7 @@ func (s *Server) wireAccounts(mo memory.Options) error {
 // located. Agent and partner requests are scored by the same service: it picks the
 // signals that fit the channel. It runs before the services that change credentials,
 // which publish through the registry.
-func (s *Server) wireRisk(mo memory.Options) error {
+func (s *Server) wireRisk() error {
 	var err error
 	profiles, global := s.stores.RiskProfiles, s.stores.RiskGlobal
 	if s.risk, err = risk.New(risk.Config{Now: s.now}, profiles, global); err != nil {
@@ -279,7 +277,7 @@ func (s *Server) wireRisk(mo memory.Options) error {
 // wireFactors builds what proves identity beyond the password: the keyring, one-time
 // codes, authenticators, two-factor authentication and security questions (which
 // check the second-factor proofs for a change with the twofactor service).
-func (s *Server) wireFactors(mo memory.Options) error {
+func (s *Server) wireFactors() error {
 	keys := s.opts.Keys
 	if keys == nil {
 		secret, err := keyring.GenerateKey()
@@ -338,7 +336,7 @@ func (s *Server) wireFactors(mo memory.Options) error {
 var contactPhones = twofactor.PhoneOptions{}
 
 // wireStatus builds the Account Security Status over the other services.
-func (s *Server) wireStatus(mo memory.Options) error {
+func (s *Server) wireStatus() error {
 	var err error
 	s.status, err = status.New(status.Config{Now: s.now, Logger: s.log}, s.stores.Status, status.Sources{
 		TwoFactor: s.tf, Questions: status.FromQuestions(s.questions), Password: status.FromPassword(s.passwords),
