@@ -454,15 +454,9 @@ func (s *Server) handlePartnerPortOut(w http.ResponseWriter, r *http.Request) er
 		_, _ = w.Write(partnerRejected)
 		return nil
 	}
-	switch err := s.protect.CompleteSIMChange(ctx, ans.Reference, notify.Actor{Kind: notify.ActorSystem, ID: "partner:" + partnerID}); {
-	case errors.Is(err, protection.ErrHeld):
-		// Held: the port is carried out when the hold ends (by the carrier's port job).
-	case err != nil:
+	err = s.carryOut(ctx, ans.Reference, pr.Subscriber, num, protection.ChangePortOut, notify.Actor{Kind: notify.ActorSystem, ID: "partner:" + partnerID})
+	if err != nil && !errors.Is(err, protection.ErrHeld) { // held: the hold job carries it out when it ends
 		return err
-	default:
-		if err := s.portedOut(ctx, pr.Subscriber, num); err != nil {
-			return err
-		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accepted": true, "reference": ans.Reference})
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/carrierguard/carrierguard/line"
 	"github.com/carrierguard/carrierguard/notify"
 	"github.com/carrierguard/carrierguard/otp"
+	"github.com/carrierguard/carrierguard/protection"
 )
 
 // account is the example's own subscriber record: what a carrier's CRM already holds.
@@ -236,6 +237,20 @@ func (s *Server) requireLine(ctx context.Context, subscriber, number string) err
 		return err
 	}
 	s.dir.lineProved(subscriber, b.Number) // provisioning may have proved it just now
+	return nil
+}
+
+// carryOut completes an approved SIM change or port-out in protection (which decides
+// once more, atomically with the completion) and records it in the CRM: a port-out
+// releases the line, a SIM change marks the account's SIM as changed.
+func (s *Server) carryOut(ctx context.Context, requestID, subscriber, number string, kind protection.ChangeKind, actor notify.Actor) error {
+	if err := s.protect.CompleteSIMChange(ctx, requestID, actor); err != nil {
+		return err
+	}
+	if kind == protection.ChangePortOut {
+		return s.portedOut(ctx, subscriber, number)
+	}
+	s.dir.simChanged(subscriber, s.now())
 	return nil
 }
 

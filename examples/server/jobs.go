@@ -68,7 +68,7 @@ func (s *Server) applyDueHolds(ctx context.Context) int {
 	}
 	done := 0
 	for _, rec := range ready {
-		err := s.protect.CompleteSIMChange(ctx, rec.RequestID, holdJob)
+		err := s.carryOut(ctx, rec.RequestID, rec.Subscriber, rec.Number, rec.Kind, holdJob)
 		switch {
 		case errors.Is(err, protection.ErrNotApproved), errors.Is(err, protection.ErrHeld),
 			errors.Is(err, protection.ErrNoLongerPermitted), errors.Is(err, protection.ErrApprovalExpired):
@@ -78,13 +78,6 @@ func (s *Server) applyDueHolds(ctx context.Context) int {
 		case err != nil:
 			s.log.ErrorContext(ctx, "completing a due hold", "request", rec.RequestID, "error", err.Error())
 			continue
-		}
-		if rec.Kind == protection.ChangePortOut {
-			if err := s.portedOut(ctx, rec.Subscriber, rec.Number); err != nil {
-				continue // logged by portedOut
-			}
-		} else {
-			s.dir.simChanged(rec.Subscriber, s.now())
 		}
 		done++
 	}

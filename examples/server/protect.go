@@ -378,15 +378,8 @@ func (s *Server) simChange(w http.ResponseWriter, r *http.Request, cr protection
 	state := ""
 	switch res.Decision.Outcome {
 	case protection.Allow:
-		if err := s.protect.CompleteSIMChange(ctx, res.RequestID, cr.Actor); err != nil {
+		if err := s.carryOut(ctx, res.RequestID, cr.Subscriber, cr.Number, cr.Kind, cr.Actor); err != nil {
 			return err
-		}
-		if cr.Kind == protection.ChangePortOut {
-			if err := s.portedOut(ctx, cr.Subscriber, cr.Number); err != nil {
-				return err
-			}
-		} else {
-			s.dir.simChanged(cr.Subscriber, s.now())
 		}
 		state = "completed"
 	case protection.Hold:
