@@ -349,12 +349,6 @@ func (s *Service) state(ctx context.Context, subscriber string) (State, error) {
 	return st, nil
 }
 
-// authenticatorConfirmed reports whether the subscriber has a confirmed authenticator.
-func (s *Service) authenticatorConfirmed(ctx context.Context, subscriber string) (bool, error) {
-	st, err := s.authenticator(ctx, subscriber)
-	return st.Confirmed, err
-}
-
 // authenticator returns the subscriber's authenticator status (zero if none).
 func (s *Service) authenticator(ctx context.Context, subscriber string) (otp.Status, error) {
 	if s.auths == nil {
